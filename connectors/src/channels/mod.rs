@@ -1,0 +1,4 @@
+//! One folder per sales channel.
+
+pub mod shopify;
+pub mod woocommerce;

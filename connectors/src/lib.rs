@@ -1,0 +1,6 @@
+//! Adapters between Switchyard's core and the outside world: one folder per sales channel,
+//! plus the HTTP plumbing they share.
+
+pub mod channels;
+pub mod http;
+pub mod registry;

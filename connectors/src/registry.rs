@@ -1,0 +1,41 @@
+//! The one place that maps a configured channel kind to its connector.
+
+use std::sync::Arc;
+
+use switchyard_core::config::ChannelConfig;
+use switchyard_core::model::ChannelKind;
+use switchyard_core::ports::Channel;
+
+use crate::channels::{shopify, woocommerce};
+
+#[derive(Debug, thiserror::Error)]
+#[error("channel `{channel}`: {message}")]
+pub struct BuildError {
+    pub channel: String,
+    pub message: String,
+}
+
+/// Builds the connector for one configured channel account.
+pub fn build(config: &ChannelConfig) -> Result<Arc<dyn Channel>, BuildError> {
+    let built: Result<Arc<dyn Channel>, String> = match config.kind {
+        ChannelKind::Shopify => shopify::ShopifyChannel::new(config).map(|c| Arc::new(c) as _),
+        ChannelKind::Woocommerce => {
+            woocommerce::WooChannel::new(config).map(|c| Arc::new(c) as _)
+        }
+    };
+    built.map_err(|message| BuildError {
+        channel: config.id.clone(),
+        message,
+    })
+}
+
+/// Normalizes a payload file without a configured account (used by `switchyard normalize`).
+pub fn normalize_file(
+    kind: ChannelKind,
+    body: &[u8],
+) -> Result<switchyard_core::model::Order, switchyard_core::ports::NormalizeError> {
+    match kind {
+        ChannelKind::Shopify => shopify::normalize::normalize_any(body),
+        ChannelKind::Woocommerce => woocommerce::normalize::normalize_body(body),
+    }
+}

@@ -1,0 +1,275 @@
+//! The merchant's configuration, as typed data. Loading (YAML, `${VAR}`, line numbers) lives in
+//! the binary; this module only says what a valid configuration is.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::ChannelKind;
+
+mod collect;
+mod de;
+mod env;
+mod error;
+mod load;
+mod locate;
+mod tree;
+
+pub use error::{ConfigError, ConfigErrors};
+pub use load::{load, load_str};
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub server: ServerConfig,
+    pub channels: Vec<ChannelConfig>,
+    pub locations: Vec<LocationConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `sqlite://path` (created on first start).
+    #[serde(default = "default_store_url")]
+    pub url: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            url: default_store_url(),
+        }
+    }
+}
+
+fn default_store_url() -> String {
+    "sqlite://switchyard.db".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// Webhook bodies above this are refused with 413 before they are read in full.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+            max_body_bytes: default_max_body(),
+        }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+
+fn default_max_body() -> usize {
+    1024 * 1024
+}
+
+/// One sales-channel account. Fields that only one kind uses are checked by that connector.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelConfig {
+    pub id: String,
+    pub kind: ChannelKind,
+    /// API root: `https://{shop}.myshopify.com` for Shopify, the site URL for WooCommerce.
+    pub base_url: String,
+    /// Shopify Admin API access token.
+    #[serde(default)]
+    pub access_token: Option<String>,
+    /// Shopify Admin API version, such as `2026-04`.
+    #[serde(default)]
+    pub api_version: Option<String>,
+    /// Shopify location whose `available` quantity Switchyard sets (a GID or numeric id).
+    #[serde(default)]
+    pub location_id: Option<String>,
+    /// WooCommerce REST consumer key and secret.
+    #[serde(default)]
+    pub consumer_key: Option<String>,
+    #[serde(default)]
+    pub consumer_secret: Option<String>,
+    /// Key that signs webhooks: Shopify's app client secret, WooCommerce's webhook secret.
+    pub webhook_secret: String,
+    #[serde(default = "default_poll_interval")]
+    pub poll_interval_secs: u64,
+    /// The poll window reaches back this far past the newest order seen, so an order updated
+    /// on a boundary (or committed late by the channel) is not missed.
+    #[serde(default = "default_poll_overlap")]
+    pub poll_overlap_secs: u64,
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitConfig>,
+    #[serde(default)]
+    pub stock: StockRules,
+    /// Locations whose stock this channel may sell; all `self` locations when absent.
+    #[serde(default)]
+    pub locations: Option<Vec<String>>,
+    /// SKU → channel listing reference, overriding catalog discovery.
+    #[serde(default)]
+    pub listings: BTreeMap<String, serde_json::Value>,
+}
+
+fn default_poll_interval() -> u64 {
+    60
+}
+
+fn default_poll_overlap() -> u64 {
+    300
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Units restored per second (Shopify: cost points; others: requests).
+    pub per_second: f64,
+    /// Bucket size.
+    pub burst: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct StockRules {
+    /// Units held back from this channel to absorb sales the hub has not heard of yet.
+    #[serde(default)]
+    pub buffer: u32,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LocationKind {
+    #[serde(rename = "self")]
+    SelfWarehouse,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LocationConfig {
+    pub id: String,
+    pub kind: LocationKind,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A problem found after parsing, with the dotted path of the field it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigIssue {
+    pub path: String,
+    pub message: String,
+}
+
+impl Config {
+    /// Cross-field checks that the types alone cannot express. Reports every issue, not the first.
+    pub fn validate(&self) -> Vec<ConfigIssue> {
+        let mut issues = Vec::new();
+        let mut issue = |path: String, message: String| issues.push(ConfigIssue { path, message });
+        if self.channels.is_empty() {
+            issue("channels".into(), "at least one channel is required".into());
+        }
+        if self.locations.is_empty() {
+            issue("locations".into(), "at least one location is required".into());
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, c) in self.channels.iter().enumerate() {
+            if !valid_id(&c.id) {
+                issue(
+                    format!("channels[{i}].id"),
+                    format!("`{}` must be 1-64 of [A-Za-z0-9_-]", c.id),
+                );
+            }
+            if !seen.insert(c.id.as_str()) {
+                issue(format!("channels[{i}].id"), format!("duplicate channel id `{}`", c.id));
+            }
+            if !(c.base_url.starts_with("http://") || c.base_url.starts_with("https://")) {
+                issue(
+                    format!("channels[{i}].base_url"),
+                    "must start with http:// or https://".into(),
+                );
+            }
+            if c.webhook_secret.is_empty() {
+                issue(format!("channels[{i}].webhook_secret"), "must not be empty".into());
+            }
+            if c.poll_interval_secs == 0 {
+                issue(format!("channels[{i}].poll_interval_secs"), "must be at least 1".into());
+            }
+            let required: &[(&str, &Option<String>)] = match c.kind {
+                ChannelKind::Shopify => &[
+                    ("access_token", &c.access_token),
+                    ("location_id", &c.location_id),
+                ],
+                ChannelKind::Woocommerce => &[
+                    ("consumer_key", &c.consumer_key),
+                    ("consumer_secret", &c.consumer_secret),
+                ],
+            };
+            for (field, value) in required {
+                if value.as_deref().is_none_or(str::is_empty) {
+                    issue(
+                        format!("channels[{i}].{field}"),
+                        format!("required for kind {}", c.kind),
+                    );
+                }
+            }
+            if let Some(rl) = &c.rate_limit
+                && !(rl.per_second.is_finite() && rl.per_second > 0.0 && rl.burst > 0)
+            {
+                issue(
+                    format!("channels[{i}].rate_limit"),
+                    "per_second and burst must be positive".into(),
+                );
+            }
+            for (j, loc) in c.locations.iter().flatten().enumerate() {
+                if !self.locations.iter().any(|l| &l.id == loc) {
+                    issue(
+                        format!("channels[{i}].locations[{j}]"),
+                        format!("unknown location `{loc}`"),
+                    );
+                }
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, l) in self.locations.iter().enumerate() {
+            if !valid_id(&l.id) {
+                issue(
+                    format!("locations[{i}].id"),
+                    format!("`{}` must be 1-64 of [A-Za-z0-9_-]", l.id),
+                );
+            }
+            if !seen.insert(l.id.as_str()) {
+                issue(format!("locations[{i}].id"), format!("duplicate location id `{}`", l.id));
+            }
+        }
+        issues
+    }
+
+    /// Locations whose stock the channel may sell.
+    pub fn channel_locations(&self, channel: &ChannelConfig) -> Vec<String> {
+        match &channel.locations {
+            Some(ids) => ids.clone(),
+            None => self.locations.iter().map(|l| l.id.clone()).collect(),
+        }
+    }
+
+    /// Where paid orders are packed until routing rules exist: the first own warehouse.
+    pub fn own_warehouse(&self) -> Option<&LocationConfig> {
+        self.locations
+            .iter()
+            .find(|l| l.kind == LocationKind::SelfWarehouse)
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}

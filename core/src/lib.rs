@@ -1,0 +1,10 @@
+//! Switchyard's core: the canonical model, the ports connectors implement, stock arithmetic,
+//! routing and the durable store. Model, stock and routing are pure; only `store` does I/O.
+
+pub mod config;
+pub mod model;
+pub mod money;
+pub mod ports;
+pub mod routing;
+pub mod stock;
+pub mod store;

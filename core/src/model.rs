@@ -1,0 +1,233 @@
+//! The canonical order every connector normalizes to (see DESIGN.md, "Canonical order").
+//!
+//! Field names are part of the public contract: `switchyard normalize` prints these structs.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, FixedOffset};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// The closed set of sales channels Switchyard speaks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelKind {
+    Shopify,
+    Woocommerce,
+}
+
+impl ChannelKind {
+    pub const ALL: [ChannelKind; 2] = [ChannelKind::Shopify, ChannelKind::Woocommerce];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Shopify => "shopify",
+            ChannelKind::Woocommerce => "woocommerce",
+        }
+    }
+}
+
+impl fmt::Display for ChannelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ChannelKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ChannelKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown channel kind `{s}` (expected one of: {})",
+                    ChannelKind::ALL.map(|k| k.as_str()).join(", ")
+                )
+            })
+    }
+}
+
+/// Lifecycle of an order as the channel reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Open,
+    Cancelled,
+    Fulfilled,
+    PartiallyFulfilled,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Open => "open",
+            OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Fulfilled => "fulfilled",
+            OrderStatus::PartiallyFulfilled => "partially_fulfilled",
+        }
+    }
+}
+
+/// Money state of an order; only `Authorized` and `Paid` orders are routed and shipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    Pending,
+    Authorized,
+    Paid,
+    PartiallyRefunded,
+    Refunded,
+    Voided,
+}
+
+impl PaymentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::Pending => "pending",
+            PaymentStatus::Authorized => "authorized",
+            PaymentStatus::Paid => "paid",
+            PaymentStatus::PartiallyRefunded => "partially_refunded",
+            PaymentStatus::Refunded => "refunded",
+            PaymentStatus::Voided => "voided",
+        }
+    }
+
+    /// Money is secured, so the goods may leave the building.
+    pub fn allows_shipping(self) -> bool {
+        matches!(
+            self,
+            PaymentStatus::Authorized | PaymentStatus::Paid | PaymentStatus::PartiallyRefunded
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub line_id: String,
+    /// A line without a SKU (a custom item, a tip) is kept but reserves no stock.
+    pub sku: Option<String>,
+    pub quantity: u32,
+    pub unit_price: Decimal,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Address {
+    pub name: Option<String>,
+    pub company: Option<String>,
+    pub address1: Option<String>,
+    pub address2: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country_code: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// The one order shape the core understands, whatever channel it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub channel_kind: ChannelKind,
+    pub external_id: String,
+    pub number: String,
+    /// Kept with the channel's own UTC offset.
+    pub placed_at: DateTime<FixedOffset>,
+    /// The channel's last-modified time: orders only move forward, never back to an older copy.
+    pub updated_at: DateTime<FixedOffset>,
+    pub status: OrderStatus,
+    pub payment_status: PaymentStatus,
+    pub currency: String,
+    pub total: Decimal,
+    pub lines: Vec<OrderLine>,
+    pub ship_to: Option<Address>,
+    pub customer_email: Option<String>,
+}
+
+impl Order {
+    /// An open order holds stock from the moment it is seen.
+    pub fn reserves_stock(&self) -> bool {
+        self.status == OrderStatus::Open
+    }
+
+    /// Routed (and so shipped) only when open and the money is secured.
+    pub fn is_routable(&self) -> bool {
+        self.status == OrderStatus::Open && self.payment_status.allows_shipping()
+    }
+
+    /// Units per SKU this order asks for (lines with the same SKU are summed).
+    pub fn sku_quantities(&self) -> Vec<(String, i64)> {
+        let mut out: Vec<(String, i64)> = Vec::new();
+        for line in &self.lines {
+            let Some(sku) = line.sku.as_deref() else {
+                continue;
+            };
+            match out.iter_mut().find(|(s, _)| s == sku) {
+                Some((_, q)) => *q += i64::from(line.quantity),
+                None => out.push((sku.to_string(), i64::from(line.quantity))),
+            }
+        }
+        out
+    }
+}
+
+/// A shipment recorded by the merchant, to be written back to the channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub order_external_id: String,
+    pub carrier: String,
+    pub tracking_number: String,
+    pub shipped_at: DateTime<FixedOffset>,
+    pub lines: Vec<ShippedLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShippedLine {
+    pub line_id: String,
+    pub quantity: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_kind_round_trips_and_names_the_choices_on_error() {
+        for kind in ChannelKind::ALL {
+            assert_eq!(kind.as_str().parse::<ChannelKind>(), Ok(kind));
+        }
+        let err = "ebay".parse::<ChannelKind>().unwrap_err();
+        assert!(err.contains("shopify, woocommerce"), "{err}");
+    }
+
+    #[test]
+    fn sku_quantities_sum_repeated_skus_and_skip_lines_without_sku() {
+        let line = |id: &str, sku: Option<&str>, q| OrderLine {
+            line_id: id.into(),
+            sku: sku.map(Into::into),
+            quantity: q,
+            unit_price: Decimal::ONE,
+            title: "t".into(),
+        };
+        let order = Order {
+            channel_kind: ChannelKind::Shopify,
+            external_id: "1".into(),
+            number: "#1".into(),
+            placed_at: DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap(),
+            updated_at: DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap(),
+            status: OrderStatus::Open,
+            payment_status: PaymentStatus::Paid,
+            currency: "USD".into(),
+            total: Decimal::ONE,
+            lines: vec![
+                line("a", Some("A"), 2),
+                line("b", None, 5),
+                line("c", Some("A"), 1),
+            ],
+            ship_to: None,
+            customer_email: None,
+        };
+        assert_eq!(order.sku_quantities(), vec![("A".to_string(), 3)]);
+    }
+}

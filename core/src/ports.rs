@@ -1,0 +1,192 @@
+//! What the core asks of a sales channel. Connectors implement these; the core never does I/O
+//! itself, so everything here is data in, data out.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::model::{ChannelKind, Order, Shipment};
+
+/// An inbound webhook as the HTTP layer received it. Header names are lower-case.
+#[derive(Debug, Clone)]
+pub struct WebhookRequest {
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl WebhookRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What a verified webhook turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// An order payload to store in the inbox.
+    Order(RawOrder),
+    /// A handshake or a topic Switchyard does not act on: acknowledge, store nothing.
+    Acknowledge { reason: String },
+}
+
+/// A channel's order payload exactly as received, plus what is needed to deduplicate it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawOrder {
+    /// Payload shape, so the right normalizer reads it (for example `rest` or `graphql`).
+    pub format: String,
+    /// Channel's order id when it could be read; the normalizer reports a payload without one.
+    pub external_id: Option<String>,
+    /// Same version of the same order from a webhook and a poll gets the same key.
+    pub dedup_key: String,
+    /// Webhook topic or `poll`.
+    pub topic: String,
+    pub body: Vec<u8>,
+}
+
+/// Why a webhook was refused. Each maps to one HTTP status.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum IngestError {
+    #[error("signature missing or invalid: {0}")]
+    BadSignature(String),
+    #[error("unreadable body: {0}")]
+    Unreadable(String),
+}
+
+/// Why a payload could not become a canonical order. Always names the field.
+#[derive(Debug, Error, PartialEq, Eq, Clone)]
+#[error("{field}: {problem}")]
+pub struct NormalizeError {
+    pub field: String,
+    pub problem: String,
+}
+
+impl NormalizeError {
+    pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Failures talking to a channel, split by what the caller should do next.
+#[derive(Debug, Error, Clone)]
+pub enum ChannelError {
+    #[error("rate limited by the channel (retry after {retry_after:?})")]
+    RateLimited { retry_after: Option<Duration> },
+    #[error("channel returned HTTP {status}: {body}")]
+    Http { status: u16, body: String },
+    #[error("network error: {0}")]
+    Transport(String),
+    #[error("authentication rejected: {0}")]
+    Auth(String),
+    #[error("unexpected response: {0}")]
+    Decode(String),
+    /// The channel understood the request and refused it; sending it again will not help.
+    #[error("rejected by the channel: {0}")]
+    Rejected(String),
+}
+
+impl ChannelError {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ChannelError::RateLimited { .. } | ChannelError::Transport(_) => true,
+            ChannelError::Http { status, .. } => *status >= 500 || *status == 408,
+            ChannelError::Auth(_) | ChannelError::Decode(_) | ChannelError::Rejected(_) => false,
+        }
+    }
+}
+
+/// Where a poller stands. The poller commits it together with what it fetched.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollCursor {
+    /// Lower bound (exclusive of nothing: the window overlaps) of the current sweep.
+    pub since: Option<DateTime<Utc>>,
+    /// Connector-specific position inside the current sweep (page cursor or number).
+    pub page: Option<String>,
+    /// Newest `updated_at` seen in the current sweep.
+    pub max_seen: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PollPage {
+    pub orders: Vec<RawOrder>,
+    /// Newest `updated_at` on this page.
+    pub max_updated_at: Option<DateTime<Utc>>,
+    /// Position of the next page, `None` when the sweep is complete.
+    pub next_page: Option<String>,
+}
+
+/// A channel's listing for one SKU, as discovered in its catalog or configured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listing {
+    pub sku: String,
+    /// Channel-specific ids needed to address the listing (variant, inventory item, product).
+    pub reference: serde_json::Value,
+    /// What the channel holds now, when the catalog said.
+    pub channel_quantity: Option<i64>,
+}
+
+/// One level to set on a channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListingLevel {
+    pub sku: String,
+    pub reference: serde_json::Value,
+    pub quantity: i64,
+    /// The level Switchyard believes the channel holds now, for compare-and-set.
+    pub expected_current: Option<i64>,
+}
+
+/// Outcome of one push, per SKU.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PushReport {
+    pub applied: Vec<String>,
+    /// Compare-and-set refused: the channel holds another quantity (given when known).
+    pub stale: Vec<(String, Option<i64>)>,
+    /// Refused for this SKU only, with the channel's reason.
+    pub rejected: Vec<(String, String)>,
+}
+
+/// Rate and batch shape of a channel, used to pace and size pushes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelLimits {
+    pub max_stock_batch: usize,
+    pub max_poll_page: usize,
+}
+
+/// One sales-channel account.
+#[async_trait]
+pub trait Channel: Send + Sync {
+    fn id(&self) -> &str;
+    fn kind(&self) -> ChannelKind;
+    fn limits(&self) -> ChannelLimits;
+
+    /// Checks authenticity and classifies a webhook. Pure: no I/O.
+    fn verify_webhook(&self, request: &WebhookRequest) -> Result<Delivery, IngestError>;
+
+    /// Turns a stored raw payload into the canonical order. Pure: no I/O.
+    fn normalize(&self, raw: &RawOrder) -> Result<Order, NormalizeError>;
+
+    /// Fetches one page of orders changed at or after `cursor.since`.
+    async fn poll_orders(&self, cursor: &PollCursor) -> Result<PollPage, ChannelError>;
+
+    /// Finds the channel's listings for these SKUs.
+    async fn discover_listings(&self, skus: &[String]) -> Result<Vec<Listing>, ChannelError>;
+
+    /// Sets absolute levels; `batch` never exceeds `limits().max_stock_batch`.
+    async fn push_stock(&self, batch: &[ListingLevel]) -> Result<PushReport, ChannelError>;
+
+    /// Writes a shipment back to the order on the channel. Must be safe to call again with the
+    /// same `idempotency_key` after a crash: the channel ends up with one fulfillment.
+    async fn write_back_shipment(
+        &self,
+        shipment: &Shipment,
+        idempotency_key: &str,
+    ) -> Result<(), ChannelError>;
+}

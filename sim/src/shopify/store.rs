@@ -1,0 +1,344 @@
+//! The simulated shop's own truth: catalog, inventory at one location, orders, fulfillment
+//! orders and fulfillments. Every change to an order moves its `updated_at` forward.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, FixedOffset, Offset, SubsecRound, Utc};
+use rust_decimal::Decimal;
+
+/// Shop time zone of the simulated store (orders carry this offset, as Shopify's do).
+pub(crate) fn shop_offset() -> FixedOffset {
+    FixedOffset::west_opt(5 * 3600).unwrap_or_else(|| Utc.fix())
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Variant {
+    pub product_id: u64,
+    pub variant_id: u64,
+    pub inventory_item_id: u64,
+    pub sku: String,
+    pub title: String,
+    pub price: Decimal,
+    /// `available` at the shop's one location.
+    pub available: i64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct LineRec {
+    pub id: u64,
+    pub variant_id: u64,
+    pub product_id: u64,
+    pub sku: String,
+    pub title: String,
+    pub quantity: u32,
+    pub price: Decimal,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct AddressRec {
+    pub first_name: String,
+    pub last_name: String,
+    pub company: Option<String>,
+    pub address1: String,
+    pub address2: Option<String>,
+    pub city: String,
+    pub province: String,
+    pub province_code: String,
+    pub zip: String,
+    pub country: String,
+    pub country_code: String,
+    pub phone: Option<String>,
+}
+
+impl AddressRec {
+    pub fn name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct FulfillmentRec {
+    pub id: u64,
+    pub company: Option<String>,
+    pub number: Option<String>,
+    pub created_at: DateTime<FixedOffset>,
+    /// (order line item id, quantity)
+    pub lines: Vec<(u64, u32)>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct FoLine {
+    pub id: u64,
+    pub line_item_id: u64,
+    pub total: u32,
+    pub remaining: u32,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct FoRec {
+    pub id: u64,
+    pub order_id: u64,
+    pub cancelled: bool,
+    pub lines: Vec<FoLine>,
+}
+
+impl FoRec {
+    /// `FulfillmentOrderStatus` as Shopify derives it from the remaining quantities.
+    pub fn status(&self) -> &'static str {
+        if self.cancelled {
+            return "CANCELLED";
+        }
+        let remaining: u32 = self.lines.iter().map(|l| l.remaining).sum();
+        let total: u32 = self.lines.iter().map(|l| l.total).sum();
+        if remaining == 0 {
+            "CLOSED"
+        } else if remaining < total {
+            "IN_PROGRESS"
+        } else {
+            "OPEN"
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct OrderRec {
+    pub id: u64,
+    pub number: u64,
+    pub email: String,
+    pub created_at: DateTime<FixedOffset>,
+    pub updated_at: DateTime<FixedOffset>,
+    pub cancelled_at: Option<DateTime<FixedOffset>>,
+    /// REST `financial_status`: `paid` or `pending`.
+    pub financial_status: &'static str,
+    pub currency: String,
+    pub lines: Vec<LineRec>,
+    pub shipping: AddressRec,
+    pub fulfillments: Vec<FulfillmentRec>,
+    pub fulfillment_orders: Vec<FoRec>,
+}
+
+impl OrderRec {
+    pub fn name(&self) -> String {
+        format!("#{}", self.number)
+    }
+
+    pub fn total(&self) -> Decimal {
+        self.lines
+            .iter()
+            .map(|l| l.price * Decimal::from(l.quantity))
+            .sum()
+    }
+
+    fn fulfilled_units(&self) -> (u32, u32) {
+        let total: u32 = self.lines.iter().map(|l| l.quantity).sum();
+        let shipped: u32 = self
+            .fulfillments
+            .iter()
+            .flat_map(|f| f.lines.iter().map(|(_, q)| *q))
+            .sum();
+        (shipped, total)
+    }
+
+    /// REST `fulfillment_status`: null, `partial` or `fulfilled`.
+    pub fn rest_fulfillment_status(&self) -> Option<&'static str> {
+        match self.fulfilled_units() {
+            (0, _) => None,
+            (s, t) if s >= t => Some("fulfilled"),
+            _ => Some("partial"),
+        }
+    }
+
+    /// GraphQL `displayFulfillmentStatus`.
+    pub fn display_fulfillment_status(&self) -> &'static str {
+        match self.rest_fulfillment_status() {
+            None => "UNFULFILLED",
+            Some("fulfilled") => "FULFILLED",
+            Some(_) => "PARTIALLY_FULFILLED",
+        }
+    }
+
+    pub fn line_fulfilled(&self, line_id: u64) -> u32 {
+        self.fulfillments
+            .iter()
+            .flat_map(|f| f.lines.iter())
+            .filter(|(id, _)| *id == line_id)
+            .map(|(_, q)| *q)
+            .sum()
+    }
+
+    /// Moves `updated_at` forward by at least a second, so every version of an order has its
+    /// own timestamp at the seconds precision Shopify renders.
+    pub fn touch(&mut self, now: DateTime<Utc>) {
+        let now = now.trunc_subsecs(0).with_timezone(&shop_offset());
+        let next = self.updated_at + Duration::seconds(1);
+        self.updated_at = if now > next { now } else { next };
+    }
+}
+
+/// A shipment as written back, kept in call order for `SimulatedChannel::shipments`.
+#[derive(Debug, Clone)]
+pub(crate) struct ShipmentLog {
+    pub order_id: u64,
+    pub company: String,
+    pub number: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Store {
+    next_id: u64,
+    next_number: u64,
+    pub location_id: u64,
+    pub variants: Vec<Variant>,
+    pub orders: BTreeMap<u64, OrderRec>,
+    pub shipments: Vec<ShipmentLog>,
+    pub adjustment_groups: u64,
+}
+
+impl Store {
+    pub fn new() -> Self {
+        Self {
+            next_id: 5_450_000_000_001,
+            next_number: 1001,
+            location_id: 76_543_210_987,
+            variants: Vec::new(),
+            orders: BTreeMap::new(),
+            shipments: Vec::new(),
+            adjustment_groups: 0,
+        }
+    }
+
+    /// Ids are unique across every kind of object, like Shopify's.
+    pub fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    pub fn variant_by_sku(&self, sku: &str) -> Option<&Variant> {
+        self.variants.iter().find(|v| v.sku == sku)
+    }
+
+    pub fn variant_by_item_mut(&mut self, item_id: u64) -> Option<&mut Variant> {
+        self.variants
+            .iter_mut()
+            .find(|v| v.inventory_item_id == item_id)
+    }
+
+    pub fn add_product(&mut self, sku: &str, title: &str, price: Decimal, quantity: i64) {
+        if let Some(v) = self.variants.iter_mut().find(|v| v.sku == sku) {
+            v.title = title.to_string();
+            v.price = price;
+            v.available = quantity;
+            return;
+        }
+        let product_id = self.next_id();
+        let variant_id = self.next_id();
+        let inventory_item_id = self.next_id();
+        self.variants.push(Variant {
+            product_id,
+            variant_id,
+            inventory_item_id,
+            sku: sku.to_string(),
+            title: title.to_string(),
+            price,
+            available: quantity,
+        });
+    }
+
+    /// Creates an order with one fulfillment order holding every line. Unknown SKUs become
+    /// custom lines without a variant, priced at zero.
+    pub fn create_order(
+        &mut self,
+        lines: &[(String, u32)],
+        paid: bool,
+        email: &str,
+        now: DateTime<Utc>,
+    ) -> u64 {
+        let id = self.next_id();
+        let number = self.next_number;
+        self.next_number += 1;
+        let created = now.trunc_subsecs(0).with_timezone(&shop_offset());
+        let mut recs = Vec::new();
+        for (sku, qty) in lines {
+            let line_id = self.next_id();
+            let (variant_id, product_id, title, price) = match self.variant_by_sku(sku) {
+                Some(v) => (v.variant_id, v.product_id, v.title.clone(), v.price),
+                None => (0, 0, sku.clone(), Decimal::ZERO),
+            };
+            recs.push(LineRec {
+                id: line_id,
+                variant_id,
+                product_id,
+                sku: sku.clone(),
+                title,
+                quantity: *qty,
+                price,
+            });
+        }
+        let fo_id = self.next_id();
+        let mut fo_lines = Vec::new();
+        for l in &recs {
+            fo_lines.push(FoLine {
+                id: self.next_id(),
+                line_item_id: l.id,
+                total: l.quantity,
+                remaining: l.quantity,
+            });
+        }
+        let order = OrderRec {
+            id,
+            number,
+            email: email.to_string(),
+            created_at: created,
+            updated_at: created,
+            cancelled_at: None,
+            financial_status: if paid { "paid" } else { "pending" },
+            currency: "USD".into(),
+            lines: recs,
+            shipping: AddressRec {
+                first_name: "Ada".into(),
+                last_name: "Lovelace".into(),
+                company: None,
+                address1: "12 Analytical Row".into(),
+                address2: Some("Suite 4".into()),
+                city: "Springfield".into(),
+                province: "Illinois".into(),
+                province_code: "IL".into(),
+                zip: "62701".into(),
+                country: "United States".into(),
+                country_code: "US".into(),
+                phone: None,
+            },
+            fulfillments: Vec::new(),
+            fulfillment_orders: vec![FoRec {
+                id: fo_id,
+                order_id: id,
+                cancelled: false,
+                lines: fo_lines,
+            }],
+        };
+        self.orders.insert(id, order);
+        id
+    }
+
+    /// Cancels an order; its open fulfillment orders are cancelled with it.
+    pub fn cancel_order(&mut self, id: u64, now: DateTime<Utc>) -> bool {
+        let Some(order) = self.orders.get_mut(&id) else {
+            return false;
+        };
+        if order.cancelled_at.is_none() {
+            order.touch(now);
+            order.cancelled_at = Some(order.updated_at);
+            for fo in &mut order.fulfillment_orders {
+                if fo.lines.iter().any(|l| l.remaining > 0) {
+                    fo.cancelled = true;
+                }
+            }
+        }
+        true
+    }
+
+    pub fn next_adjustment_group(&mut self) -> u64 {
+        self.adjustment_groups += 1;
+        self.next_id()
+    }
+}

@@ -1,0 +1,152 @@
+//! Command-line surface. Each subcommand lives in its own file.
+
+mod check;
+mod normalize;
+mod orders;
+mod stock;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use switchyard_core::config::{self, Config};
+use switchyard_core::store::{SqliteStore, Store};
+
+#[derive(Debug, Parser)]
+#[command(name = "switchyard", version, about = "Connects a merchant's sales channels to the places that ship its goods")]
+pub struct Args {
+    /// Configuration file.
+    #[arg(long, global = true, default_value = "switchyard.yaml", env = "SWITCHYARD_CONFIG")]
+    pub config: PathBuf,
+    /// Database URL; when given, commands that only read or write the store skip the config.
+    #[arg(long, global = true, env = "SWITCHYARD_STORE")]
+    pub store: Option<String>,
+    /// More logging (-v debug, -vv trace). `RUST_LOG` wins when set.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: webhooks, pollers, stock pushers, routing and write-backs.
+    Run,
+    /// Validate the configuration and print a summary.
+    Check,
+    /// Run both channel simulators and the daemon end to end on a fresh database.
+    Demo(crate::demo::DemoArgs),
+    /// Print the canonical order for a channel payload file.
+    Normalize {
+        #[arg(long)]
+        channel: switchyard_core::model::ChannelKind,
+        file: PathBuf,
+    },
+    /// Payloads that could not be read, kept with the reason.
+    Quarantine {
+        #[command(subcommand)]
+        action: QuarantineCmd,
+    },
+    /// On-hand stock at the merchant's locations.
+    Stock {
+        #[command(subcommand)]
+        action: stock::StockCmd,
+    },
+    /// What to pick and pack.
+    Picks {
+        #[command(subcommand)]
+        action: orders::PicksCmd,
+    },
+    /// Record a shipment, consume its stock and write tracking back to the channel.
+    Ship(orders::ShipArgs),
+    /// Orders as Switchyard holds them.
+    Orders {
+        #[command(subcommand)]
+        action: orders::OrdersCmd,
+    },
+    /// Side effects that ran out of attempts.
+    DeadLetters {
+        #[command(subcommand)]
+        action: orders::DeadLettersCmd,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCmd {
+    List {
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+}
+
+pub fn init_tracing(verbose: u8, quiet: bool) {
+    let default = match verbose {
+        0 if quiet => "warn",
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
+    config::load(path).map_err(|errors| anyhow::anyhow!("invalid configuration:\n{errors}"))
+}
+
+/// Opens the store named by `--store`, or by the configuration.
+pub async fn open_store(args: &Args) -> anyhow::Result<Arc<dyn Store>> {
+    let url = match &args.store {
+        Some(url) => url.clone(),
+        None => load_config(&args.config)?.store.url,
+    };
+    let store = SqliteStore::open(&url)
+        .await
+        .with_context(|| format!("opening store {url}"))?;
+    Ok(Arc::new(store))
+}
+
+pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
+    match &args.command {
+        Command::Run => {
+            let config = load_config(&args.config)?;
+            crate::daemon::run_until_signal(config).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check => Ok(check::run(&args.config)),
+        Command::Demo(demo) => crate::demo::run(demo).await,
+        Command::Normalize { channel, file } => normalize::run(*channel, file),
+        Command::Quarantine {
+            action: QuarantineCmd::List { limit },
+        } => {
+            let store = open_store(&args).await?;
+            let rows = store.quarantined(*limit).await?;
+            if rows.is_empty() {
+                println!("nothing quarantined");
+            }
+            for r in rows {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    r.inbox_id,
+                    r.channel_id,
+                    r.source,
+                    r.topic,
+                    r.external_id.as_deref().unwrap_or("-"),
+                    r.reason
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stock { action } => stock::run(&args, action).await,
+        Command::Picks { action } => orders::picks(&args, action).await,
+        Command::Ship(ship) => orders::ship(&args, ship).await,
+        Command::Orders { action } => orders::orders(&args, action).await,
+        Command::DeadLetters { action } => orders::dead_letters(&args, action).await,
+    }
+}

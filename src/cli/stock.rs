@@ -1,0 +1,139 @@
+//! `switchyard stock set|import|show`: the merchant's own counts.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+
+use super::{Args, open_store};
+
+#[derive(Debug, Subcommand)]
+pub enum StockCmd {
+    /// Set the on-hand count of one SKU.
+    Set {
+        sku: String,
+        quantity: i64,
+        /// Location id (defaults to the first own warehouse in the config, else `main`).
+        #[arg(long)]
+        location: Option<String>,
+    },
+    /// Set on-hand counts from a CSV with columns `sku,quantity` (a header row is optional).
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        location: Option<String>,
+    },
+    /// On-hand and reserved units per SKU and location.
+    Show { sku: Option<String> },
+}
+
+fn location(args: &Args, given: &Option<String>) -> String {
+    if let Some(l) = given {
+        return l.clone();
+    }
+    super::load_config(&args.config)
+        .ok()
+        .and_then(|c| c.own_warehouse().map(|l| l.id.clone()))
+        .unwrap_or_else(|| "main".to_string())
+}
+
+/// Parses `sku,quantity` rows; every bad row is reported with its line number.
+pub fn parse_csv(text: &str) -> anyhow::Result<Vec<(String, i64)>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim().trim_start_matches('\u{feff}');
+        if line.is_empty() {
+            continue;
+        }
+        let mut cols = line.split(',').map(|c| c.trim().trim_matches('"'));
+        let (sku, qty) = (cols.next().unwrap_or(""), cols.next().unwrap_or(""));
+        if i == 0 && sku.eq_ignore_ascii_case("sku") {
+            continue;
+        }
+        match qty.parse::<i64>() {
+            Ok(q) if !sku.is_empty() => out.push((sku.to_string(), q)),
+            _ => errors.push(format!("line {}: expected `sku,quantity`, found `{line}`", i + 1)),
+        }
+    }
+    if !errors.is_empty() {
+        bail!("{}", errors.join("\n"));
+    }
+    Ok(out)
+}
+
+pub async fn run(args: &Args, cmd: &StockCmd) -> anyhow::Result<ExitCode> {
+    let store = open_store(args).await?;
+    match cmd {
+        StockCmd::Set {
+            sku,
+            quantity,
+            location: loc,
+        } => {
+            let loc = location(args, loc);
+            store
+                .set_on_hand(&loc, &[(sku.clone(), *quantity)], "stock set")
+                .await?;
+            println!("{sku} at {loc}: {quantity}");
+        }
+        StockCmd::Import {
+            file,
+            location: loc,
+        } => {
+            let loc = location(args, loc);
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let rows = parse_csv(&text).with_context(|| format!("in {}", file.display()))?;
+            store
+                .set_on_hand(&loc, &rows, &format!("stock import {}", file.display()))
+                .await?;
+            println!("{} SKU(s) set at {loc}", rows.len());
+        }
+        StockCmd::Show { sku } => {
+            println!("sku\tlocation\ton_hand\treserved\tfree");
+            for r in store.stock(sku.as_deref()).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    r.sku,
+                    r.location_id,
+                    r.on_hand,
+                    r.reserved,
+                    r.on_hand - r.reserved
+                );
+            }
+            for l in store.listings(None).await? {
+                if sku.as_ref().is_none_or(|s| *s == l.sku) {
+                    println!(
+                        "  listed on {}: {} {}",
+                        l.channel_id,
+                        l.channel_quantity
+                            .map_or("unknown".to_string(), |q| q.to_string()),
+                        if l.dirty { "(push pending)" } else { "" }
+                    );
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_csv;
+
+    #[test]
+    fn reads_rows_with_or_without_header() {
+        assert_eq!(
+            parse_csv("sku,quantity\nA,3\n\"B\", 4\n").unwrap(),
+            vec![("A".into(), 3), ("B".into(), 4)]
+        );
+        assert_eq!(parse_csv("A,1").unwrap(), vec![("A".into(), 1)]);
+    }
+
+    #[test]
+    fn reports_every_bad_line() {
+        let err = parse_csv("A,x\nB,2\n,3\n").unwrap_err().to_string();
+        assert!(err.contains("line 1") && err.contains("line 3"), "{err}");
+    }
+}

@@ -1,0 +1,67 @@
+//! Finds each SKU's listing in a channel's catalog (configured mappings win), at start and on a
+//! schedule, so new SKUs and new listings start receiving levels.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use switchyard_core::ports::Listing;
+use tokio::sync::watch;
+
+use super::App;
+
+pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver<bool>) {
+    let (Some(channel), Some(cfg)) = (
+        app.channels.get(&channel_id).cloned(),
+        app.config.channels.iter().find(|c| c.id == channel_id),
+    ) else {
+        return;
+    };
+    let configured: Vec<Listing> = cfg
+        .listings
+        .iter()
+        .map(|(sku, reference)| Listing {
+            sku: sku.clone(),
+            reference: reference.clone(),
+            channel_quantity: None,
+        })
+        .collect();
+    let mut known: BTreeSet<String> = BTreeSet::new();
+    loop {
+        if !configured.is_empty()
+            && let Err(e) = app.store.upsert_listings(&channel_id, &configured, "configured").await
+        {
+            tracing::error!(channel = %channel_id, error = %e, "storing configured listings failed");
+        }
+        match app.store.all_skus().await {
+            Ok(skus) => {
+                let wanted: Vec<String> = skus
+                    .into_iter()
+                    .filter(|s| !cfg.listings.contains_key(s) && !known.contains(s))
+                    .collect();
+                if !wanted.is_empty() {
+                    match channel.discover_listings(&wanted).await {
+                        Ok(found) => {
+                            tracing::info!(channel = %channel_id, asked = wanted.len(), found = found.len(), "listings discovered");
+                            match app.store.upsert_listings(&channel_id, &found, "discovered").await {
+                                Ok(()) => {
+                                    known.extend(found.into_iter().map(|l| l.sku));
+                                    app.wake.push.notify_waiters();
+                                }
+                                Err(e) => tracing::error!(channel = %channel_id, error = %e, "storing listings failed"),
+                            }
+                        }
+                        Err(e) => tracing::warn!(channel = %channel_id, error = %e, "listing discovery failed"),
+                    }
+                }
+            }
+            Err(e) => tracing::error!(channel = %channel_id, error = %e, "reading SKUs failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(app.timing.discovery_interval) => {}
+            _ = stopped.changed() => {}
+        }
+        if *stopped.borrow() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! The long-running daemon: an HTTP server for webhooks and health, plus one worker per
+//! pipeline step. Workers only talk through the store; in-process wake-ups just cut latency.
+
+mod listings;
+mod metrics;
+mod normalizer;
+mod outbox;
+mod poller;
+mod pusher;
+mod router;
+mod server;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use switchyard_core::config::Config;
+use switchyard_core::ports::Channel;
+use switchyard_core::store::{SqliteStore, Store};
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+
+pub use metrics::Metrics;
+
+/// Tunables the demo and tests shorten; production uses the defaults.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    /// How often idle workers look at their table even without a wake-up (the CLI writes to
+    /// the store from another process).
+    pub idle_scan: Duration,
+    pub discovery_interval: Duration,
+    pub outbox_max_attempts: i64,
+    pub push_max_attempts: i64,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            idle_scan: Duration::from_millis(500),
+            discovery_interval: Duration::from_secs(300),
+            outbox_max_attempts: 10,
+            push_max_attempts: 10,
+        }
+    }
+}
+
+/// Wakes a worker as soon as there is work for it.
+#[derive(Default)]
+pub struct Wakers {
+    pub normalize: Notify,
+    pub route: Notify,
+    pub push: Notify,
+    pub outbox: Notify,
+}
+
+pub struct App {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub channels: BTreeMap<String, Arc<dyn Channel>>,
+    pub wake: Wakers,
+    pub metrics: Metrics,
+    pub timing: Timing,
+}
+
+/// A running daemon. Dropping it does not stop it; call [`Daemon::shutdown`].
+pub struct Daemon {
+    pub addr: SocketAddr,
+    pub app: Arc<App>,
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+impl Daemon {
+    /// Opens the store, builds every connector, binds the server and starts all workers.
+    pub async fn start(config: Config, timing: Timing) -> anyhow::Result<Daemon> {
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open(&config.store.url)
+                .await
+                .with_context(|| format!("opening store {}", config.store.url))?,
+        );
+        let mut channels = BTreeMap::new();
+        for c in &config.channels {
+            let channel = switchyard_connectors::registry::build(c)?;
+            channels.insert(c.id.clone(), channel);
+        }
+        let listener = tokio::net::TcpListener::bind(&config.server.listen)
+            .await
+            .with_context(|| format!("binding {}", config.server.listen))?;
+        let addr = listener.local_addr()?;
+        let app = Arc::new(App {
+            config,
+            store,
+            channels,
+            wake: Wakers::default(),
+            metrics: Metrics::default(),
+            timing,
+        });
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        tasks.spawn(server::serve(app.clone(), listener, stopped.clone()));
+        tasks.spawn(normalizer::run(app.clone(), stopped.clone()));
+        tasks.spawn(router::run(app.clone(), stopped.clone()));
+        tasks.spawn(outbox::run(app.clone(), stopped.clone()));
+        for id in app.channels.keys() {
+            tasks.spawn(poller::run(app.clone(), id.clone(), stopped.clone()));
+            tasks.spawn(listings::run(app.clone(), id.clone(), stopped.clone()));
+            tasks.spawn(pusher::run(app.clone(), id.clone(), stopped.clone()));
+        }
+        tracing::info!(%addr, channels = app.channels.len(), "switchyard is running");
+        Ok(Daemon {
+            addr,
+            app,
+            stop,
+            tasks,
+        })
+    }
+
+    /// Stops taking work, lets in-flight steps finish their transaction, and waits.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        let drain = async { while self.tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(Duration::from_secs(20), drain)
+            .await
+            .is_err()
+        {
+            tracing::warn!("workers did not stop within 20 s; aborting them");
+            self.tasks.abort_all();
+        }
+    }
+}
+
+/// `switchyard run`: until SIGINT or SIGTERM.
+pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
+    let daemon = Daemon::start(config, Timing::default()).await?;
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    daemon.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// Sleeps until `wake`, `idle`, or shutdown; returns false on shutdown.
+pub(crate) async fn idle(
+    wake: &Notify,
+    idle: Duration,
+    stopped: &mut watch::Receiver<bool>,
+) -> bool {
+    if *stopped.borrow() {
+        return false;
+    }
+    tokio::select! {
+        _ = wake.notified() => true,
+        _ = tokio::time::sleep(idle) => true,
+        _ = stopped.changed() => !*stopped.borrow(),
+    }
+}
+
+/// Exponential backoff for durable retries, capped at 10 minutes.
+pub(crate) fn backoff_ms(attempts: i64) -> i64 {
+    let exp = attempts.clamp(0, 12) as u32;
+    (1000_i64 << exp).min(600_000)
+}

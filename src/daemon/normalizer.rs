@@ -1,0 +1,71 @@
+//! Inbox → orders. Each delivery is normalized (pure) and applied in one transaction; one that
+//! cannot be read is quarantined with the reason, never dropped and never fatal.
+
+use std::sync::Arc;
+
+use switchyard_core::ports::NormalizeError;
+use switchyard_core::store::Applied;
+use tokio::sync::watch;
+
+use super::App;
+
+pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
+    loop {
+        let batch = match app.store.pending_inbox(200).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(error = %e, "reading the inbox failed");
+                Vec::new()
+            }
+        };
+        if batch.is_empty() {
+            if !super::idle(&app.wake.normalize, app.timing.idle_scan, &mut stopped).await {
+                return;
+            }
+            continue;
+        }
+        let mut changed = false;
+        for item in &batch {
+            let outcome = match app.channels.get(&item.channel_id) {
+                Some(channel) => channel.normalize(&item.raw),
+                None => Err(NormalizeError::new(
+                    "channel_id",
+                    format!("channel `{}` is not configured", item.channel_id),
+                )),
+            };
+            if let Err(e) = &outcome {
+                tracing::warn!(channel = %item.channel_id, inbox_id = item.id, error = %e, "payload quarantined");
+            }
+            match app.store.apply_inbox(item, outcome.as_ref()).await {
+                Ok(applied) => {
+                    let label = match applied {
+                        Applied::Changed { .. } => {
+                            changed = true;
+                            "changed"
+                        }
+                        Applied::Unchanged { .. } => "unchanged",
+                        Applied::Stale { .. } => "stale",
+                        Applied::Quarantined => "quarantined",
+                    };
+                    app.metrics.add(
+                        "inbox_applied_total",
+                        &format!("channel=\"{}\",outcome=\"{label}\"", item.channel_id),
+                        1,
+                    );
+                }
+                Err(e) => {
+                    // Left pending: the next pass tries again.
+                    tracing::error!(inbox_id = item.id, error = %e, "applying delivery failed");
+                    break;
+                }
+            }
+        }
+        if changed {
+            app.wake.route.notify_one();
+            app.wake.push.notify_waiters();
+        }
+        if *stopped.borrow() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Periodic poll of a channel's orders: the safety net under webhooks. Each page is committed
+//! to the inbox together with the cursor that follows it; the next sweep starts `overlap` before
+//! the newest change seen, so an order on a boundary is fetched twice rather than never.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use switchyard_core::ports::PollCursor;
+use switchyard_core::store::Source;
+use tokio::sync::watch;
+
+use super::App;
+
+pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver<bool>) {
+    let (Some(channel), Some(cfg)) = (
+        app.channels.get(&channel_id).cloned(),
+        app.config.channels.iter().find(|c| c.id == channel_id),
+    ) else {
+        return;
+    };
+    let interval = Duration::from_secs(cfg.poll_interval_secs.max(1));
+    let overlap = chrono::Duration::seconds(cfg.poll_overlap_secs as i64);
+    let mut failures: i64 = 0;
+    loop {
+        let cursor = match app.store.poll_cursor(&channel_id).await {
+            Ok(Some(c)) => c,
+            // First start: from now (less the overlap), not the channel's whole history.
+            Ok(None) => PollCursor {
+                since: Some(Utc::now() - overlap),
+                ..PollCursor::default()
+            },
+            Err(e) => {
+                tracing::error!(channel = %channel_id, error = %e, "reading poll cursor failed");
+                if !sleep(&mut stopped, interval).await {
+                    return;
+                }
+                continue;
+            }
+        };
+        let page = match channel.poll_orders(&cursor).await {
+            Ok(p) => {
+                failures = 0;
+                p
+            }
+            Err(e) => {
+                failures += 1;
+                app.metrics.add("poll_errors_total", &format!("channel=\"{channel_id}\""), 1);
+                tracing::warn!(channel = %channel_id, error = %e, failures, "poll failed");
+                let wait = Duration::from_millis(super::backoff_ms(failures).min(interval.as_millis() as i64 * 4) as u64);
+                if !sleep(&mut stopped, wait.max(interval)).await {
+                    return;
+                }
+                continue;
+            }
+        };
+        let max_seen = match (cursor.max_seen, page.max_updated_at) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let more = page.next_page.is_some();
+        let next = if more {
+            PollCursor {
+                since: cursor.since,
+                page: page.next_page.clone(),
+                max_seen,
+            }
+        } else {
+            PollCursor {
+                since: max_seen.map(|m| m - overlap).max(cursor.since),
+                page: None,
+                max_seen: None,
+            }
+        };
+        match app
+            .store
+            .insert_inbox(&channel_id, Source::Poll, &page.orders, Some(&next))
+            .await
+        {
+            Ok(done) => {
+                app.metrics.add("poll_orders_total", &format!("channel=\"{channel_id}\""), page.orders.len() as u64);
+                if done.inserted > 0 {
+                    tracing::info!(channel = %channel_id, new = done.inserted, seen = page.orders.len(), "poll found changes");
+                    app.wake.normalize.notify_one();
+                }
+            }
+            Err(e) => tracing::error!(channel = %channel_id, error = %e, "storing polled orders failed"),
+        }
+        if !more && !sleep(&mut stopped, interval).await {
+            return;
+        }
+        if *stopped.borrow() {
+            return;
+        }
+    }
+}
+
+async fn sleep(stopped: &mut watch::Receiver<bool>, d: Duration) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => !*stopped.borrow(),
+        _ = stopped.changed() => !*stopped.borrow(),
+    }
+}

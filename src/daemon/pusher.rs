@@ -1,0 +1,144 @@
+//! Stock levels → one channel. Dirty (channel, SKU) pairs are coalesced by the store; this loop
+//! computes each level from current numbers, skips levels the channel already holds, and sends
+//! the rest in the channel's largest batch. The connector paces and retries each call.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use switchyard_core::ports::ListingLevel;
+use switchyard_core::stock::available_to_sell;
+use switchyard_core::store::{DirtyListing, PushOutcome, PushOutcomeKind, now_ms};
+use tokio::sync::watch;
+
+use super::{App, backoff_ms};
+
+pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver<bool>) {
+    let (Some(channel), Some(cfg)) = (
+        app.channels.get(&channel_id).cloned(),
+        app.config.channels.iter().find(|c| c.id == channel_id),
+    ) else {
+        return;
+    };
+    let locations = app.config.channel_locations(cfg);
+    let buffer = cfg.stock.buffer;
+    let batch_size = channel.limits().max_stock_batch.max(1);
+    let labels = format!("channel=\"{channel_id}\"");
+    loop {
+        let due = match app
+            .store
+            .due_dirty(&channel_id, &locations, now_ms(), (batch_size * 4) as i64)
+            .await
+        {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(channel = %channel_id, error = %e, "reading dirty listings failed");
+                Vec::new()
+            }
+        };
+        if due.is_empty() {
+            if !super::idle(&app.wake.push, app.timing.idle_scan, &mut stopped).await {
+                return;
+            }
+            continue;
+        }
+        let mut outcomes = Vec::with_capacity(due.len());
+        let mut to_send: Vec<(&DirtyListing, i64)> = Vec::new();
+        for d in &due {
+            let level = available_to_sell(d.on_hand, d.reserved, buffer);
+            if d.channel_quantity == Some(level) {
+                outcomes.push(PushOutcome {
+                    sku: d.sku.clone(),
+                    seq: d.seq,
+                    kind: PushOutcomeKind::Unchanged,
+                });
+            } else {
+                to_send.push((d, level));
+            }
+        }
+        for chunk in to_send.chunks(batch_size) {
+            let levels: Vec<ListingLevel> = chunk
+                .iter()
+                .map(|(d, level)| ListingLevel {
+                    sku: d.sku.clone(),
+                    reference: d.reference.clone(),
+                    quantity: *level,
+                    expected_current: d.channel_quantity,
+                })
+                .collect();
+            let by_sku: HashMap<&str, &(&DirtyListing, i64)> =
+                chunk.iter().map(|c| (c.0.sku.as_str(), c)).collect();
+            app.metrics.add("stock_push_calls_total", &labels, 1);
+            match channel.push_stock(&levels).await {
+                Ok(report) => {
+                    for sku in &report.applied {
+                        if let Some((d, level)) = by_sku.get(sku.as_str()) {
+                            outcomes.push(PushOutcome {
+                                sku: d.sku.clone(),
+                                seq: d.seq,
+                                kind: PushOutcomeKind::Applied {
+                                    quantity: *level,
+                                    on_hand: d.on_hand,
+                                    reserved: d.reserved,
+                                    buffer,
+                                },
+                            });
+                        }
+                    }
+                    app.metrics.add("stock_levels_pushed_total", &labels, report.applied.len() as u64);
+                    for (sku, actual) in &report.stale {
+                        if let Some((d, _)) = by_sku.get(sku.as_str()) {
+                            app.metrics.add("stock_compare_and_set_conflicts_total", &labels, 1);
+                            outcomes.push(stale_or_dead(&app, d, *actual));
+                        }
+                    }
+                    for (sku, why) in &report.rejected {
+                        if let Some((d, level)) = by_sku.get(sku.as_str()) {
+                            tracing::warn!(channel = %channel_id, sku = %sku, reason = %why, "stock level rejected");
+                            outcomes.push(failed(&app, d, *level, why.clone(), false));
+                        }
+                    }
+                }
+                Err(e) => {
+                    app.metrics.add("stock_push_errors_total", &labels, 1);
+                    tracing::warn!(channel = %channel_id, error = %e, skus = chunk.len(), "stock push failed");
+                    for (d, level) in chunk {
+                        outcomes.push(failed(&app, d, *level, e.to_string(), e.is_retryable()));
+                    }
+                }
+            }
+        }
+        if let Err(e) = app.store.record_push(&channel_id, &outcomes).await {
+            tracing::error!(channel = %channel_id, error = %e, "recording push outcome failed");
+        }
+        if *stopped.borrow() {
+            return;
+        }
+    }
+}
+
+fn stale_or_dead(app: &App, d: &DirtyListing, actual: Option<i64>) -> PushOutcome {
+    // Someone keeps changing the level under us: give up after the usual number of tries.
+    if d.attempts + 1 >= app.timing.push_max_attempts {
+        return failed(app, d, actual.unwrap_or(0), "compare-and-set kept failing".into(), false);
+    }
+    PushOutcome {
+        sku: d.sku.clone(),
+        seq: d.seq,
+        kind: PushOutcomeKind::Stale {
+            channel_quantity: actual,
+        },
+    }
+}
+
+fn failed(app: &App, d: &DirtyListing, quantity: i64, error: String, retryable: bool) -> PushOutcome {
+    let give_up = !retryable || d.attempts + 1 >= app.timing.push_max_attempts;
+    PushOutcome {
+        sku: d.sku.clone(),
+        seq: d.seq,
+        kind: PushOutcomeKind::Failed {
+            error,
+            retry_at: (!give_up).then(|| now_ms() + backoff_ms(d.attempts)),
+            quantity,
+        },
+    }
+}

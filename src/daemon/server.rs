@@ -1,0 +1,125 @@
+//! HTTP: webhooks, health and metrics. A webhook is answered 200 only after its raw body is
+//! committed to the inbox; anything refused (4xx) is stored and processed nowhere.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use switchyard_core::ports::{Delivery, IngestError, WebhookRequest};
+use switchyard_core::store::Source;
+use tokio::sync::watch;
+
+use super::App;
+
+pub fn router(app: Arc<App>) -> Router {
+    let limit = app.config.server.max_body_bytes;
+    Router::new()
+        .route("/webhooks/{channel_id}", post(webhook))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(app)
+}
+
+pub async fn serve(app: Arc<App>, listener: tokio::net::TcpListener, mut stopped: watch::Receiver<bool>) {
+    let shutdown = async move {
+        while !*stopped.borrow() {
+            if stopped.changed().await.is_err() {
+                break;
+            }
+        }
+    };
+    if let Err(e) = axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown)
+        .await
+    {
+        tracing::error!(error = %e, "HTTP server failed");
+    }
+}
+
+async fn webhook(
+    State(app): State<Arc<App>>,
+    Path(channel_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> impl IntoResponse {
+    let Some(channel) = app.channels.get(&channel_id) else {
+        return (StatusCode::NOT_FOUND, "unknown channel").into_response();
+    };
+    let labels = format!("channel=\"{channel_id}\"");
+    let request = WebhookRequest {
+        headers: headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect(),
+        body: body.to_vec(),
+    };
+    let delivery = match channel.verify_webhook(&request) {
+        Ok(d) => d,
+        Err(IngestError::BadSignature(why)) => {
+            app.metrics.add("webhooks_rejected_total", &format!("{labels},reason=\"signature\""), 1);
+            tracing::warn!(channel = %channel_id, %why, "webhook refused: bad signature");
+            return (StatusCode::UNAUTHORIZED, "invalid signature").into_response();
+        }
+        Err(IngestError::Unreadable(why)) => {
+            app.metrics.add("webhooks_rejected_total", &format!("{labels},reason=\"unreadable\""), 1);
+            tracing::warn!(channel = %channel_id, %why, "webhook refused: unreadable body");
+            return (StatusCode::BAD_REQUEST, "unreadable body").into_response();
+        }
+    };
+    match delivery {
+        Delivery::Acknowledge { reason } => {
+            tracing::debug!(channel = %channel_id, %reason, "webhook acknowledged, nothing to store");
+            (StatusCode::OK, "ok").into_response()
+        }
+        Delivery::Order(raw) => {
+            match app
+                .store
+                .insert_inbox(&channel_id, Source::Webhook, std::slice::from_ref(&raw), None)
+                .await
+            {
+                Ok(done) => {
+                    app.metrics.add("webhooks_accepted_total", &labels, 1);
+                    app.metrics.add("webhooks_duplicate_total", &labels, done.duplicates as u64);
+                    if done.inserted > 0 {
+                        app.wake.normalize.notify_one();
+                    }
+                    (StatusCode::OK, "ok").into_response()
+                }
+                Err(e) => {
+                    // Not committed: the channel must retry, so say so with a 5xx.
+                    tracing::error!(channel = %channel_id, error = %e, "webhook not stored");
+                    (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response()
+                }
+            }
+        }
+    }
+}
+
+async fn readyz(State(app): State<Arc<App>>) -> impl IntoResponse {
+    match app.store.counts().await {
+        Ok(c) => (StatusCode::OK, axum::Json(c)).into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    }
+}
+
+async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
+    let mut text = app.metrics.render();
+    if let Ok(c) = app.store.counts().await {
+        for (name, v) in [
+            ("inbox_pending", c.inbox_pending),
+            ("quarantined", c.quarantined),
+            ("stock_dirty", c.stock_dirty),
+            ("outbox_pending", c.outbox_pending),
+            ("dead_letters", c.dead_letters),
+        ] {
+            text.push_str(&format!("# TYPE switchyard_{name} gauge\nswitchyard_{name} {v}\n"));
+        }
+    }
+    ([("content-type", "text/plain; version=0.0.4")], text)
+}

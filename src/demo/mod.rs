@@ -1,0 +1,202 @@
+//! `switchyard demo`: both channel simulators and the daemon in one process on loopback ports,
+//! a fresh SQLite file, and a scripted day of trading. The summary checks the outcome against
+//! the demo's own ledger of what it did, not against Switchyard's database.
+
+mod ledger;
+mod script;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+use switchyard_core::config::{
+    ChannelConfig, Config, LocationConfig, LocationKind, ServerConfig, StockRules, StoreConfig,
+};
+use switchyard_core::model::ChannelKind;
+use switchyard_core::store::{SqliteStore, Store};
+use switchyard_sim::SimulatedChannel;
+use switchyard_sim::shopify::{ShopifySim, ShopifySimConfig};
+use switchyard_sim::woocommerce::{WooSim, WooSimConfig};
+
+use crate::daemon::{Daemon, Timing};
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Orders to place across both channels.
+    #[arg(long, default_value_t = 80)]
+    pub orders: usize,
+    /// SKUs in the catalog.
+    #[arg(long, default_value_t = 12)]
+    pub skus: usize,
+    /// Seed for the scripted choices, so a failing run can be repeated.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Keep the database in this folder instead of a temporary one.
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
+}
+
+pub const WAREHOUSE: &str = "main";
+pub const ON_HAND: i64 = 40;
+
+/// A simulated channel and how the daemon knows it.
+pub struct DemoChannel {
+    pub id: String,
+    pub sim: Arc<dyn SimulatedChannel>,
+    pub buffer: u32,
+}
+
+pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let dir = match &args.keep {
+        Some(d) => {
+            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+            d.clone()
+        }
+        None => std::env::temp_dir().join(format!(
+            "switchyard-demo-{}-{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp_millis()
+        )),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let db = dir.join("demo.db");
+    let _ = std::fs::remove_file(&db);
+    let store_url = format!("sqlite://{}", db.display());
+
+    println!("switchyard demo: database {}", db.display());
+    let shopify_cfg = ShopifySimConfig::default();
+    let woo_cfg = WooSimConfig::default();
+    let shopify = ShopifySim::start(shopify_cfg.clone())
+        .await
+        .context("starting the Shopify simulator")?;
+    let woo = WooSim::start(woo_cfg.clone())
+        .await
+        .context("starting the WooCommerce simulator")?;
+    println!(
+        "  simulators: shopify {}  woocommerce {}",
+        shopify.base_url(),
+        woo.base_url()
+    );
+
+    let skus: Vec<String> = (1..=args.skus).map(|i| format!("SY-{i:03}")).collect();
+    let channels = vec![
+        DemoChannel {
+            id: "shop".into(),
+            sim: shopify.clone(),
+            buffer: 2,
+        },
+        DemoChannel {
+            id: "woo".into(),
+            sim: woo.clone(),
+            buffer: 0,
+        },
+    ];
+    for (i, sku) in skus.iter().enumerate() {
+        for c in &channels {
+            // Channels start out of date on purpose: the first push must correct them.
+            c.sim
+                .add_product(sku, &format!("Demo item {}", i + 1), "19.90", 3);
+        }
+    }
+
+    let base = |id: &str, kind, url: String, secret: &str| ChannelConfig {
+        id: id.into(),
+        kind,
+        base_url: url,
+        access_token: None,
+        api_version: None,
+        location_id: None,
+        consumer_key: None,
+        consumer_secret: None,
+        webhook_secret: secret.into(),
+        poll_interval_secs: 1,
+        poll_overlap_secs: 5,
+        rate_limit: None,
+        stock: StockRules::default(),
+        locations: None,
+        listings: Default::default(),
+    };
+    let mut shop_cfg = base(
+        "shop",
+        ChannelKind::Shopify,
+        shopify.base_url(),
+        &shopify_cfg.client_secret,
+    );
+    shop_cfg.access_token = Some(shopify_cfg.access_token.clone());
+    shop_cfg.api_version = Some(shopify_cfg.api_version.clone());
+    shop_cfg.location_id = Some(shopify.location_gid());
+    shop_cfg.stock.buffer = 2;
+    let mut woo_channel = base(
+        "woo",
+        ChannelKind::Woocommerce,
+        woo.base_url(),
+        &woo_cfg.webhook_secret,
+    );
+    woo_channel.consumer_key = Some(woo_cfg.consumer_key.clone());
+    woo_channel.consumer_secret = Some(woo_cfg.consumer_secret.clone());
+    let config = Config {
+        store: StoreConfig {
+            url: store_url.clone(),
+        },
+        server: ServerConfig {
+            listen: "127.0.0.1:0".into(),
+            ..ServerConfig::default()
+        },
+        channels: vec![shop_cfg, woo_channel],
+        locations: vec![LocationConfig {
+            id: WAREHOUSE.into(),
+            kind: LocationKind::SelfWarehouse,
+            name: Some("Demo warehouse".into()),
+        }],
+    };
+    let issues = config.validate();
+    anyhow::ensure!(issues.is_empty(), "demo config invalid: {issues:?}");
+
+    // The merchant's counts exist before the daemon starts, as after `stock import`.
+    {
+        let store = SqliteStore::open(&store_url).await?;
+        let levels: Vec<(String, i64)> = skus.iter().map(|s| (s.clone(), ON_HAND)).collect();
+        store.set_on_hand(WAREHOUSE, &levels, "demo seed").await?;
+    }
+
+    let timing = Timing {
+        idle_scan: Duration::from_millis(200),
+        discovery_interval: Duration::from_secs(2),
+        ..Timing::default()
+    };
+    let daemon = Daemon::start(config, timing).await?;
+    for c in &channels {
+        c.sim
+            .set_webhook_target(&format!("http://{}/webhooks/{}", daemon.addr, c.id));
+    }
+    println!("  daemon: http://{}", daemon.addr);
+
+    let outcome = script::play(&daemon, &channels, &skus, args.seed, args.orders).await;
+    let store = daemon.app.store.clone();
+    let metrics_text = daemon.app.metrics.render();
+    daemon.shutdown().await;
+    let report = match outcome {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("demo failed: {e:#}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+
+    let all_ok = report.print(&channels, store.as_ref(), started.elapsed()).await?;
+    if std::env::var_os("SWITCHYARD_DEMO_METRICS").is_some() {
+        println!("{metrics_text}");
+    }
+    if args.keep.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

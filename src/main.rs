@@ -1,0 +1,33 @@
+//! `switchyard`: the daemon and its operator commands.
+
+mod cli;
+mod daemon;
+mod demo;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Args::parse();
+    // The demo prints its own story; its logs stay quiet unless asked for.
+    let quiet = matches!(args.command, cli::Command::Demo(_));
+    cli::init_tracing(args.verbose, quiet);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cli::dispatch(args)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

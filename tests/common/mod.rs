@@ -1,0 +1,231 @@
+//! Harness for end-to-end tests: real simulators on loopback ports, the real `switchyard`
+//! binary as a child process, and a fresh SQLite file per test.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use switchyard_sim::SimulatedChannel;
+use switchyard_sim::shopify::{ShopifySim, ShopifySimConfig};
+use switchyard_sim::woocommerce::{WooSim, WooSimConfig};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_switchyard");
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub shopify: Arc<ShopifySim>,
+    pub woo: Arc<WooSim>,
+    pub shopify_cfg: ShopifySimConfig,
+    pub woo_cfg: WooSimConfig,
+    pub config: PathBuf,
+    pub port: u16,
+    pub buffer: u32,
+}
+
+pub struct Daemon {
+    child: Child,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Daemon {
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                panic!("daemon did not stop after SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    l.local_addr().expect("local addr").port()
+}
+
+impl Env {
+    /// Simulators with `skus` in their catalogs (each channel starts at level 0) and the
+    /// warehouse counts imported through the CLI.
+    pub async fn new(skus: &[(&str, i64)], buffer: u32) -> Env {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let shopify_cfg = ShopifySimConfig::default();
+        let woo_cfg = WooSimConfig::default();
+        let shopify = ShopifySim::start(shopify_cfg.clone()).await.expect("shopify sim");
+        let woo = WooSim::start(woo_cfg.clone()).await.expect("woo sim");
+        for (sku, _) in skus {
+            shopify.add_product(sku, &format!("Item {sku}"), "12.50", 0);
+            woo.add_product(sku, &format!("Item {sku}"), "12.50", 0);
+        }
+        let port = free_port();
+        let db = dir.path().join("switchyard.db");
+        let config = dir.path().join("switchyard.yaml");
+        let yaml = format!(
+            r#"# written by the test harness
+store:
+  url: "sqlite://{db}"
+server:
+  listen: "127.0.0.1:{port}"
+  max_body_bytes: 262144
+channels:
+  - id: shop
+    kind: shopify
+    base_url: "{shop_url}"
+    access_token: "${{TEST_SHOPIFY_TOKEN}}"
+    api_version: "{api_version}"
+    location_id: "{location}"
+    webhook_secret: "${{TEST_SHOPIFY_SECRET}}"
+    poll_interval_secs: 1
+    poll_overlap_secs: 5
+    stock:
+      buffer: {buffer}
+  - id: woo
+    kind: woocommerce
+    base_url: "{woo_url}"
+    consumer_key: "${{TEST_WOO_KEY}}"
+    consumer_secret: "${{TEST_WOO_SECRET}}"
+    webhook_secret: "${{TEST_WOO_WEBHOOK_SECRET}}"
+    poll_interval_secs: 1
+    poll_overlap_secs: 5
+    stock:
+      buffer: {buffer}
+locations:
+  - id: main
+    kind: self
+"#,
+            db = db.display(),
+            shop_url = shopify.base_url(),
+            api_version = shopify_cfg.api_version,
+            location = shopify.location_gid(),
+            woo_url = woo.base_url(),
+        );
+        std::fs::write(&config, yaml).expect("write config");
+        let env = Env {
+            dir,
+            shopify,
+            woo,
+            shopify_cfg,
+            woo_cfg,
+            config,
+            port,
+            buffer,
+        };
+        let csv: String = std::iter::once("sku,quantity\n".to_string())
+            .chain(skus.iter().map(|(s, q)| format!("{s},{q}\n")))
+            .collect();
+        let csv_path = env.dir.path().join("stock.csv");
+        std::fs::write(&csv_path, csv).expect("write csv");
+        let out = env.cli(&["stock", "import", csv_path.to_str().expect("utf-8 path")]);
+        assert!(out.status.success(), "stock import failed: {}", String::from_utf8_lossy(&out.stderr));
+        env.shopify.set_webhook_target(&env.webhook_url("shop"));
+        env
+    }
+
+    pub fn webhook_url(&self, channel: &str) -> String {
+        format!("http://127.0.0.1:{}/webhooks/{channel}", self.port)
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--config")
+            .arg(&self.config)
+            .env("TEST_SHOPIFY_TOKEN", &self.shopify_cfg.access_token)
+            .env("TEST_SHOPIFY_SECRET", &self.shopify_cfg.client_secret)
+            .env("TEST_WOO_KEY", &self.woo_cfg.consumer_key)
+            .env("TEST_WOO_SECRET", &self.woo_cfg.consumer_secret)
+            .env("TEST_WOO_WEBHOOK_SECRET", &self.woo_cfg.webhook_secret)
+            .env("RUST_LOG", "warn,switchyard=info");
+        cmd
+    }
+
+    /// Runs a CLI command to completion.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("run switchyard")
+    }
+
+    /// Starts `switchyard run` and waits until it answers `/healthz`.
+    pub async fn start_daemon(&self) -> Daemon {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("daemon.log"))
+            .expect("daemon log");
+        let child = self
+            .command()
+            .arg("run")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn switchyard run");
+        let daemon = Daemon { child };
+        let client = reqwest::Client::new();
+        let url = format!("http://127.0.0.1:{}/healthz", self.port);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(r) = client.get(&url).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "daemon did not come up; log:\n{}", self.log());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // WooCommerce pings a new webhook URL; do it once the daemon listens.
+        self.woo.set_webhook_target(&self.webhook_url("woo"));
+        daemon
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `orders list` rows as (channel, external_id, status, fulfil_state).
+    pub fn orders(&self) -> Vec<(String, String, String, String)> {
+        let out = self.cli(&["orders", "list", "--limit", "100000"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let c: Vec<&str> = l.split('\t').collect();
+                (c.len() >= 7).then(|| (c[1].into(), c[2].into(), c[4].into(), c[6].into()))
+            })
+            .collect()
+    }
+}
+
+/// Polls `check` every 100 ms until it returns true, or panics with `what` and the daemon log.
+pub async fn eventually<F: FnMut() -> bool>(env: &Env, limit: Duration, what: &str, mut check: F) {
+    let deadline = Instant::now() + limit;
+    while !check() {
+        if Instant::now() > deadline {
+            panic!("timed out: {what}\n--- daemon log ---\n{}", env.log());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
