@@ -97,7 +97,7 @@ pub fn raw_order(node: &Value) -> RawOrder {
     let (external_id, dedup_key) = match identity {
         Some((id, key)) => (Some(id), key),
         // Kept for the normalizer to report; keyed by content so a re-poll dedups.
-        None => (None, format!("unidentified:{}", node)),
+        None => (None, format!("unidentified:{}", content_hash(node))),
     };
     RawOrder {
         format: "graphql".into(),
@@ -106,6 +106,14 @@ pub fn raw_order(node: &Value) -> RawOrder {
         topic: "poll".into(),
         body: node.to_string().into_bytes(),
     }
+}
+
+fn content_hash(node: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(node.to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Fetches the rest of an order's line items when the first page did not hold them all.
