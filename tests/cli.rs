@@ -34,11 +34,20 @@ fn example_env() -> Vec<(String, String)> {
 #[test]
 fn the_example_configuration_is_valid() {
     let vars = example_env();
-    assert!(!vars.is_empty(), "the example keeps its secrets in environment variables");
+    assert!(
+        !vars.is_empty(),
+        "the example keeps its secrets in environment variables"
+    );
     let envs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let (ok, stdout, stderr) = run(&["check", "--config", "config/switchyard.example.yaml"], &envs);
+    let (ok, stdout, stderr) = run(
+        &["check", "--config", "config/switchyard.example.yaml"],
+        &envs,
+    );
     assert!(ok, "{stdout}{stderr}");
-    assert!(stdout.contains("ok") && stdout.contains("shopify") && stdout.contains("woocommerce"), "{stdout}");
+    assert!(
+        stdout.contains("ok") && stdout.contains("shopify") && stdout.contains("woocommerce"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -53,15 +62,29 @@ fn check_names_file_line_and_field_for_every_error() {
     let file = path.display().to_string();
     let (ok, _, stderr) = run(&["check", "--config", &file], &[]);
     assert!(!ok, "a broken config must fail");
-    assert!(stderr.contains(&format!("{file}:5:")) && stderr.contains("MISSING_TOKEN_FOR_TEST"), "{stderr}");
-    assert!(stderr.contains(&format!("{file}:8:")) && stderr.contains("colour"), "{stderr}");
-    assert!(stderr.contains(&format!("{file}:16:")) && stderr.contains("buffer"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{file}:5:")) && stderr.contains("MISSING_TOKEN_FOR_TEST"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{file}:8:")) && stderr.contains("colour"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{file}:16:")) && stderr.contains("buffer"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn normalize_prints_the_canonical_order() {
     let (ok, stdout, stderr) = run(
-        &["normalize", "--channel", "shopify", "tests/fixtures/shopify_order_webhook.json"],
+        &[
+            "normalize",
+            "--channel",
+            "shopify",
+            "tests/fixtures/shopify_order_webhook.json",
+        ],
         &[],
     );
     assert!(ok, "{stderr}");
@@ -80,7 +103,12 @@ fn normalize_prints_the_canonical_order() {
     assert_eq!(v["customer_email"], "ada@example.org");
 
     let (ok, stdout, stderr) = run(
-        &["normalize", "--channel", "woocommerce", "tests/fixtures/woocommerce_order.json"],
+        &[
+            "normalize",
+            "--channel",
+            "woocommerce",
+            "tests/fixtures/woocommerce_order.json",
+        ],
         &[],
     );
     assert!(ok, "{stderr}");
@@ -98,9 +126,20 @@ fn normalize_prints_the_canonical_order() {
 fn normalize_names_the_field_it_cannot_read() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("bad.json");
-    std::fs::write(&path, r#"{"id": 1, "number": "1", "status": "processing", "currency": "USD", "total": "x"}"#)
-        .expect("write");
-    let (ok, _, stderr) = run(&["normalize", "--channel", "woocommerce", &path.display().to_string()], &[]);
+    std::fs::write(
+        &path,
+        r#"{"id": 1, "number": "1", "status": "processing", "currency": "USD", "total": "x"}"#,
+    )
+    .expect("write");
+    let (ok, _, stderr) = run(
+        &[
+            "normalize",
+            "--channel",
+            "woocommerce",
+            &path.display().to_string(),
+        ],
+        &[],
+    );
     assert!(!ok);
     assert!(stderr.contains("error:"), "{stderr}");
 }
@@ -109,7 +148,19 @@ fn normalize_names_the_field_it_cannot_read() {
 fn stock_commands_work_without_a_config() {
     let dir = tempfile::tempdir().expect("tmp");
     let store = format!("sqlite://{}", dir.path().join("s.db").display());
-    let (ok, _, stderr) = run(&["--store", &store, "stock", "set", "MUG", "12", "--location", "main"], &[]);
+    let (ok, _, stderr) = run(
+        &[
+            "--store",
+            &store,
+            "stock",
+            "set",
+            "MUG",
+            "12",
+            "--location",
+            "main",
+        ],
+        &[],
+    );
     assert!(ok, "{stderr}");
     let (ok, stdout, _) = run(&["--store", &store, "stock", "show"], &[]);
     assert!(ok && stdout.contains("MUG\tmain\t12\t0\t12"), "{stdout}");

@@ -42,7 +42,11 @@ async fn place(env: &Env, placed: &mut Vec<Placed>, from: usize, to: usize) {
                 lines: lines.clone(),
                 paid: true,
                 email: format!("crash{i}@example.com"),
-                fate: if i % 9 == 0 { WebhookFate::Duplicate } else { WebhookFate::Deliver },
+                fate: if i % 9 == 0 {
+                    WebhookFate::Duplicate
+                } else {
+                    WebhookFate::Deliver
+                },
             })
             .await;
         placed.push(Placed {
@@ -68,12 +72,26 @@ fn ship_routed(env: &Env, placed: &mut [Placed], n: usize) -> usize {
         if shipped == n {
             break;
         }
-        if p.tracking.is_some() || p.cancelled || !routed.iter().any(|(c, id)| c == p.channel && *id == p.id) {
+        if p.tracking.is_some()
+            || p.cancelled
+            || !routed.iter().any(|(c, id)| c == p.channel && *id == p.id)
+        {
             continue;
         }
         let tracking = format!("1ZCRASH{}", p.id);
-        let out = env.cli(&["ship", &format!("{}:{}", p.channel, p.id), "--carrier", "UPS", "--tracking", &tracking]);
-        assert!(out.status.success(), "ship failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = env.cli(&[
+            "ship",
+            &format!("{}:{}", p.channel, p.id),
+            "--carrier",
+            "UPS",
+            "--tracking",
+            &tracking,
+        ]);
+        assert!(
+            out.status.success(),
+            "ship failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         p.tracking = Some(tracking);
         shipped += 1;
     }
@@ -81,7 +99,8 @@ fn ship_routed(env: &Env, placed: &mut [Placed], n: usize) -> usize {
 }
 
 fn expected(placed: &[Placed]) -> BTreeMap<String, i64> {
-    let mut level: BTreeMap<String, i64> = (0..SKUS).map(|i| (format!("CR-{i:02}"), ON_HAND)).collect();
+    let mut level: BTreeMap<String, i64> =
+        (0..SKUS).map(|i| (format!("CR-{i:02}"), ON_HAND)).collect();
     for p in placed.iter().filter(|p| !p.cancelled) {
         for (sku, q) in &p.lines {
             if let Some(l) = level.get_mut(sku) {
@@ -102,7 +121,10 @@ async fn sigkill_during_a_burst_and_during_write_backs_loses_nothing_and_repeats
     let daemon = env.start_daemon().await;
     place(&env, &mut placed, 0, 250).await;
     let shipped_before_kill = ship_routed(&env, &mut placed, 40);
-    assert!(shipped_before_kill > 0, "some orders were routed before the kill");
+    assert!(
+        shipped_before_kill > 0,
+        "some orders were routed before the kill"
+    );
     // Kill while write-backs and the burst are in flight.
     daemon.kill();
 
@@ -110,49 +132,79 @@ async fn sigkill_during_a_burst_and_during_write_backs_loses_nothing_and_repeats
     place(&env, &mut placed, 250, 450).await;
     for p in placed.iter_mut().skip(5).step_by(37).take(10) {
         if p.tracking.is_none() {
-            sim(&env, p.channel).cancel_order(&p.id, WebhookFate::Deliver).await;
+            sim(&env, p.channel)
+                .cancel_order(&p.id, WebhookFate::Deliver)
+                .await;
             p.cancelled = true;
         }
     }
 
     let daemon = env.start_daemon().await;
     place(&env, &mut placed, 450, ORDERS).await;
-    eventually(&env, Duration::from_secs(60), "orders routed after restart", || {
-        env.orders().iter().filter(|o| o.3 == "routed").count() >= 40
-    })
+    eventually(
+        &env,
+        Duration::from_secs(60),
+        "orders routed after restart",
+        || env.orders().iter().filter(|o| o.3 == "routed").count() >= 40,
+    )
     .await;
     ship_routed(&env, &mut placed, 40);
     daemon.kill();
     let _daemon = env.start_daemon().await;
 
-    eventually(&env, Duration::from_secs(90), "every order stored", || env.orders().len() == ORDERS).await;
+    eventually(&env, Duration::from_secs(90), "every order stored", || {
+        env.orders().len() == ORDERS
+    })
+    .await;
     let orders = env.orders();
     let mut seen = std::collections::BTreeSet::new();
     for o in &orders {
-        assert!(seen.insert((o.0.clone(), o.1.clone())), "order {}:{} stored twice", o.0, o.1);
+        assert!(
+            seen.insert((o.0.clone(), o.1.clone())),
+            "order {}:{} stored twice",
+            o.0,
+            o.1
+        );
     }
     for p in &placed {
-        assert!(seen.contains(&(p.channel.to_string(), p.id.clone())), "order {}:{} lost", p.channel, p.id);
+        assert!(
+            seen.contains(&(p.channel.to_string(), p.id.clone())),
+            "order {}:{} lost",
+            p.channel,
+            p.id
+        );
     }
 
     let want = expected(&placed);
-    eventually(&env, Duration::from_secs(90), "levels and tracking converge", || {
-        let levels_ok = want
-            .iter()
-            .all(|(sku, q)| env.shopify.stock(sku) == Some(*q) && env.woo.stock(sku) == Some(*q));
-        let tracking_ok = placed
-            .iter()
-            .filter(|p| p.tracking.is_some())
-            .all(|p| !sim(&env, p.channel).shipments(&p.id).is_empty());
-        levels_ok && tracking_ok
-    })
+    eventually(
+        &env,
+        Duration::from_secs(90),
+        "levels and tracking converge",
+        || {
+            let levels_ok = want.iter().all(|(sku, q)| {
+                env.shopify.stock(sku) == Some(*q) && env.woo.stock(sku) == Some(*q)
+            });
+            let tracking_ok = placed
+                .iter()
+                .filter(|p| p.tracking.is_some())
+                .all(|p| !sim(&env, p.channel).shipments(&p.id).is_empty());
+            levels_ok && tracking_ok
+        },
+    )
     .await;
     // Let any stray retry surface before counting.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mut shipped = 0;
     for p in placed.iter().filter(|p| p.tracking.is_some()) {
         let got = sim(&env, p.channel).shipments(&p.id);
-        assert_eq!(got.len(), 1, "order {}:{} written back {} times", p.channel, p.id, got.len());
+        assert_eq!(
+            got.len(),
+            1,
+            "order {}:{} written back {} times",
+            p.channel,
+            p.id,
+            got.len()
+        );
         assert_eq!(Some(&got[0].tracking_number), p.tracking.as_ref());
         shipped += 1;
     }

@@ -16,5 +16,9 @@ fn the_demo_passes_every_check_within_a_minute() {
     assert!(out.status.success(), "demo failed\n{stdout}\n{stderr}");
     assert!(stdout.contains("demo: all checks passed"), "{stdout}");
     assert!(!stdout.contains("FAIL"), "{stdout}");
-    assert!(started.elapsed().as_secs() < 60, "demo took {:?}", started.elapsed());
+    assert!(
+        started.elapsed().as_secs() < 60,
+        "demo took {:?}",
+        started.elapsed()
+    );
 }

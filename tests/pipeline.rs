@@ -35,14 +35,24 @@ async fn started(skus: &[(&str, i64)]) -> (Env, common::Daemon) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sale_on_one_channel_lowers_the_level_on_both_and_a_cancel_restores_it() {
     let (env, _d) = started(&[("MUG", 10), ("CAP", 5)]).await;
-    let id = env.shopify.place_order(order(&[("MUG", 3)], WebhookFate::Deliver)).await;
+    let id = env
+        .shopify
+        .place_order(order(&[("MUG", 3)], WebhookFate::Deliver))
+        .await;
     eventually(&env, WAIT, "shopify sale reaches woocommerce", || {
         env.woo.stock("MUG") == Some(7) && env.shopify.stock("MUG") == Some(7)
     })
     .await;
-    assert_eq!(env.woo.stock("CAP"), Some(5), "an unrelated SKU must not move");
+    assert_eq!(
+        env.woo.stock("CAP"),
+        Some(5),
+        "an unrelated SKU must not move"
+    );
 
-    let woo_id = env.woo.place_order(order(&[("CAP", 2)], WebhookFate::Deliver)).await;
+    let woo_id = env
+        .woo
+        .place_order(order(&[("CAP", 2)], WebhookFate::Deliver))
+        .await;
     eventually(&env, WAIT, "woocommerce sale reaches shopify", || {
         env.shopify.stock("CAP") == Some(3)
     })
@@ -64,13 +74,29 @@ async fn a_sale_on_one_channel_lowers_the_level_on_both_and_a_cancel_restores_it
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_webhook_is_found_by_polling_and_a_duplicate_is_ignored() {
     let (env, _d) = started(&[("MUG", 10)]).await;
-    let lost_shop = env.shopify.place_order(order(&[("MUG", 1)], WebhookFate::Lose)).await;
-    let lost_woo = env.woo.place_order(order(&[("MUG", 1)], WebhookFate::Lose)).await;
-    let dup = env.shopify.place_order(order(&[("MUG", 2)], WebhookFate::Duplicate)).await;
-    eventually(&env, WAIT, "all three orders stored", || env.orders().len() == 3).await;
+    let lost_shop = env
+        .shopify
+        .place_order(order(&[("MUG", 1)], WebhookFate::Lose))
+        .await;
+    let lost_woo = env
+        .woo
+        .place_order(order(&[("MUG", 1)], WebhookFate::Lose))
+        .await;
+    let dup = env
+        .shopify
+        .place_order(order(&[("MUG", 2)], WebhookFate::Duplicate))
+        .await;
+    eventually(&env, WAIT, "all three orders stored", || {
+        env.orders().len() == 3
+    })
+    .await;
     let orders = env.orders();
     for id in [&lost_shop, &lost_woo, &dup] {
-        assert_eq!(orders.iter().filter(|o| &o.1 == id).count(), 1, "{id} once: {orders:?}");
+        assert_eq!(
+            orders.iter().filter(|o| &o.1 == id).count(),
+            1,
+            "{id} once: {orders:?}"
+        );
     }
     eventually(&env, WAIT, "level counts each order once", || {
         env.shopify.stock("MUG") == Some(6) && env.woo.stock("MUG") == Some(6)
@@ -106,8 +132,9 @@ async fn refused_webhooks_store_nothing() {
     assert_eq!(unsigned.status(), 401);
 
     let sign = |body: &[u8]| {
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(env.shopify_cfg.client_secret.as_bytes())
-            .expect("hmac key");
+        let mut mac =
+            Hmac::<sha2::Sha256>::new_from_slice(env.shopify_cfg.client_secret.as_bytes())
+                .expect("hmac key");
         mac.update(body);
         base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
     };
@@ -133,7 +160,12 @@ async fn refused_webhooks_store_nothing() {
         .expect("post");
     assert_eq!(too_big.status(), 413);
 
-    let unknown = client.post(env.webhook_url("nope")).body("{}").send().await.expect("post");
+    let unknown = client
+        .post(env.webhook_url("nope"))
+        .body("{}")
+        .send()
+        .await
+        .expect("post");
     assert_eq!(unknown.status(), 404);
 
     // Give the pipeline time to (wrongly) act on anything, then prove it did not.
@@ -147,7 +179,8 @@ async fn refused_webhooks_store_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signed_but_unreadable_order_is_quarantined_not_dropped() {
     let (env, _d) = started(&[("MUG", 10)]).await;
-    let body = br#"{"id": 77, "updated_at": "2026-01-01T00:00:00Z", "line_items": "nope"}"#.to_vec();
+    let body =
+        br#"{"id": 77, "updated_at": "2026-01-01T00:00:00Z", "line_items": "nope"}"#.to_vec();
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(env.shopify_cfg.client_secret.as_bytes())
         .expect("hmac key");
     mac.update(&body);
@@ -161,7 +194,11 @@ async fn a_signed_but_unreadable_order_is_quarantined_not_dropped() {
         .send()
         .await
         .expect("post");
-    assert_eq!(r.status(), 200, "a signed delivery is accepted, then judged");
+    assert_eq!(
+        r.status(),
+        200,
+        "a signed delivery is accepted, then judged"
+    );
     eventually(&env, WAIT, "payload quarantined", || {
         let out = env.cli(&["quarantine", "list"]);
         String::from_utf8_lossy(&out.stdout).contains("77")
@@ -175,8 +212,14 @@ async fn a_signed_but_unreadable_order_is_quarantined_not_dropped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shipping_writes_tracking_back_and_lowers_on_hand() {
     let (env, _d) = started(&[("MUG", 10)]).await;
-    let shop_id = env.shopify.place_order(order(&[("MUG", 2)], WebhookFate::Deliver)).await;
-    let woo_id = env.woo.place_order(order(&[("MUG", 1)], WebhookFate::Deliver)).await;
+    let shop_id = env
+        .shopify
+        .place_order(order(&[("MUG", 2)], WebhookFate::Deliver))
+        .await;
+    let woo_id = env
+        .woo
+        .place_order(order(&[("MUG", 1)], WebhookFate::Deliver))
+        .await;
     eventually(&env, WAIT, "both orders routed", || {
         let o = env.orders();
         o.len() == 2 && o.iter().all(|o| o.3 == "routed")
@@ -185,11 +228,26 @@ async fn shipping_writes_tracking_back_and_lowers_on_hand() {
     let picks = env.cli(&["picks", "list", "--csv"]);
     let csv = String::from_utf8_lossy(&picks.stdout).to_string();
     assert!(csv.starts_with("order_id,channel,"), "{csv}");
-    assert_eq!(csv.lines().filter(|l| l.contains(",MUG,")).count(), 2, "{csv}");
+    assert_eq!(
+        csv.lines().filter(|l| l.contains(",MUG,")).count(),
+        2,
+        "{csv}"
+    );
 
     for (ch, id, tracking) in [("shop", &shop_id, "1ZSHOP"), ("woo", &woo_id, "1ZWOO")] {
-        let out = env.cli(&["ship", &format!("{ch}:{id}"), "--carrier", "UPS", "--tracking", tracking]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = env.cli(&[
+            "ship",
+            &format!("{ch}:{id}"),
+            "--carrier",
+            "UPS",
+            "--tracking",
+            tracking,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     eventually(&env, WAIT, "tracking on both channels", || {
         env.shopify.shipments(&shop_id).len() == 1 && env.woo.shipments(&woo_id).len() == 1
@@ -199,10 +257,20 @@ async fn shipping_writes_tracking_back_and_lowers_on_hand() {
     assert_eq!(env.woo.shipments(&woo_id)[0].tracking_number, "1ZWOO");
 
     // Shipping again with the same parcel changes nothing and writes nothing twice.
-    let again = env.cli(&["ship", &format!("shop:{shop_id}"), "--carrier", "UPS", "--tracking", "1ZSHOP"]);
+    let again = env.cli(&[
+        "ship",
+        &format!("shop:{shop_id}"),
+        "--carrier",
+        "UPS",
+        "--tracking",
+        "1ZSHOP",
+    ]);
     assert!(again.status.success());
     let stock = String::from_utf8_lossy(&env.cli(&["stock", "show", "MUG"]).stdout).to_string();
-    assert!(stock.contains("MUG\tmain\t7\t0\t7"), "on-hand lowered by what shipped: {stock}");
+    assert!(
+        stock.contains("MUG\tmain\t7\t0\t7"),
+        "on-hand lowered by what shipped: {stock}"
+    );
     eventually(&env, WAIT, "levels after shipping", || {
         env.shopify.stock("MUG") == Some(7) && env.woo.stock("MUG") == Some(7)
     })
@@ -213,12 +281,19 @@ async fn shipping_writes_tracking_back_and_lowers_on_hand() {
 
     let show = env.cli(&["orders", "show", &format!("shop:{shop_id}")]);
     let text = String::from_utf8_lossy(&show.stdout).to_string();
-    assert!(text.contains("default:own_warehouse") && text.contains("1ZSHOP"), "{text}");
+    assert!(
+        text.contains("default:own_warehouse") && text.contains("1ZSHOP"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_the_daemon_cleanly() {
     let (env, daemon) = started(&[("MUG", 1)]).await;
     let status = daemon.terminate();
-    assert!(status.success(), "exit status {status:?}; log:\n{}", env.log());
+    assert!(
+        status.success(),
+        "exit status {status:?}; log:\n{}",
+        env.log()
+    );
 }

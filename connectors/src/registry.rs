@@ -19,9 +19,7 @@ pub struct BuildError {
 pub fn build(config: &ChannelConfig) -> Result<Arc<dyn Channel>, BuildError> {
     let built: Result<Arc<dyn Channel>, String> = match config.kind {
         ChannelKind::Shopify => shopify::ShopifyChannel::new(config).map(|c| Arc::new(c) as _),
-        ChannelKind::Woocommerce => {
-            woocommerce::WooChannel::new(config).map(|c| Arc::new(c) as _)
-        }
+        ChannelKind::Woocommerce => woocommerce::WooChannel::new(config).map(|c| Arc::new(c) as _),
     };
     built.map_err(|message| BuildError {
         channel: config.id.clone(),

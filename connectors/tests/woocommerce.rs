@@ -68,7 +68,17 @@ async fn poll_finds_orders_whose_webhooks_were_lost_across_pages() {
             assert_eq!(raw.format, "rest");
             assert_eq!(raw.topic, "poll");
             let order = channel.normalize(raw).expect("normalizes");
-            assert_eq!(raw.dedup_key, format!("{}@{}", order.external_id, order.updated_at.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ")));
+            assert_eq!(
+                raw.dedup_key,
+                format!(
+                    "{}@{}",
+                    order.external_id,
+                    order
+                        .updated_at
+                        .with_timezone(&chrono::Utc)
+                        .format("%Y-%m-%dT%H:%M:%SZ")
+                )
+            );
             assert_eq!(order.lines[0].unit_price.to_string(), "12.50");
             seen.push(order.external_id);
         }
@@ -96,7 +106,10 @@ async fn a_polled_copy_dedups_with_the_webhook_copy() {
     sim.add_product("MUG", "Mug", "12.50", 5);
     let id = sim.place_order(lost("MUG")).await;
     let body = serde_json::to_vec(&sim.order_json(&id).unwrap()).unwrap();
-    let signature = switchyard_connectors::channels::woocommerce::webhook::sign(b"woo-sim-webhook-secret", &body);
+    let signature = switchyard_connectors::channels::woocommerce::webhook::sign(
+        b"woo-sim-webhook-secret",
+        &body,
+    );
     let request = switchyard_core::ports::WebhookRequest {
         headers: vec![
             ("x-wc-webhook-topic".into(), "order.created".into()),
@@ -104,7 +117,8 @@ async fn a_polled_copy_dedups_with_the_webhook_copy() {
         ],
         body,
     };
-    let switchyard_core::ports::Delivery::Order(hooked) = channel.verify_webhook(&request).unwrap() else {
+    let switchyard_core::ports::Delivery::Order(hooked) = channel.verify_webhook(&request).unwrap()
+    else {
         panic!("expected an order");
     };
     let polled = channel.poll_orders(&PollCursor::default()).await.unwrap();
@@ -122,11 +136,17 @@ async fn discover_finds_simple_products_and_variations() {
     assert_eq!(listings.len(), 2);
     let (mug_id, _) = sim.product_ids("MUG").unwrap();
     assert_eq!(listings[0].sku, "MUG");
-    assert_eq!(listings[0].reference, json!({"product_id": mug_id, "variation_id": null}));
+    assert_eq!(
+        listings[0].reference,
+        json!({"product_id": mug_id, "variation_id": null})
+    );
     assert_eq!(listings[0].channel_quantity, Some(7));
     let (_, tee_m) = sim.product_ids("TEE-M").unwrap();
     assert_eq!(listings[1].sku, "TEE-M");
-    assert_eq!(listings[1].reference, json!({"product_id": parent, "variation_id": tee_m}));
+    assert_eq!(
+        listings[1].reference,
+        json!({"product_id": parent, "variation_id": tee_m})
+    );
     assert_eq!(listings[1].channel_quantity, Some(4));
 }
 
@@ -164,7 +184,11 @@ async fn push_stock_splits_into_batches_of_100_and_reports_per_item() {
     assert_eq!(report.applied.len(), 151);
     assert_eq!(report.rejected.len(), 1);
     assert_eq!(report.rejected[0].0, "GONE");
-    assert!(report.rejected[0].1.contains("invalid_id"), "{}", report.rejected[0].1);
+    assert!(
+        report.rejected[0].1.contains("invalid_id"),
+        "{}",
+        report.rejected[0].1
+    );
     // 151 product updates → 2 product batches, plus 1 variations batch.
     assert_eq!(sim.stats().requests - before, 3);
     assert_eq!(sim.stats().stock_writes, 151);
@@ -195,8 +219,14 @@ async fn write_back_uses_the_tracking_extension_once() {
     sim.add_product("MUG", "Mug", "12.50", 5);
     let id = sim.place_order(lost("MUG")).await;
     let s = shipment(&id, &line_id(&sim, &id), 1);
-    channel.write_back_shipment(&s, "ship-1").await.expect("first");
-    channel.write_back_shipment(&s, "ship-1").await.expect("again");
+    channel
+        .write_back_shipment(&s, "ship-1")
+        .await
+        .expect("first");
+    channel
+        .write_back_shipment(&s, "ship-1")
+        .await
+        .expect("again");
     let shipments = sim.shipments(&id);
     assert_eq!(shipments.len(), 1);
     assert_eq!(shipments[0].carrier, "UPS");
@@ -213,22 +243,32 @@ async fn write_back_falls_back_to_a_customer_note_without_the_extension() {
     };
     let (sim, channel) = setup(cfg).await;
     sim.add_product("MUG", "Mug", "12.50", 5);
-    let id = sim.place_order(OrderSpec {
-        lines: vec![("MUG".into(), 2)],
-        ..lost("MUG")
-    })
-    .await;
+    let id = sim
+        .place_order(OrderSpec {
+            lines: vec![("MUG".into(), 2)],
+            ..lost("MUG")
+        })
+        .await;
     // Half the line: tracking is written, the order stays open.
     let partial = shipment(&id, &line_id(&sim, &id), 1);
-    channel.write_back_shipment(&partial, "ship-2").await.expect("partial");
-    channel.write_back_shipment(&partial, "ship-2").await.expect("again");
+    channel
+        .write_back_shipment(&partial, "ship-2")
+        .await
+        .expect("partial");
+    channel
+        .write_back_shipment(&partial, "ship-2")
+        .await
+        .expect("again");
     let notes = sim.notes(&id);
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(notes[0].0.contains("1Z999AA10123456784"));
     assert!(notes[0].1, "the note is for the customer");
     assert_eq!(sim.order_status(&id).as_deref(), Some("processing"));
     let full = shipment(&id, &line_id(&sim, &id), 2);
-    channel.write_back_shipment(&full, "ship-2").await.expect("full");
+    channel
+        .write_back_shipment(&full, "ship-2")
+        .await
+        .expect("full");
     assert_eq!(sim.notes(&id).len(), 1);
     assert_eq!(sim.order_status(&id).as_deref(), Some("completed"));
 }
@@ -243,23 +283,42 @@ async fn a_429_with_retry_after_is_waited_out() {
     let (sim, channel) = setup(cfg).await;
     sim.add_product("MUG", "Mug", "12.50", 5);
     let start = Instant::now();
-    channel.poll_orders(&PollCursor::default()).await.expect("first");
-    channel.poll_orders(&PollCursor::default()).await.expect("second, after waiting");
+    channel
+        .poll_orders(&PollCursor::default())
+        .await
+        .expect("first");
+    channel
+        .poll_orders(&PollCursor::default())
+        .await
+        .expect("second, after waiting");
     assert!(sim.stats().throttled >= 1);
-    assert!(start.elapsed() >= Duration::from_millis(900), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[tokio::test]
 async fn bad_credentials_are_an_auth_error() {
     let cfg = WooSimConfig::default();
     let sim = WooSim::start(cfg.clone()).await.unwrap();
-    for (key, secret) in [("ck_wrong", cfg.consumer_secret.as_str()), (cfg.consumer_key.as_str(), "cs_wrong")] {
+    for (key, secret) in [
+        ("ck_wrong", cfg.consumer_secret.as_str()),
+        (cfg.consumer_key.as_str(), "cs_wrong"),
+    ] {
         let mut config = channel_config(&sim, &cfg);
         config.consumer_key = Some(key.into());
         config.consumer_secret = Some(secret.into());
         let channel = WooChannel::new(&config).unwrap();
-        let err = channel.poll_orders(&PollCursor::default()).await.unwrap_err();
-        assert!(matches!(err, ChannelError::Auth(ref body) if body.contains("woocommerce_rest_authentication_error")), "{err}");
+        let err = channel
+            .poll_orders(&PollCursor::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, ChannelError::Auth(ref body) if body.contains("woocommerce_rest_authentication_error")),
+            "{err}"
+        );
     }
     assert_eq!(sim.stats().requests, 0);
 }

@@ -55,14 +55,23 @@ fn raw(key: &str) -> RawOrder {
 /// Stores and applies one delivery, returning what applying it did.
 async fn deliver(s: &SqliteStore, o: &Order) -> Applied {
     let key = format!("{}@{}", o.external_id, o.updated_at.to_rfc3339());
-    s.insert_inbox("shop", Source::Webhook, &[raw(&key)], None).await.unwrap();
+    s.insert_inbox("shop", Source::Webhook, &[raw(&key)], None)
+        .await
+        .unwrap();
     let items = s.pending_inbox(10).await.unwrap();
-    let item = items.iter().find(|i| i.raw.dedup_key == key).expect("pending");
+    let item = items
+        .iter()
+        .find(|i| i.raw.dedup_key == key)
+        .expect("pending");
     s.apply_inbox(item, Ok(o)).await.unwrap()
 }
 
 async fn reserved(s: &SqliteStore, sku: &str) -> i64 {
-    s.stock(Some(sku)).await.unwrap().first().map_or(0, |r| r.reserved)
+    s.stock(Some(sku))
+        .await
+        .unwrap()
+        .first()
+        .map_or(0, |r| r.reserved)
 }
 
 #[tokio::test]
@@ -73,14 +82,25 @@ async fn inbox_dedups_and_commits_the_cursor_with_the_page() {
         ..PollCursor::default()
     };
     let first = s
-        .insert_inbox("shop", Source::Poll, &[raw("1@a"), raw("2@a")], Some(&cursor))
+        .insert_inbox(
+            "shop",
+            Source::Poll,
+            &[raw("1@a"), raw("2@a")],
+            Some(&cursor),
+        )
         .await
         .unwrap();
     assert_eq!((first.inserted, first.duplicates), (2, 0));
-    let again = s.insert_inbox("shop", Source::Webhook, &[raw("1@a")], None).await.unwrap();
+    let again = s
+        .insert_inbox("shop", Source::Webhook, &[raw("1@a")], None)
+        .await
+        .unwrap();
     assert_eq!((again.inserted, again.duplicates), (0, 1));
     // The same key on another channel is another delivery.
-    let other = s.insert_inbox("woo", Source::Webhook, &[raw("1@a")], None).await.unwrap();
+    let other = s
+        .insert_inbox("woo", Source::Webhook, &[raw("1@a")], None)
+        .await
+        .unwrap();
     assert_eq!(other.inserted, 1);
     assert_eq!(s.poll_cursor("shop").await.unwrap(), Some(cursor));
     assert_eq!(s.pending_inbox(10).await.unwrap().len(), 3);
@@ -89,24 +109,48 @@ async fn inbox_dedups_and_commits_the_cursor_with_the_page() {
 #[tokio::test]
 async fn orders_move_forward_only_and_reservations_follow_them() {
     let (_d, s) = store().await;
-    s.set_on_hand("main", &[("A".into(), 10)], "count").await.unwrap();
+    s.set_on_hand("main", &[("A".into(), 10)], "count")
+        .await
+        .unwrap();
     let v1 = order("1", "2026-01-01T10:00:00Z", OrderStatus::Open, &[("A", 2)]);
-    assert!(matches!(deliver(&s, &v1).await, Applied::Changed { new: true, .. }));
+    assert!(matches!(
+        deliver(&s, &v1).await,
+        Applied::Changed { new: true, .. }
+    ));
     assert_eq!(reserved(&s, "A").await, 2);
 
     let v2 = order("1", "2026-01-01T11:00:00Z", OrderStatus::Open, &[("A", 3)]);
-    assert!(matches!(deliver(&s, &v2).await, Applied::Changed { new: false, .. }));
+    assert!(matches!(
+        deliver(&s, &v2).await,
+        Applied::Changed { new: false, .. }
+    ));
     assert_eq!(reserved(&s, "A").await, 3);
 
     // The first version arriving again (a late poll) changes nothing.
     let late = order("1", "2026-01-01T10:00:00Z", OrderStatus::Open, &[("A", 2)]);
     let key = "1@late-copy";
-    s.insert_inbox("shop", Source::Poll, &[raw(key)], None).await.unwrap();
-    let item = s.pending_inbox(10).await.unwrap().into_iter().find(|i| i.raw.dedup_key == key).unwrap();
-    assert!(matches!(s.apply_inbox(&item, Ok(&late)).await.unwrap(), Applied::Stale { .. }));
+    s.insert_inbox("shop", Source::Poll, &[raw(key)], None)
+        .await
+        .unwrap();
+    let item = s
+        .pending_inbox(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.raw.dedup_key == key)
+        .unwrap();
+    assert!(matches!(
+        s.apply_inbox(&item, Ok(&late)).await.unwrap(),
+        Applied::Stale { .. }
+    ));
     assert_eq!(reserved(&s, "A").await, 3);
 
-    let cancelled = order("1", "2026-01-01T12:00:00Z", OrderStatus::Cancelled, &[("A", 3)]);
+    let cancelled = order(
+        "1",
+        "2026-01-01T12:00:00Z",
+        OrderStatus::Cancelled,
+        &[("A", 3)],
+    );
     deliver(&s, &cancelled).await;
     assert_eq!(reserved(&s, "A").await, 0);
     let o = s.order("shop:1").await.unwrap().unwrap();
@@ -117,10 +161,15 @@ async fn orders_move_forward_only_and_reservations_follow_them() {
 #[tokio::test]
 async fn unreadable_payloads_are_quarantined_with_the_reason() {
     let (_d, s) = store().await;
-    s.insert_inbox("shop", Source::Webhook, &[raw("9@x")], None).await.unwrap();
+    s.insert_inbox("shop", Source::Webhook, &[raw("9@x")], None)
+        .await
+        .unwrap();
     let item = s.pending_inbox(10).await.unwrap().remove(0);
     let err = NormalizeError::new("line_items[0].quantity", "missing");
-    assert_eq!(s.apply_inbox(&item, Err(&err)).await.unwrap(), Applied::Quarantined);
+    assert_eq!(
+        s.apply_inbox(&item, Err(&err)).await.unwrap(),
+        Applied::Quarantined
+    );
     let q = s.quarantined(10).await.unwrap();
     assert_eq!(q.len(), 1);
     assert!(q[0].reason.contains("line_items[0].quantity"));
@@ -130,23 +179,40 @@ async fn unreadable_payloads_are_quarantined_with_the_reason() {
 #[tokio::test]
 async fn routing_then_shipping_consumes_stock_and_queues_one_write_back() {
     let (_d, s) = store().await;
-    s.set_on_hand("main", &[("A".into(), 10)], "count").await.unwrap();
+    s.set_on_hand("main", &[("A".into(), 10)], "count")
+        .await
+        .unwrap();
     s.upsert_listings(
         "shop",
-        &[Listing { sku: "A".into(), reference: serde_json::json!({"id": 1}), channel_quantity: Some(10) }],
+        &[Listing {
+            sku: "A".into(),
+            reference: serde_json::json!({"id": 1}),
+            channel_quantity: Some(10),
+        }],
         "discovered",
     )
     .await
     .unwrap();
-    deliver(&s, &order("7", "2026-01-01T10:00:00Z", OrderStatus::Open, &[("A", 4)])).await;
+    deliver(
+        &s,
+        &order("7", "2026-01-01T10:00:00Z", OrderStatus::Open, &[("A", 4)]),
+    )
+    .await;
     let now = DateTime::parse_from_rfc3339("2026-01-02T10:00:00+02:00").unwrap();
     // Not routed yet: cannot ship.
-    assert!(matches!(s.ship("shop:7", "UPS", "T1", now).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.ship("shop:7", "UPS", "T1", now).await,
+        Err(StoreError::Conflict(_))
+    ));
     let to_route = s.orders_to_route(10).await.unwrap();
     assert_eq!(to_route.len(), 1);
     s.record_route(
         to_route[0].order_id,
-        &RouteDecision { location_id: Some("main".into()), rule: "r".into(), explanation: "e".into() },
+        &RouteDecision {
+            location_id: Some("main".into()),
+            rule: "r".into(),
+            explanation: "e".into(),
+        },
     )
     .await
     .unwrap();
@@ -165,7 +231,16 @@ async fn routing_then_shipping_consumes_stock_and_queues_one_write_back() {
     assert!(s.picks(None).await.unwrap().is_empty());
 
     // A later channel update (the channel now says fulfilled) does not reserve again.
-    deliver(&s, &order("7", "2026-01-03T10:00:00Z", OrderStatus::Fulfilled, &[("A", 4)])).await;
+    deliver(
+        &s,
+        &order(
+            "7",
+            "2026-01-03T10:00:00Z",
+            OrderStatus::Fulfilled,
+            &[("A", 4)],
+        ),
+    )
+    .await;
     assert_eq!(s.stock(Some("A")).await.unwrap()[0].reserved, 0);
 }
 
@@ -174,51 +249,103 @@ async fn a_push_clears_only_the_change_it_was_computed_from() {
     let (_d, s) = store().await;
     s.upsert_listings(
         "shop",
-        &[Listing { sku: "A".into(), reference: serde_json::json!({}), channel_quantity: None }],
+        &[Listing {
+            sku: "A".into(),
+            reference: serde_json::json!({}),
+            channel_quantity: None,
+        }],
         "discovered",
     )
     .await
     .unwrap();
-    s.set_on_hand("main", &[("A".into(), 5)], "count").await.unwrap();
-    let due = s.due_dirty("shop", &["main".into()], i64::MAX, 10).await.unwrap();
+    s.set_on_hand("main", &[("A".into(), 5)], "count")
+        .await
+        .unwrap();
+    let due = s
+        .due_dirty("shop", &["main".into()], i64::MAX, 10)
+        .await
+        .unwrap();
     assert_eq!((due.len(), due[0].on_hand, due[0].reserved), (1, 5, 0));
     // A change lands while the push is in flight.
-    s.set_on_hand("main", &[("A".into(), 4)], "count").await.unwrap();
+    s.set_on_hand("main", &[("A".into(), 4)], "count")
+        .await
+        .unwrap();
     let applied = PushOutcome {
         sku: "A".into(),
         seq: due[0].seq,
-        kind: PushOutcomeKind::Applied { quantity: 5, on_hand: 5, reserved: 0, buffer: 0 },
+        kind: PushOutcomeKind::Applied {
+            quantity: 5,
+            on_hand: 5,
+            reserved: 0,
+            buffer: 0,
+        },
     };
     s.record_push("shop", &[applied]).await.unwrap();
-    let again = s.due_dirty("shop", &["main".into()], i64::MAX, 10).await.unwrap();
+    let again = s
+        .due_dirty("shop", &["main".into()], i64::MAX, 10)
+        .await
+        .unwrap();
     assert_eq!(again.len(), 1, "the newer change must still be pushed");
     assert_eq!((again[0].on_hand, again[0].channel_quantity), (4, Some(5)));
-    let done = PushOutcome { sku: "A".into(), seq: again[0].seq, kind: PushOutcomeKind::Unchanged };
+    let done = PushOutcome {
+        sku: "A".into(),
+        seq: again[0].seq,
+        kind: PushOutcomeKind::Unchanged,
+    };
     s.record_push("shop", &[done]).await.unwrap();
-    assert!(s.due_dirty("shop", &["main".into()], i64::MAX, 10).await.unwrap().is_empty());
+    assert!(
+        s.due_dirty("shop", &["main".into()], i64::MAX, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn failures_back_off_then_dead_letter_and_replay_with_the_same_key() {
     let (_d, s) = store().await;
-    s.set_on_hand("main", &[("A".into(), 1)], "count").await.unwrap();
-    deliver(&s, &order("8", "2026-01-01T10:00:00Z", OrderStatus::Open, &[("A", 1)])).await;
-    let r = s.orders_to_route(1).await.unwrap();
-    s.record_route(r[0].order_id, &RouteDecision { location_id: Some("main".into()), rule: "r".into(), explanation: "e".into() })
+    s.set_on_hand("main", &[("A".into(), 1)], "count")
         .await
         .unwrap();
+    deliver(
+        &s,
+        &order("8", "2026-01-01T10:00:00Z", OrderStatus::Open, &[("A", 1)]),
+    )
+    .await;
+    let r = s.orders_to_route(1).await.unwrap();
+    s.record_route(
+        r[0].order_id,
+        &RouteDecision {
+            location_id: Some("main".into()),
+            rule: "r".into(),
+            explanation: "e".into(),
+        },
+    )
+    .await
+    .unwrap();
     let now = DateTime::parse_from_rfc3339("2026-01-02T10:00:00Z").unwrap();
     s.ship("8", "UPS", "T8", now).await.unwrap();
     let item = s.due_outbox(i64::MAX, 10).await.unwrap().remove(0);
-    s.fail_outbox(item.id, "HTTP 503", Some(i64::MAX - 1)).await.unwrap();
-    assert!(s.due_outbox(now_ms(), 10).await.unwrap().is_empty(), "backed off");
+    s.fail_outbox(item.id, "HTTP 503", Some(i64::MAX - 1))
+        .await
+        .unwrap();
+    assert!(
+        s.due_outbox(now_ms(), 10).await.unwrap().is_empty(),
+        "backed off"
+    );
     s.fail_outbox(item.id, "HTTP 500", None).await.unwrap();
     assert!(s.due_outbox(i64::MAX, 10).await.unwrap().is_empty());
     let dead = s.dead_letters(10).await.unwrap();
     assert_eq!(dead.len(), 1);
-    assert_eq!((dead[0].attempts, dead[0].last_error.as_str()), (2, "HTTP 500"));
+    assert_eq!(
+        (dead[0].attempts, dead[0].last_error.as_str()),
+        (2, "HTTP 500")
+    );
     s.replay_dead_letter(dead[0].id).await.unwrap();
-    assert!(s.replay_dead_letter(dead[0].id).await.is_err(), "replayed once only");
+    assert!(
+        s.replay_dead_letter(dead[0].id).await.is_err(),
+        "replayed once only"
+    );
     let back = s.due_outbox(i64::MAX, 10).await.unwrap();
     assert_eq!(back[0].idempotency_key, "ship:shop:8:T8");
     assert_eq!(s.counts().await.unwrap().dead_letters, 0);

@@ -15,10 +15,19 @@ use switchyard_core::config::{self, Config};
 use switchyard_core::store::{SqliteStore, Store};
 
 #[derive(Debug, Parser)]
-#[command(name = "switchyard", version, about = "Connects a merchant's sales channels to the places that ship its goods")]
+#[command(
+    name = "switchyard",
+    version,
+    about = "Connects a merchant's sales channels to the places that ship its goods"
+)]
 pub struct Args {
     /// Configuration file.
-    #[arg(long, global = true, default_value = "switchyard.yaml", env = "SWITCHYARD_CONFIG")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "switchyard.yaml",
+        env = "SWITCHYARD_CONFIG"
+    )]
     pub config: PathBuf,
     /// Database URL; when given, commands that only read or write the store skip the config.
     #[arg(long, global = true, env = "SWITCHYARD_STORE")]

@@ -104,7 +104,12 @@ pub fn picks_csv(lines: &[PickLine]) -> String {
             p.ship_to_name.clone().unwrap_or_default(),
             p.ship_to_country.clone().unwrap_or_default(),
         ];
-        out.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        out.push_str(
+            &row.iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         out.push('\n');
     }
     out
@@ -207,6 +212,9 @@ mod tests {
             ship_to_country: Some("US".into()),
         };
         let csv = picks_csv(&[line]);
-        assert!(csv.ends_with("1,shop,#1001,main,9,A,\"Mug, \"\"large\"\"\",2,,US\n"), "{csv}");
+        assert!(
+            csv.ends_with("1,shop,#1001,main,9,A,\"Mug, \"\"large\"\"\",2,,US\n"),
+            "{csv}"
+        );
     }
 }

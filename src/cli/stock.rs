@@ -54,7 +54,10 @@ pub fn parse_csv(text: &str) -> anyhow::Result<Vec<(String, i64)>> {
         }
         match qty.parse::<i64>() {
             Ok(q) if !sku.is_empty() => out.push((sku.to_string(), q)),
-            _ => errors.push(format!("line {}: expected `sku,quantity`, found `{line}`", i + 1)),
+            _ => errors.push(format!(
+                "line {}: expected `sku,quantity`, found `{line}`",
+                i + 1
+            )),
         }
     }
     if !errors.is_empty() {

@@ -28,7 +28,10 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
     let mut known: BTreeSet<String> = BTreeSet::new();
     loop {
         if !configured.is_empty()
-            && let Err(e) = app.store.upsert_listings(&channel_id, &configured, "configured").await
+            && let Err(e) = app
+                .store
+                .upsert_listings(&channel_id, &configured, "configured")
+                .await
         {
             tracing::error!(channel = %channel_id, error = %e, "storing configured listings failed");
         }
@@ -42,15 +45,23 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                     match channel.discover_listings(&wanted).await {
                         Ok(found) => {
                             tracing::info!(channel = %channel_id, asked = wanted.len(), found = found.len(), "listings discovered");
-                            match app.store.upsert_listings(&channel_id, &found, "discovered").await {
+                            match app
+                                .store
+                                .upsert_listings(&channel_id, &found, "discovered")
+                                .await
+                            {
                                 Ok(()) => {
                                     known.extend(found.into_iter().map(|l| l.sku));
                                     app.wake.push.notify_waiters();
                                 }
-                                Err(e) => tracing::error!(channel = %channel_id, error = %e, "storing listings failed"),
+                                Err(e) => {
+                                    tracing::error!(channel = %channel_id, error = %e, "storing listings failed")
+                                }
                             }
                         }
-                        Err(e) => tracing::warn!(channel = %channel_id, error = %e, "listing discovery failed"),
+                        Err(e) => {
+                            tracing::warn!(channel = %channel_id, error = %e, "listing discovery failed")
+                        }
                     }
                 }
             }

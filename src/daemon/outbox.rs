@@ -57,10 +57,12 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
 
 /// Carries out one item; the error says whether trying again may help.
 async fn deliver(app: &App, item: &OutboxItem) -> Result<(), (String, bool)> {
-    let channel = app
-        .channels
-        .get(&item.channel_id)
-        .ok_or_else(|| (format!("channel `{}` is not configured", item.channel_id), false))?;
+    let channel = app.channels.get(&item.channel_id).ok_or_else(|| {
+        (
+            format!("channel `{}` is not configured", item.channel_id),
+            false,
+        )
+    })?;
     match item.kind.as_str() {
         "write_back_shipment" => {
             let shipment: Shipment = serde_json::from_value(item.payload.clone())

@@ -45,9 +45,12 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
             }
             Err(e) => {
                 failures += 1;
-                app.metrics.add("poll_errors_total", &format!("channel=\"{channel_id}\""), 1);
+                app.metrics
+                    .add("poll_errors_total", &format!("channel=\"{channel_id}\""), 1);
                 tracing::warn!(channel = %channel_id, error = %e, failures, "poll failed");
-                let wait = Duration::from_millis(super::backoff_ms(failures).min(interval.as_millis() as i64 * 4) as u64);
+                let wait = Duration::from_millis(
+                    super::backoff_ms(failures).min(interval.as_millis() as i64 * 4) as u64,
+                );
                 if !sleep(&mut stopped, wait.max(interval)).await {
                     return;
                 }
@@ -78,13 +81,19 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
             .await
         {
             Ok(done) => {
-                app.metrics.add("poll_orders_total", &format!("channel=\"{channel_id}\""), page.orders.len() as u64);
+                app.metrics.add(
+                    "poll_orders_total",
+                    &format!("channel=\"{channel_id}\""),
+                    page.orders.len() as u64,
+                );
                 if done.inserted > 0 {
                     tracing::info!(channel = %channel_id, new = done.inserted, seen = page.orders.len(), "poll found changes");
                     app.wake.normalize.notify_one();
                 }
             }
-            Err(e) => tracing::error!(channel = %channel_id, error = %e, "storing polled orders failed"),
+            Err(e) => {
+                tracing::error!(channel = %channel_id, error = %e, "storing polled orders failed")
+            }
         }
         if !more && !sleep(&mut stopped, interval).await {
             return;

@@ -84,10 +84,15 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                             });
                         }
                     }
-                    app.metrics.add("stock_levels_pushed_total", &labels, report.applied.len() as u64);
+                    app.metrics.add(
+                        "stock_levels_pushed_total",
+                        &labels,
+                        report.applied.len() as u64,
+                    );
                     for (sku, actual) in &report.stale {
                         if let Some((d, _)) = by_sku.get(sku.as_str()) {
-                            app.metrics.add("stock_compare_and_set_conflicts_total", &labels, 1);
+                            app.metrics
+                                .add("stock_compare_and_set_conflicts_total", &labels, 1);
                             outcomes.push(stale_or_dead(&app, d, *actual));
                         }
                     }
@@ -119,7 +124,13 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
 fn stale_or_dead(app: &App, d: &DirtyListing, actual: Option<i64>) -> PushOutcome {
     // Someone keeps changing the level under us: give up after the usual number of tries.
     if d.attempts + 1 >= app.timing.push_max_attempts {
-        return failed(app, d, actual.unwrap_or(0), "compare-and-set kept failing".into(), false);
+        return failed(
+            app,
+            d,
+            actual.unwrap_or(0),
+            "compare-and-set kept failing".into(),
+            false,
+        );
     }
     PushOutcome {
         sku: d.sku.clone(),
@@ -130,7 +141,13 @@ fn stale_or_dead(app: &App, d: &DirtyListing, actual: Option<i64>) -> PushOutcom
     }
 }
 
-fn failed(app: &App, d: &DirtyListing, quantity: i64, error: String, retryable: bool) -> PushOutcome {
+fn failed(
+    app: &App,
+    d: &DirtyListing,
+    quantity: i64,
+    error: String,
+    retryable: bool,
+) -> PushOutcome {
     let give_up = !retryable || d.attempts + 1 >= app.timing.push_max_attempts;
     PushOutcome {
         sku: d.sku.clone(),

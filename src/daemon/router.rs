@@ -28,7 +28,11 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
             match app.store.record_route(o.order_id, &decision).await {
                 Ok(()) => {
                     tracing::info!(order_id = o.order_id, channel = %o.channel_id, location = ?decision.location_id, rule = %decision.rule, "order routed");
-                    app.metrics.add("orders_routed_total", &format!("channel=\"{}\"", o.channel_id), 1);
+                    app.metrics.add(
+                        "orders_routed_total",
+                        &format!("channel=\"{}\"", o.channel_id),
+                        1,
+                    );
                 }
                 Err(e) => {
                     tracing::error!(order_id = o.order_id, error = %e, "recording route failed");

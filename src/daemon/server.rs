@@ -26,7 +26,11 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-pub async fn serve(app: Arc<App>, listener: tokio::net::TcpListener, mut stopped: watch::Receiver<bool>) {
+pub async fn serve(
+    app: Arc<App>,
+    listener: tokio::net::TcpListener,
+    mut stopped: watch::Receiver<bool>,
+) {
     let shutdown = async move {
         while !*stopped.borrow() {
             if stopped.changed().await.is_err() {
@@ -62,12 +66,20 @@ async fn webhook(
     let delivery = match channel.verify_webhook(&request) {
         Ok(d) => d,
         Err(IngestError::BadSignature(why)) => {
-            app.metrics.add("webhooks_rejected_total", &format!("{labels},reason=\"signature\""), 1);
+            app.metrics.add(
+                "webhooks_rejected_total",
+                &format!("{labels},reason=\"signature\""),
+                1,
+            );
             tracing::warn!(channel = %channel_id, %why, "webhook refused: bad signature");
             return (StatusCode::UNAUTHORIZED, "invalid signature").into_response();
         }
         Err(IngestError::Unreadable(why)) => {
-            app.metrics.add("webhooks_rejected_total", &format!("{labels},reason=\"unreadable\""), 1);
+            app.metrics.add(
+                "webhooks_rejected_total",
+                &format!("{labels},reason=\"unreadable\""),
+                1,
+            );
             tracing::warn!(channel = %channel_id, %why, "webhook refused: unreadable body");
             return (StatusCode::BAD_REQUEST, "unreadable body").into_response();
         }
@@ -80,12 +92,18 @@ async fn webhook(
         Delivery::Order(raw) => {
             match app
                 .store
-                .insert_inbox(&channel_id, Source::Webhook, std::slice::from_ref(&raw), None)
+                .insert_inbox(
+                    &channel_id,
+                    Source::Webhook,
+                    std::slice::from_ref(&raw),
+                    None,
+                )
                 .await
             {
                 Ok(done) => {
                     app.metrics.add("webhooks_accepted_total", &labels, 1);
-                    app.metrics.add("webhooks_duplicate_total", &labels, done.duplicates as u64);
+                    app.metrics
+                        .add("webhooks_duplicate_total", &labels, done.duplicates as u64);
                     if done.inserted > 0 {
                         app.wake.normalize.notify_one();
                     }
@@ -118,7 +136,9 @@ async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
             ("outbox_pending", c.outbox_pending),
             ("dead_letters", c.dead_letters),
         ] {
-            text.push_str(&format!("# TYPE switchyard_{name} gauge\nswitchyard_{name} {v}\n"));
+            text.push_str(&format!(
+                "# TYPE switchyard_{name} gauge\nswitchyard_{name} {v}\n"
+            ));
         }
     }
     ([("content-type", "text/plain; version=0.0.4")], text)

@@ -187,7 +187,9 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         }
     };
 
-    let all_ok = report.print(&channels, store.as_ref(), started.elapsed()).await?;
+    let all_ok = report
+        .print(&channels, store.as_ref(), started.elapsed())
+        .await?;
     if std::env::var_os("SWITCHYARD_DEMO_METRICS").is_some() {
         println!("{metrics_text}");
     }

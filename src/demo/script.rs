@@ -42,7 +42,10 @@ fn level_mismatch(channels: &[DemoChannel], ledger: &Ledger) -> Option<String> {
         for (sku, want) in ledger.expected_levels(c.buffer) {
             let have = c.sim.stock(&sku);
             if have != Some(want) {
-                return Some(format!("{} {sku}: channel has {have:?}, expected {want}", c.id));
+                return Some(format!(
+                    "{} {sku}: channel has {have:?}, expected {want}",
+                    c.id
+                ));
             }
         }
     }
@@ -134,27 +137,31 @@ pub async fn play(
         .iter()
         .map(|o| ((o.channel.clone(), o.external_id.clone()), o.cancelled))
         .collect();
-    wait_for(Duration::from_secs(30), "every order to be ingested", || {
-        let store = store.clone();
-        let wanted = &wanted;
-        async move {
-            let held = store.orders(100_000).await?;
-            let mut seen = BTreeSet::new();
-            for o in &held {
-                let key = (o.channel_id.clone(), o.external_id.clone());
-                if !seen.insert(key.clone()) {
-                    bail!("order {}:{} stored twice", key.0, key.1);
+    wait_for(
+        Duration::from_secs(30),
+        "every order to be ingested",
+        || {
+            let store = store.clone();
+            let wanted = &wanted;
+            async move {
+                let held = store.orders(100_000).await?;
+                let mut seen = BTreeSet::new();
+                for o in &held {
+                    let key = (o.channel_id.clone(), o.external_id.clone());
+                    if !seen.insert(key.clone()) {
+                        bail!("order {}:{} stored twice", key.0, key.1);
+                    }
+                    if let Some(cancelled) = wanted.get(&key)
+                        && *cancelled != (o.status == "cancelled")
+                    {
+                        return Ok(Some(format!("{}:{} is still {}", key.0, key.1, o.status)));
+                    }
                 }
-                if let Some(cancelled) = wanted.get(&key)
-                    && *cancelled != (o.status == "cancelled")
-                {
-                    return Ok(Some(format!("{}:{} is still {}", key.0, key.1, o.status)));
-                }
+                let missing = wanted.keys().filter(|k| !seen.contains(*k)).count();
+                Ok((missing > 0).then(|| format!("{missing} order(s) not ingested yet")))
             }
-            let missing = wanted.keys().filter(|k| !seen.contains(*k)).count();
-            Ok((missing > 0).then(|| format!("{missing} order(s) not ingested yet")))
-        }
-    })
+        },
+    )
     .await?;
     let ingest_secs = placing.elapsed().as_secs_f64();
 
@@ -200,9 +207,14 @@ pub async fn play(
         }
         for o in ledger.orders.iter().filter(|o| o.tracking.is_some()) {
             let c = channels.iter().find(|c| c.id == o.channel);
-            let got = c.map(|c| c.sim.shipments(&o.external_id)).unwrap_or_default();
+            let got = c
+                .map(|c| c.sim.shipments(&o.external_id))
+                .unwrap_or_default();
             if got.is_empty() {
-                return Ok(Some(format!("{}:{} has no tracking yet", o.channel, o.external_id)));
+                return Ok(Some(format!(
+                    "{}:{} has no tracking yet",
+                    o.channel, o.external_id
+                )));
             }
         }
         Ok(None)
@@ -228,7 +240,10 @@ impl Report {
         let held = store.orders(100_000).await?;
         let mut checks: Vec<(bool, String)> = Vec::new();
 
-        let unique: BTreeSet<_> = held.iter().map(|o| (&o.channel_id, &o.external_id)).collect();
+        let unique: BTreeSet<_> = held
+            .iter()
+            .map(|o| (&o.channel_id, &o.external_id))
+            .collect();
         checks.push((
             held.len() == l.orders.len() && unique.len() == held.len(),
             format!(
@@ -280,7 +295,10 @@ impl Report {
         }
         checks.push((
             once == shipped.len(),
-            format!("tracking written back exactly once on {once} of {} shipped orders", shipped.len()),
+            format!(
+                "tracking written back exactly once on {once} of {} shipped orders",
+                shipped.len()
+            ),
         ));
         checks.push((
             counts.quarantined == 0 && counts.dead_letters == 0,
@@ -310,7 +328,14 @@ impl Report {
             );
         }
         let ok = checks.iter().all(|(ok, _)| *ok);
-        println!("{}", if ok { "demo: all checks passed" } else { "demo: CHECKS FAILED" });
+        println!(
+            "{}",
+            if ok {
+                "demo: all checks passed"
+            } else {
+                "demo: CHECKS FAILED"
+            }
+        );
         Ok(ok)
     }
 }

@@ -72,7 +72,9 @@ impl Env {
         let dir = tempfile::tempdir().expect("temp dir");
         let shopify_cfg = ShopifySimConfig::default();
         let woo_cfg = WooSimConfig::default();
-        let shopify = ShopifySim::start(shopify_cfg.clone()).await.expect("shopify sim");
+        let shopify = ShopifySim::start(shopify_cfg.clone())
+            .await
+            .expect("shopify sim");
         let woo = WooSim::start(woo_cfg.clone()).await.expect("woo sim");
         for (sku, _) in skus {
             shopify.add_product(sku, &format!("Item {sku}"), "12.50", 0);
@@ -137,7 +139,11 @@ locations:
         let csv_path = env.dir.path().join("stock.csv");
         std::fs::write(&csv_path, csv).expect("write csv");
         let out = env.cli(&["stock", "import", csv_path.to_str().expect("utf-8 path")]);
-        assert!(out.status.success(), "stock import failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "stock import failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         env.shopify.set_webhook_target(&env.webhook_url("shop"));
         env
     }
@@ -188,7 +194,11 @@ locations:
             {
                 break;
             }
-            assert!(Instant::now() < deadline, "daemon did not come up; log:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "daemon did not come up; log:\n{}",
+                self.log()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         // WooCommerce pings a new webhook URL; do it once the daemon listens.
@@ -207,7 +217,11 @@ locations:
     /// `orders list` rows as (channel, external_id, status, fulfil_state).
     pub fn orders(&self) -> Vec<(String, String, String, String)> {
         let out = self.cli(&["orders", "list", "--limit", "100000"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout)
             .lines()
             .skip(1)

@@ -25,7 +25,11 @@ impl Default for RetryPolicy {
 
 /// Runs `op` until it succeeds, fails for good, or runs out of attempts. A 429's `Retry-After`
 /// replaces the computed backoff for that attempt.
-pub async fn with_retry<T, F, Fut>(policy: &RetryPolicy, what: &str, op: F) -> Result<T, ChannelError>
+pub async fn with_retry<T, F, Fut>(
+    policy: &RetryPolicy,
+    what: &str,
+    op: F,
+) -> Result<T, ChannelError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, ChannelError>>,

@@ -1,5 +1,5 @@
-//! The merchant's configuration, as typed data. Loading (YAML, `${VAR}`, line numbers) lives in
-//! the binary; this module only says what a valid configuration is.
+//! The merchant's configuration: typed data and its checks here; loading (YAML, `${VAR}`,
+//! file:line:column errors) in `load` and the files beside it.
 
 use std::collections::BTreeMap;
 
@@ -175,7 +175,10 @@ impl Config {
             issue("channels".into(), "at least one channel is required".into());
         }
         if self.locations.is_empty() {
-            issue("locations".into(), "at least one location is required".into());
+            issue(
+                "locations".into(),
+                "at least one location is required".into(),
+            );
         }
         let mut seen = std::collections::BTreeSet::new();
         for (i, c) in self.channels.iter().enumerate() {
@@ -186,7 +189,10 @@ impl Config {
                 );
             }
             if !seen.insert(c.id.as_str()) {
-                issue(format!("channels[{i}].id"), format!("duplicate channel id `{}`", c.id));
+                issue(
+                    format!("channels[{i}].id"),
+                    format!("duplicate channel id `{}`", c.id),
+                );
             }
             if !(c.base_url.starts_with("http://") || c.base_url.starts_with("https://")) {
                 issue(
@@ -195,10 +201,16 @@ impl Config {
                 );
             }
             if c.webhook_secret.is_empty() {
-                issue(format!("channels[{i}].webhook_secret"), "must not be empty".into());
+                issue(
+                    format!("channels[{i}].webhook_secret"),
+                    "must not be empty".into(),
+                );
             }
             if c.poll_interval_secs == 0 {
-                issue(format!("channels[{i}].poll_interval_secs"), "must be at least 1".into());
+                issue(
+                    format!("channels[{i}].poll_interval_secs"),
+                    "must be at least 1".into(),
+                );
             }
             let required: &[(&str, &Option<String>)] = match c.kind {
                 ChannelKind::Shopify => &[
@@ -244,7 +256,10 @@ impl Config {
                 );
             }
             if !seen.insert(l.id.as_str()) {
-                issue(format!("locations[{i}].id"), format!("duplicate location id `{}`", l.id));
+                issue(
+                    format!("locations[{i}].id"),
+                    format!("duplicate location id `{}`", l.id),
+                );
             }
         }
         issues

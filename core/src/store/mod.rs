@@ -67,11 +67,18 @@ pub struct InboxItem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
     /// A new order, or a newer version of a known one.
-    Changed { order_id: i64, new: bool },
+    Changed {
+        order_id: i64,
+        new: bool,
+    },
     /// The same version was already applied (a webhook and a poll of one change).
-    Unchanged { order_id: i64 },
+    Unchanged {
+        order_id: i64,
+    },
     /// An older copy arrived after a newer one; ignored.
-    Stale { order_id: i64 },
+    Stale {
+        order_id: i64,
+    },
     Quarantined,
 }
 
@@ -287,13 +294,21 @@ pub trait Store: Send + Sync {
     ) -> Result<ShipReceipt>;
 
     // --- stock --------------------------------------------------------------------------
-    async fn set_on_hand(&self, location_id: &str, levels: &[(String, i64)], cause: &str)
-    -> Result<()>;
+    async fn set_on_hand(
+        &self,
+        location_id: &str,
+        levels: &[(String, i64)],
+        cause: &str,
+    ) -> Result<()>;
     async fn stock(&self, sku: Option<&str>) -> Result<Vec<OnHandRow>>;
     async fn all_skus(&self) -> Result<Vec<String>>;
     /// Records listings found in a channel's catalog (or configured) and marks them dirty.
-    async fn upsert_listings(&self, channel_id: &str, listings: &[Listing], source: &str)
-    -> Result<()>;
+    async fn upsert_listings(
+        &self,
+        channel_id: &str,
+        listings: &[Listing],
+        source: &str,
+    ) -> Result<()>;
     async fn listings(&self, channel_id: Option<&str>) -> Result<Vec<ListingRow>>;
     /// Listings of a channel due for a push, with on-hand over `locations` and reserved units.
     async fn due_dirty(

@@ -90,10 +90,7 @@ async fn mark_sku_dirty(
 }
 
 /// Resolves `42`, `channel:external_id` or an order number to the internal order id.
-async fn resolve_order(
-    conn: &mut sqlx::SqliteConnection,
-    order_ref: &str,
-) -> Result<Option<i64>> {
+async fn resolve_order(conn: &mut sqlx::SqliteConnection, order_ref: &str) -> Result<Option<i64>> {
     if let Ok(id) = order_ref.parse::<i64>() {
         let found: Option<i64> = sqlx::query_scalar("SELECT id FROM orders WHERE id = ?")
             .bind(id)
@@ -335,13 +332,12 @@ impl Store for SqliteStore {
                 .await?;
         let delta = reservation_delta(&before, &target);
         if !delta.is_empty() {
-            let location: Option<String> = sqlx::query_scalar(
-                "SELECT location_id FROM routing_decisions WHERE order_id = ?",
-            )
-            .bind(order_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .flatten();
+            let location: Option<String> =
+                sqlx::query_scalar("SELECT location_id FROM routing_decisions WHERE order_id = ?")
+                    .bind(order_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .flatten();
             sqlx::query("DELETE FROM reservations WHERE order_id = ?")
                 .bind(order_id)
                 .execute(&mut *tx)

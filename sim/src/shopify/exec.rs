@@ -91,7 +91,12 @@ pub(crate) fn run(
     let mut outcome = Outcome::default();
     let doc: Document<'_, String> = match graphql_parser::parse_query::<String>(query) {
         Ok(d) => d,
-        Err(e) => return (json!({ "errors": [error(format!("Parse error: {e}"), None)] }), outcome),
+        Err(e) => {
+            return (
+                json!({ "errors": [error(format!("Parse error: {e}"), None)] }),
+                outcome,
+            );
+        }
     };
     let mut frags: Frags<'_> = HashMap::new();
     let mut ops = Vec::new();
@@ -171,7 +176,10 @@ pub(crate) fn run(
         };
         let key = f.alias.clone().unwrap_or_else(|| f.name.clone());
         if f.name == "__typename" {
-            data.insert(key, json!(if is_mutation { "Mutation" } else { "QueryRoot" }));
+            data.insert(
+                key,
+                json!(if is_mutation { "Mutation" } else { "QueryRoot" }),
+            );
             continue;
         }
         let args = match arg_values(&f.arguments, vars) {
@@ -182,11 +190,12 @@ pub(crate) fn run(
             }
         };
         let resolved = if is_mutation {
-            mutations::resolve(&f.name, &args, &mut scratch, ctx.api_version, ctx.now)
-                .map(|(out, writes)| {
+            mutations::resolve(&f.name, &args, &mut scratch, ctx.api_version, ctx.now).map(
+                |(out, writes)| {
                     outcome.stock_writes += writes;
                     out
-                })
+                },
+            )
         } else {
             roots::resolve(&f.name, &args, &scratch)
         };
@@ -200,7 +209,11 @@ pub(crate) fn run(
             Err(e) => errors.push(error_at(e, f.position)),
         }
     }
-    let actual = if is_mutation { requested } else { p.actual.min(requested) };
+    let actual = if is_mutation {
+        requested
+    } else {
+        p.actual.min(requested)
+    };
     if errors.is_empty() {
         *ctx.store = scratch;
         ctx.bucket.refund((requested - actual) as f64);
@@ -280,6 +293,12 @@ impl Projector<'_, '_> {
                     Err(format!("Selections can't be made on scalars (field '{field}')").into())
                 }
             }
+            Out::EmptyOf(proto) => {
+                let spent = self.actual;
+                self.project(&Out::Obj(proto.clone()), set, field)?;
+                self.actual = spent;
+                Ok(Value::Array(Vec::new()))
+            }
             Out::List(items) => items
                 .iter()
                 .map(|i| self.project(i, set, field))
@@ -342,7 +361,11 @@ impl Projector<'_, '_> {
                 }
                 Selection::FragmentSpread(s) => {
                     let Some(def) = self.frags.get(&s.fragment_name) else {
-                        return Err(format!("Fragment {} was used, but not defined", s.fragment_name).into());
+                        return Err(format!(
+                            "Fragment {} was used, but not defined",
+                            s.fragment_name
+                        )
+                        .into());
                     };
                     let graphql_parser::query::TypeCondition::On(t) = &def.type_condition;
                     if *t == ty {

@@ -10,6 +10,8 @@ mod schema;
 mod search;
 mod server;
 mod store;
+#[cfg(test)]
+mod tests;
 mod webhooks;
 
 use std::net::SocketAddr;

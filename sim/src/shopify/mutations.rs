@@ -34,7 +34,11 @@ fn user_error(field: Vec<String>, message: &str, code: Option<&str>) -> Out {
         fields.push(("code", Out::s(code)));
     }
     Out::obj(Obj::Record {
-        ty: if code.is_some() { "InventorySetQuantitiesUserError" } else { "UserError" },
+        ty: if code.is_some() {
+            "InventorySetQuantitiesUserError"
+        } else {
+            "UserError"
+        },
         fields,
     })
 }
@@ -64,8 +68,14 @@ fn set_quantities(
             quantities.len()
         ));
     }
-    let name = input.get("name").and_then(Value::as_str).unwrap_or_default();
-    let reason = input.get("reason").and_then(Value::as_str).unwrap_or_default();
+    let name = input
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let reason = input
+        .get("reason")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let mut errors = Vec::new();
     if !matches!(name, "available" | "on_hand") {
         errors.push(user_error(
@@ -83,11 +93,26 @@ fn set_quantities(
     }
     let mut plan = Vec::new();
     for (i, q) in quantities.iter().enumerate() {
-        let path = |leaf: &str| vec!["input".into(), "quantities".into(), i.to_string(), leaf.into()];
-        let item = q.get("inventoryItemId").and_then(Value::as_str).unwrap_or_default();
-        let loc = q.get("locationId").and_then(Value::as_str).unwrap_or_default();
+        let path = |leaf: &str| {
+            vec![
+                "input".into(),
+                "quantities".into(),
+                i.to_string(),
+                leaf.into(),
+            ]
+        };
+        let item = q
+            .get("inventoryItemId")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let loc = q
+            .get("locationId")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let Some(quantity) = q.get("quantity").and_then(Value::as_i64) else {
-            return Err(format!("InventoryQuantityInput.quantity is required (quantities[{i}])"));
+            return Err(format!(
+                "InventoryQuantityInput.quantity is required (quantities[{i}])"
+            ));
         };
         if requires_change_from(api_version) && q.get("changeFromQuantity").is_none() {
             return Err(format!(
@@ -96,11 +121,21 @@ fn set_quantities(
         }
         let change_from = q.get("changeFromQuantity").and_then(Value::as_i64);
         if parse_gid("Location", loc) != Some(store.location_id) {
-            errors.push(user_error(path("locationId"), "The specified location could not be found.", Some("INVALID_LOCATION")));
+            errors.push(user_error(
+                path("locationId"),
+                "The specified location could not be found.",
+                Some("INVALID_LOCATION"),
+            ));
             continue;
         }
-        let Some(variant) = parse_gid("InventoryItem", item).and_then(|id| store.variant_by_item_mut(id)) else {
-            errors.push(user_error(path("inventoryItemId"), "The specified inventory item could not be found.", Some("INVALID_INVENTORY_ITEM")));
+        let Some(variant) =
+            parse_gid("InventoryItem", item).and_then(|id| store.variant_by_item_mut(id))
+        else {
+            errors.push(user_error(
+                path("inventoryItemId"),
+                "The specified inventory item could not be found.",
+                Some("INVALID_INVENTORY_ITEM"),
+            ));
             continue;
         };
         if let Some(expected) = change_from
@@ -118,7 +153,10 @@ fn set_quantities(
     if !errors.is_empty() {
         let payload = Obj::Record {
             ty: "InventorySetQuantitiesPayload",
-            fields: vec![("inventoryAdjustmentGroup", Out::Null), ("userErrors", Out::List(errors))],
+            fields: vec![
+                ("inventoryAdjustmentGroup", Out::Null),
+                ("userErrors", Out::List(errors)),
+            ],
         };
         return Ok((Out::obj(payload), 0));
     }
@@ -146,9 +184,20 @@ fn set_quantities(
                     ty: "InventoryAdjustmentGroup",
                     fields: vec![
                         ("id", Out::s(gid("InventoryAdjustmentGroup", group))),
-                        ("createdAt", Out::s(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))),
+                        (
+                            "createdAt",
+                            Out::s(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                        ),
                         ("reason", Out::s(reason)),
-                        ("referenceDocumentUri", Out::s(input.get("referenceDocumentUri").cloned().unwrap_or(Value::Null))),
+                        (
+                            "referenceDocumentUri",
+                            Out::s(
+                                input
+                                    .get("referenceDocumentUri")
+                                    .cloned()
+                                    .unwrap_or(Value::Null),
+                            ),
+                        ),
                         ("changes", Out::List(changes)),
                     ],
                 }),
@@ -162,11 +211,18 @@ fn set_quantities(
 fn fulfillment_payload(fulfillment: Out, errors: Vec<Out>) -> Out {
     Out::obj(Obj::Record {
         ty: "FulfillmentCreatePayload",
-        fields: vec![("fulfillment", fulfillment), ("userErrors", Out::List(errors))],
+        fields: vec![
+            ("fulfillment", fulfillment),
+            ("userErrors", Out::List(errors)),
+        ],
     })
 }
 
-fn fulfillment_create(args: &Map<String, Value>, store: &mut Store, now: DateTime<Utc>) -> Result<Out, String> {
+fn fulfillment_create(
+    args: &Map<String, Value>,
+    store: &mut Store,
+    now: DateTime<Utc>,
+) -> Result<Out, String> {
     let input = args
         .get("fulfillment")
         .and_then(Value::as_object)
@@ -175,14 +231,22 @@ fn fulfillment_create(args: &Map<String, Value>, store: &mut Store, now: DateTim
         .get("lineItemsByFulfillmentOrder")
         .and_then(Value::as_array)
         .ok_or("FulfillmentInput.lineItemsByFulfillmentOrder is required")?;
-    let fail = |msg: &str| Ok(fulfillment_payload(Out::Null, vec![user_error(vec!["fulfillment".into()], msg, None)]));
+    let fail = |msg: &str| {
+        Ok(fulfillment_payload(
+            Out::Null,
+            vec![user_error(vec!["fulfillment".into()], msg, None)],
+        ))
+    };
     if groups.is_empty() {
         return fail("Line items by fulfillment order must not be empty.");
     }
     // (order id, fulfillment order id, fo line id, quantity)
     let mut plan: Vec<(u64, u64, u64, u32)> = Vec::new();
     for g in groups {
-        let fo_gid = g.get("fulfillmentOrderId").and_then(Value::as_str).unwrap_or_default();
+        let fo_gid = g
+            .get("fulfillmentOrderId")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let Some(fo_id) = parse_gid("FulfillmentOrder", fo_gid) else {
             return fail("Invalid fulfillment order id.");
         };
@@ -211,7 +275,9 @@ fn fulfillment_create(args: &Map<String, Value>, store: &mut Store, now: DateTim
                         .and_then(|s| parse_gid("FulfillmentOrderLineItem", s));
                     let qty = it.get("quantity").and_then(Value::as_u64).unwrap_or(0);
                     let Some(line) = id.and_then(|id| fo.lines.iter().find(|l| l.id == id)) else {
-                        return fail("Fulfillment order line item does not exist on this fulfillment order.");
+                        return fail(
+                            "Fulfillment order line item does not exist on this fulfillment order.",
+                        );
                     };
                     if qty == 0 || qty > u64::from(line.remaining) {
                         return fail("Invalid fulfillment order line item quantity requested.");
@@ -233,8 +299,14 @@ fn fulfillment_create(args: &Map<String, Value>, store: &mut Store, now: DateTim
         return fail("All fulfillment orders must belong to the same order.");
     }
     let tracking = input.get("trackingInfo").and_then(Value::as_object);
-    let company = tracking.and_then(|t| t.get("company")).and_then(Value::as_str).map(str::to_string);
-    let number = tracking.and_then(|t| t.get("number")).and_then(Value::as_str).map(str::to_string);
+    let company = tracking
+        .and_then(|t| t.get("company"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let number = tracking
+        .and_then(|t| t.get("number"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let fulfillment_id = store.next_id();
     let Some(order) = store.orders.get_mut(&order_id) else {
         return fail("Order does not exist.");
@@ -266,5 +338,8 @@ fn fulfillment_create(args: &Map<String, Value>, store: &mut Store, now: DateTim
         company: company.unwrap_or_default(),
         number: number.unwrap_or_default(),
     });
-    Ok(fulfillment_payload(Out::obj(Obj::Fulfillment(rec)), Vec::new()))
+    Ok(fulfillment_payload(
+        Out::obj(Obj::Fulfillment(rec)),
+        Vec::new(),
+    ))
 }

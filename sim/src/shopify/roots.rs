@@ -60,30 +60,46 @@ fn orders(args: &Map<String, Value>, store: &Store) -> Result<Out, String> {
         }
     };
     if !matches!(sort, "ID" | "UPDATED_AT" | "CREATED_AT" | "PROCESSED_AT") {
-        return Err(format!("Argument 'sortKey' on Field 'orders' has an invalid value ({sort})."));
+        return Err(format!(
+            "Argument 'sortKey' on Field 'orders' has an invalid value ({sort})."
+        ));
     }
     let mut rows: Vec<_> = store
         .orders
         .values()
         .filter(|o| {
             filters.iter().all(|f| {
-                let v = if f.field == "created_at" { o.created_at } else { o.updated_at };
+                let v = if f.field == "created_at" {
+                    o.created_at
+                } else {
+                    o.updated_at
+                };
                 f.matches(v.with_timezone(&Utc))
             })
         })
         .map(|o| (key(o), o.id, o))
         .collect();
     rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-    if args.get("reverse").and_then(Value::as_bool).unwrap_or(false) {
+    if args
+        .get("reverse")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+    {
         rows.reverse();
     }
     // `after` is decoded rather than matched, so a cursor stays valid when the order it names
     // has moved on since.
     let mut args = args.clone();
-    if let Some(after) = args.remove("after").and_then(|v| v.as_str().map(str::to_string)) {
-        let (last_id, last_value) =
-            decode_cursor(&after).ok_or_else(|| format!("Invalid cursor for current pagination sort: {after}"))?;
-        let reverse = args.get("reverse").and_then(Value::as_bool).unwrap_or(false);
+    if let Some(after) = args
+        .remove("after")
+        .and_then(|v| v.as_str().map(str::to_string))
+    {
+        let (last_id, last_value) = decode_cursor(&after)
+            .ok_or_else(|| format!("Invalid cursor for current pagination sort: {after}"))?;
+        let reverse = args
+            .get("reverse")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         rows.retain(|(k, id, _)| {
             let ord = (k.as_str(), *id).cmp(&(last_value.as_str(), last_id));
             if reverse { ord.is_lt() } else { ord.is_gt() }

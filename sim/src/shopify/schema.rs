@@ -16,6 +16,9 @@ pub(crate) enum Out {
     Scalar(Value),
     Obj(Box<Obj>),
     List(Vec<Out>),
+    /// An empty list of objects of a known type: projects to `[]`, but the selection is still
+    /// checked against the type, as Shopify validates a query before running it.
+    EmptyOf(Box<Obj>),
 }
 
 impl Out {
@@ -126,7 +129,11 @@ pub(crate) fn connection(
     let start = match args.get("after").and_then(Value::as_str) {
         Some(after) => match items.iter().position(|(c, _)| c == after) {
             Some(i) => i + 1,
-            None => return Err(format!("Invalid cursor for current pagination sort: {after}")),
+            None => {
+                return Err(format!(
+                    "Invalid cursor for current pagination sort: {after}"
+                ));
+            }
         },
         None => 0,
     };
@@ -191,6 +198,17 @@ impl Obj {
                 has_next,
                 has_prev,
             } => match name {
+                "nodes" if items.is_empty() => Ok(
+                    prototype(base).map_or(Out::List(Vec::new()), |p| Out::EmptyOf(Box::new(p)))
+                ),
+                "edges" if items.is_empty() => {
+                    Ok(prototype(base).map_or(Out::List(Vec::new()), |p| {
+                        Out::EmptyOf(Box::new(Obj::Record {
+                            ty: edge_type(base),
+                            fields: vec![("cursor", Out::s("")), ("node", Out::obj(p))],
+                        }))
+                    }))
+                }
                 "nodes" => Ok(Out::List(
                     items.iter().map(|(_, o)| Out::obj(o.clone())).collect(),
                 )),
@@ -200,7 +218,10 @@ impl Obj {
                         .map(|(c, o)| {
                             Out::obj(Obj::Record {
                                 ty: edge_type(base),
-                                fields: vec![("cursor", Out::s(c.clone())), ("node", Out::obj(o.clone()))],
+                                fields: vec![
+                                    ("cursor", Out::s(c.clone())),
+                                    ("node", Out::obj(o.clone())),
+                                ],
                             })
                         })
                         .collect(),
@@ -210,8 +231,14 @@ impl Obj {
                     fields: vec![
                         ("hasNextPage", Out::s(*has_next)),
                         ("hasPreviousPage", Out::s(*has_prev)),
-                        ("startCursor", Out::opt_s(items.first().map(|(c, _)| c.clone()))),
-                        ("endCursor", Out::opt_s(items.last().map(|(c, _)| c.clone()))),
+                        (
+                            "startCursor",
+                            Out::opt_s(items.first().map(|(c, _)| c.clone())),
+                        ),
+                        (
+                            "endCursor",
+                            Out::opt_s(items.last().map(|(c, _)| c.clone())),
+                        ),
                     ],
                 })),
                 _ => Err(unknown(name, &ty)),
@@ -354,6 +381,27 @@ impl Obj {
             }),
         }
     }
+}
+
+/// A stand-in object of a connection's node type, used only to validate selections.
+fn prototype(base: &str) -> Option<Obj> {
+    use super::store::Store;
+    let mut store = Store::new();
+    store.add_product("SKU", "Item", Decimal::ONE, 0);
+    let id = store.create_order(&[("SKU".to_string(), 1)], true, "a@b.c", Utc::now());
+    let order = store.orders.get(&id)?.clone();
+    let line = order.lines.first()?.clone();
+    let fo = order.fulfillment_orders.first()?.clone();
+    let fo_line = fo.lines.first()?.clone();
+    let variant = store.variants.first()?.clone();
+    Some(match base {
+        "Order" => Obj::Order(order),
+        "LineItem" => Obj::LineItem(line, order.currency),
+        "FulfillmentOrder" => Obj::FulfillmentOrder(fo, order),
+        "FulfillmentOrderLineItem" => Obj::FoLineItem(fo_line, line, order.currency),
+        "ProductVariant" => Obj::Variant(variant, store.location_id),
+        _ => return None,
+    })
 }
 
 fn edge_type(base: &str) -> &'static str {

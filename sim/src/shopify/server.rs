@@ -42,7 +42,12 @@ impl Shared {
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/admin/api/{version}/graphql.json", post(graphql))
-        .fallback(|| async { (StatusCode::NOT_FOUND, axum::Json(json!({ "errors": "Not Found" }))) })
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                axum::Json(json!({ "errors": "Not Found" })),
+            )
+        })
         .with_state(shared)
 }
 

@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::Shared;
-use super::errors::wp_error;
+use super::errors::{Refused, wp_error};
 
 /// A token bucket: `burst` requests at once, refilled at `rate` per second.
 #[derive(Debug)]
@@ -27,7 +27,11 @@ impl Bucket {
     pub fn new(rate: f64, burst: u32) -> Self {
         let burst = f64::from(burst.max(1));
         Self {
-            rate: if rate.is_finite() && rate > 0.0 { rate } else { 1.0 },
+            rate: if rate.is_finite() && rate > 0.0 {
+                rate
+            } else {
+                1.0
+            },
             burst,
             tokens: burst,
             last: Instant::now(),
@@ -65,7 +69,7 @@ pub async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Ne
         return response;
     }
     if let Err(response) = authenticate(&shared, &request) {
-        return response;
+        return *response;
     }
     shared.with_store(|s| s.stats.requests += 1);
     next.run(request).await
@@ -73,7 +77,7 @@ pub async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Ne
 
 /// Basic auth (`consumer_key:consumer_secret`) or the `consumer_key`/`consumer_secret` query
 /// parameters, as WooCommerce accepts over HTTPS.
-fn authenticate(shared: &Shared, request: &Request) -> Result<(), Response> {
+fn authenticate(shared: &Shared, request: &Request) -> Result<(), Refused> {
     let from_header = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -81,22 +85,38 @@ fn authenticate(shared: &Shared, request: &Request) -> Result<(), Response> {
         .and_then(|v| v.strip_prefix("Basic "))
         .and_then(|b| STANDARD.decode(b.trim()).ok())
         .and_then(|raw| String::from_utf8(raw).ok())
-        .and_then(|text| text.split_once(':').map(|(k, s)| (k.to_string(), s.to_string())));
+        .and_then(|text| {
+            text.split_once(':')
+                .map(|(k, s)| (k.to_string(), s.to_string()))
+        });
     let from_query = || {
         let query = request.uri().query()?;
         let pairs: Vec<(String, String)> = serde_urlencoded_pairs(query);
-        let find = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let find = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
         Some((find("consumer_key")?, find("consumer_secret")?))
     };
     let Some((key, secret)) = from_header.or_else(from_query) else {
-        return Err(missing_credentials(request));
+        return Err(Box::new(missing_credentials(request)));
     };
     let config = &shared.config;
     if key != config.consumer_key {
-        return Err(wp_error(401, "woocommerce_rest_authentication_error", "Consumer key is invalid."));
+        return Err(Box::new(wp_error(
+            401,
+            "woocommerce_rest_authentication_error",
+            "Consumer key is invalid.",
+        )));
     }
     if secret != config.consumer_secret {
-        return Err(wp_error(401, "woocommerce_rest_authentication_error", "Consumer secret is invalid."));
+        return Err(Box::new(wp_error(
+            401,
+            "woocommerce_rest_authentication_error",
+            "Consumer secret is invalid.",
+        )));
     }
     Ok(())
 }
@@ -105,16 +125,26 @@ fn authenticate(shared: &Shared, request: &Request) -> Result<(), Response> {
 fn missing_credentials(request: &Request) -> Response {
     let path = request.uri().path();
     let (code, message) = match *request.method() {
-        Method::GET if path.chars().last().is_some_and(|c| c.is_ascii_digit()) => {
-            ("woocommerce_rest_cannot_view", "Sorry, you cannot view this resource.")
-        }
-        Method::GET => ("woocommerce_rest_cannot_view", "Sorry, you cannot list resources."),
+        Method::GET if path.chars().last().is_some_and(|c| c.is_ascii_digit()) => (
+            "woocommerce_rest_cannot_view",
+            "Sorry, you cannot view this resource.",
+        ),
+        Method::GET => (
+            "woocommerce_rest_cannot_view",
+            "Sorry, you cannot list resources.",
+        ),
         Method::POST if path.ends_with("/batch") => (
             "woocommerce_rest_cannot_batch",
             "Sorry, you are not allowed to batch manipulate this resource.",
         ),
-        Method::POST => ("woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources."),
-        _ => ("woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."),
+        Method::POST => (
+            "woocommerce_rest_cannot_create",
+            "Sorry, you are not allowed to create resources.",
+        ),
+        _ => (
+            "woocommerce_rest_cannot_edit",
+            "Sorry, you are not allowed to edit this resource.",
+        ),
     };
     wp_error(401, code, message)
 }
@@ -139,7 +169,10 @@ fn decode(s: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                match u8::from_str_radix(
+                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                    16,
+                ) {
                     Ok(b) => {
                         out.push(b);
                         i += 2;

@@ -22,7 +22,10 @@ use chrono::{FixedOffset, Offset, Utc};
 use serde_json::Value;
 
 use crate::{OrderSpec, RecordedShipment, SimStats, SimulatedChannel, WebhookFate};
-use store::{LineItem, Product, ProductKind, SimOrder, Store, next_modified, order_json, parse_cents, truncate};
+use store::{
+    LineItem, Product, ProductKind, SimOrder, Store, next_modified, order_json, parse_cents,
+    truncate,
+};
 
 pub use store::WebhookRecord;
 
@@ -76,7 +79,10 @@ impl Shared {
     }
 
     fn webhook_target(&self) -> Option<String> {
-        self.target.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.target
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// WooCommerce delivers webhooks asynchronously after the save that caused them.
@@ -103,7 +109,9 @@ impl WooSim {
         let offset = FixedOffset::east_opt(config.utc_offset_minutes.saturating_mul(60))
             .unwrap_or_else(|| Utc.fix());
         let bucket = config.rate_limit_per_second.map(|rate| {
-            let burst = config.rate_limit_burst.unwrap_or(rate.ceil().max(1.0) as u32);
+            let burst = config
+                .rate_limit_burst
+                .unwrap_or(rate.ceil().max(1.0) as u32);
             guard::Bucket::new(rate, burst)
         });
         let shared = Arc::new(Shared {
@@ -141,7 +149,10 @@ impl WooSim {
                 kind: ProductKind::Variable,
                 name: title.to_string(),
                 sku: String::new(),
-                price_cents: variations.first().and_then(|v| parse_cents(v.1)).unwrap_or(0),
+                price_cents: variations
+                    .first()
+                    .and_then(|v| parse_cents(v.1))
+                    .unwrap_or(0),
                 manage_stock: false,
                 stock_quantity: None,
                 created: now,
@@ -187,7 +198,8 @@ impl WooSim {
 
     pub fn order_status(&self, order_id: &str) -> Option<String> {
         let id: u64 = order_id.parse().ok()?;
-        self.shared.with_store(|s| s.order(id).map(|o| o.status.clone()))
+        self.shared
+            .with_store(|s| s.order(id).map(|o| o.status.clone()))
     }
 
     /// `(note, customer_note)` of every note on the order, oldest first.
@@ -197,7 +209,12 @@ impl WooSim {
         };
         self.shared.with_store(|s| {
             s.order(id)
-                .map(|o| o.notes.iter().map(|n| (n.note.clone(), n.customer_note)).collect())
+                .map(|o| {
+                    o.notes
+                        .iter()
+                        .map(|n| (n.note.clone(), n.customer_note))
+                        .collect()
+                })
                 .unwrap_or_default()
         })
     }
@@ -223,7 +240,12 @@ impl WooSim {
             let order = s.order_mut(id)?;
             order.status = status.to_string();
             order.modified = next_modified(order.modified);
-            serde_json::to_vec(&order_json(order, self.shared.offset, &self.shared.base_url)).ok()
+            serde_json::to_vec(&order_json(
+                order,
+                self.shared.offset,
+                &self.shared.base_url,
+            ))
+            .ok()
         });
         if let Some(body) = body {
             webhooks::deliver(&self.shared, "order.updated", body, fate).await;
@@ -247,9 +269,15 @@ fn router(shared: Arc<Shared>) -> Router {
             get(orders::list_notes).post(orders::add_note),
         )
         .route(&format!("{wc}/products"), get(products::list))
-        .route(&format!("{wc}/products/batch"), post(products::batch_products))
+        .route(
+            &format!("{wc}/products/batch"),
+            post(products::batch_products),
+        )
         .route(&format!("{wc}/products/{{id}}"), get(products::get_one))
-        .route(&format!("{wc}/products/{{id}}/variations"), get(products::variations))
+        .route(
+            &format!("{wc}/products/{{id}}/variations"),
+            get(products::variations),
+        )
         .route(
             &format!("{wc}/products/{{id}}/variations/batch"),
             post(products::batch_variations),
@@ -316,8 +344,16 @@ impl SimulatedChannel for WooSim {
                 lines.push(match product {
                     Some(p) => LineItem {
                         id: line_id,
-                        product_id: if p.kind == ProductKind::Variation { p.parent_id } else { p.id },
-                        variation_id: if p.kind == ProductKind::Variation { p.id } else { 0 },
+                        product_id: if p.kind == ProductKind::Variation {
+                            p.parent_id
+                        } else {
+                            p.id
+                        },
+                        variation_id: if p.kind == ProductKind::Variation {
+                            p.id
+                        } else {
+                            0
+                        },
                         name: p.name,
                         sku: p.sku,
                         quantity: *quantity,
@@ -348,7 +384,11 @@ impl SimulatedChannel for WooSim {
                 notes: Vec::new(),
                 trackings: Vec::new(),
             };
-            let body = serde_json::to_vec(&order_json(&order, self.shared.offset, &self.shared.base_url));
+            let body = serde_json::to_vec(&order_json(
+                &order,
+                self.shared.offset,
+                &self.shared.base_url,
+            ));
             s.orders.push(order);
             (id, body)
         });
@@ -405,7 +445,9 @@ mod tests {
             post(move |headers: HeaderMap, body: Bytes| {
                 let sink = Arc::clone(&sink);
                 async move {
-                    sink.lock().unwrap_or_else(|e| e.into_inner()).push((headers, body.to_vec()));
+                    sink.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((headers, body.to_vec()));
                     "ok"
                 }
             }),
@@ -446,12 +488,19 @@ mod tests {
         assert_eq!(h1["x-wc-webhook-topic"], "order.created");
         assert_eq!(h1["x-wc-webhook-resource"], "order");
         assert_eq!(h1["x-wc-webhook-event"], "created");
-        assert_ne!(h1["x-wc-webhook-delivery-id"], h2["x-wc-webhook-delivery-id"]);
+        assert_ne!(
+            h1["x-wc-webhook-delivery-id"],
+            h2["x-wc-webhook-delivery-id"]
+        );
         let order: Value = serde_json::from_slice(b1).unwrap();
         assert_eq!(order["status"], "processing");
         assert_eq!(order["line_items"][0]["price"].to_string(), "21.99");
         assert_eq!(order["total"], "43.98");
-        assert_eq!(sim.stock("MUG"), Some(5), "placing an order leaves the site's stock alone");
+        assert_eq!(
+            sim.stock("MUG"),
+            Some(5),
+            "placing an order leaves the site's stock alone"
+        );
         assert_eq!(sim.stats().webhooks_sent, 2);
     }
 
@@ -466,10 +515,18 @@ mod tests {
         assert_eq!(body["code"], "woocommerce_rest_cannot_view");
         assert_eq!(body["data"]["status"], 401);
         let cfg = WooSimConfig::default();
-        let auth = |rb: reqwest::RequestBuilder| rb.basic_auth(&cfg.consumer_key, Some(&cfg.consumer_secret));
-        let r = auth(http.get(format!("{base}/orders?per_page=101"))).send().await.unwrap();
+        let auth = |rb: reqwest::RequestBuilder| {
+            rb.basic_auth(&cfg.consumer_key, Some(&cfg.consumer_secret))
+        };
+        let r = auth(http.get(format!("{base}/orders?per_page=101")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 400);
-        assert_eq!(r.json::<Value>().await.unwrap()["code"], "rest_invalid_param");
+        assert_eq!(
+            r.json::<Value>().await.unwrap()["code"],
+            "rest_invalid_param"
+        );
         let updates: Vec<Value> = (0..101).map(|i| serde_json::json!({"id": i})).collect();
         let r = auth(http.post(format!("{base}/products/batch")))
             .json(&serde_json::json!({"update": updates}))
@@ -487,10 +544,13 @@ mod tests {
             .unwrap();
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()["x-wp-total"], "0");
-        let r = auth(http.get(format!("{}/wp-json/wc-shipment-tracking/v3/nothing", sim.base_url())))
-            .send()
-            .await
-            .unwrap();
+        let r = auth(http.get(format!(
+            "{}/wp-json/wc-shipment-tracking/v3/nothing",
+            sim.base_url()
+        )))
+        .send()
+        .await
+        .unwrap();
         assert_eq!(r.status(), 404);
         assert_eq!(r.json::<Value>().await.unwrap()["code"], "rest_no_route");
     }

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::Shared;
-use super::errors::{invalid_json, invalid_param, no_route, wp_error};
+use super::errors::{Refused, invalid_json, invalid_param, no_route, refuse_param, wp_error};
 use super::params::{Params, paginate};
 use super::store::{Note, next_modified, note_json, order_json};
 use crate::WebhookFate;
@@ -28,14 +28,19 @@ pub const STATUSES: [&str; 8] = [
 
 pub async fn list(State(shared): State<Arc<Shared>>, RawQuery(q): RawQuery) -> Response {
     match list_inner(&shared, &Params::parse(q.as_deref())) {
-        Ok(r) | Err(r) => r,
+        Ok(r) => r,
+        Err(r) => *r,
     }
 }
 
-fn list_inner(shared: &Shared, p: &Params) -> Result<Response, Response> {
+fn list_inner(shared: &Shared, p: &Params) -> Result<Response, Refused> {
     let page = p.page()?;
     let per_page = p.per_page()?;
-    let orderby = p.one_of("orderby", &["date", "id", "include", "title", "slug", "modified"], "date")?;
+    let orderby = p.one_of(
+        "orderby",
+        &["date", "id", "include", "title", "slug", "modified"],
+        "date",
+    )?;
     let order = p.one_of("order", &["asc", "desc"], "desc")?;
     let gmt = p.flag("dates_are_gmt")?;
     let site = shared.offset;
@@ -48,7 +53,13 @@ fn list_inner(shared: &Shared, p: &Params) -> Result<Response, Response> {
         Some(list) => {
             let wanted: Vec<String> = list.split(',').map(|s| s.trim().to_string()).collect();
             if let Some(bad) = wanted.iter().find(|s| !STATUSES.contains(&s.as_str())) {
-                return Err(invalid_param("status", &format!("status[0] is not one of any, {}. ({bad})", STATUSES.join(", "))));
+                return Err(refuse_param(
+                    "status",
+                    &format!(
+                        "status[0] is not one of any, {}. ({bad})",
+                        STATUSES.join(", ")
+                    ),
+                ));
             }
             Some(wanted)
         }
@@ -106,12 +117,19 @@ pub async fn get_one(State(shared): State<Arc<Shared>>, Path(id): Path<String>) 
         return no_route();
     };
     shared
-        .with_store(|s| s.order(id).map(|o| order_json(o, shared.offset, &shared.base_url)))
+        .with_store(|s| {
+            s.order(id)
+                .map(|o| order_json(o, shared.offset, &shared.base_url))
+        })
         .map_or_else(invalid_order, |o| Json(o).into_response())
 }
 
 /// `PUT /orders/{id}`: only `status` is simulated; other fields are accepted and ignored.
-pub async fn update(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn update(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let Some(id) = parse_id(&id) else {
         return no_route();
     };
@@ -122,7 +140,10 @@ pub async fn update(State(shared): State<Arc<Shared>>, Path(id): Path<String>, b
         None => None,
         Some(Value::String(s)) if STATUSES.contains(&s.as_str()) => Some(s.clone()),
         Some(_) => {
-            return invalid_param("status", &format!("status is not one of {}.", STATUSES.join(", ")));
+            return invalid_param(
+                "status",
+                &format!("status is not one of {}.", STATUSES.join(", ")),
+            );
         }
     };
     let updated = shared.with_store(|s| {
@@ -159,7 +180,7 @@ pub async fn list_notes(
     let p = Params::parse(q.as_deref());
     let kind = match p.one_of("type", &["any", "customer", "internal"], "any") {
         Ok(k) => k,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let notes = shared.with_store(|s| {
         s.order(id).map(|o| {
@@ -178,17 +199,32 @@ pub async fn list_notes(
     notes.map_or_else(invalid_order, |n| Json(Value::Array(n)).into_response())
 }
 
-pub async fn add_note(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn add_note(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let Some(id) = parse_id(&id) else {
         return no_route();
     };
     let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&body) else {
         return invalid_json();
     };
-    let Some(text) = fields.get("note").and_then(Value::as_str).filter(|t| !t.is_empty()) else {
-        return wp_error(400, "rest_missing_callback_param", "Missing parameter(s): note");
+    let Some(text) = fields
+        .get("note")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+    else {
+        return wp_error(
+            400,
+            "rest_missing_callback_param",
+            "Missing parameter(s): note",
+        );
     };
-    let customer_note = fields.get("customer_note").and_then(Value::as_bool).unwrap_or(false);
+    let customer_note = fields
+        .get("customer_note")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let created = shared.with_store(|s| {
         let note_id = s.post_id();
         let order = s.order_mut(id)?;
@@ -202,5 +238,7 @@ pub async fn add_note(State(shared): State<Arc<Shared>>, Path(id): Path<String>,
         order.notes.push(note);
         Some(json)
     });
-    created.map_or_else(invalid_order, |n| (StatusCode::CREATED, Json(n)).into_response())
+    created.map_or_else(invalid_order, |n| {
+        (StatusCode::CREATED, Json(n)).into_response()
+    })
 }

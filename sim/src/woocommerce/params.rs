@@ -1,10 +1,9 @@
 //! Query parameters the way WordPress validates them: unknown ones are ignored, a known one
 //! with a bad value is a 400 `rest_invalid_param` naming it.
 
-use axum::response::Response;
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 
-use super::errors::invalid_param;
+use super::errors::{Refused, refuse_param};
 use super::guard::serde_urlencoded_pairs;
 
 pub struct Params(Vec<(String, String)>);
@@ -22,18 +21,18 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn page(&self) -> Result<usize, Response> {
+    pub fn page(&self) -> Result<usize, Refused> {
         match self.get("page") {
             None => Ok(1),
             Some(v) => v
                 .parse::<usize>()
                 .ok()
                 .filter(|&p| p >= 1)
-                .ok_or_else(|| invalid_param("page", "page must be greater than or equal to 1")),
+                .ok_or_else(|| refuse_param("page", "page must be greater than or equal to 1")),
         }
     }
 
-    pub fn per_page(&self) -> Result<usize, Response> {
+    pub fn per_page(&self) -> Result<usize, Refused> {
         match self.get("per_page") {
             None => Ok(10),
             Some(v) => v
@@ -41,37 +40,53 @@ impl Params {
                 .ok()
                 .filter(|p| (1..=100).contains(p))
                 .ok_or_else(|| {
-                    invalid_param("per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)")
+                    refuse_param(
+                        "per_page",
+                        "per_page must be between 1 (inclusive) and 100 (inclusive)",
+                    )
                 }),
         }
     }
 
-    pub fn one_of(&self, name: &str, allowed: &[&str], default: &'static str) -> Result<String, Response> {
+    pub fn one_of(
+        &self,
+        name: &str,
+        allowed: &[&str],
+        default: &'static str,
+    ) -> Result<String, Refused> {
         match self.get(name) {
             None => Ok(default.to_string()),
             Some(v) if allowed.contains(&v) => Ok(v.to_string()),
-            Some(_) => Err(invalid_param(
+            Some(_) => Err(refuse_param(
                 name,
                 &format!("{name} is not one of {}.", allowed.join(", ")),
             )),
         }
     }
 
-    pub fn flag(&self, name: &str) -> Result<bool, Response> {
+    pub fn flag(&self, name: &str) -> Result<bool, Refused> {
         match self.get(name) {
             None => Ok(false),
             Some("true" | "1") => Ok(true),
             Some("false" | "0" | "") => Ok(false),
-            Some(_) => Err(invalid_param(name, &format!("{name} is not of type boolean."))),
+            Some(_) => Err(refuse_param(
+                name,
+                &format!("{name} is not of type boolean."),
+            )),
         }
     }
 
     /// An ISO 8601 bound. Without an offset it is GMT when `gmt`, else the site's local time.
-    pub fn date(&self, name: &str, gmt: bool, site: FixedOffset) -> Result<Option<DateTime<Utc>>, Response> {
+    pub fn date(
+        &self,
+        name: &str,
+        gmt: bool,
+        site: FixedOffset,
+    ) -> Result<Option<DateTime<Utc>>, Refused> {
         let Some(v) = self.get(name) else {
             return Ok(None);
         };
-        let bad = || invalid_param(name, &format!("Invalid date."));
+        let bad = || refuse_param(name, "Invalid date.");
         if let Ok(dt) = DateTime::parse_from_rfc3339(v) {
             return Ok(Some(dt.with_timezone(&Utc)));
         }

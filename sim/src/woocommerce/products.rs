@@ -42,15 +42,22 @@ pub async fn list(State(shared): State<Arc<Shared>>, RawQuery(q): RawQuery) -> R
     let p = Params::parse(q.as_deref());
     let (page, per_page) = match (p.page(), p.per_page()) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return *r,
     };
-    let kind = match p.one_of("type", &["simple", "grouped", "external", "variable"], "any") {
+    let kind = match p.one_of(
+        "type",
+        &["simple", "grouped", "external", "variable"],
+        "any",
+    ) {
         Ok(k) => k,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
-    let skus: Option<Vec<String>> = p
-        .get("sku")
-        .map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect());
+    let skus: Option<Vec<String>> = p.get("sku").map(|s| {
+        s.split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect()
+    });
     let (items, total, pages) = shared.with_store(|s| {
         let matched: Vec<&Product> = s
             .products
@@ -76,7 +83,12 @@ pub async fn get_one(State(shared): State<Arc<Shared>>, Path(id): Path<String>) 
         return no_route();
     };
     shared
-        .with_store(|s| s.products.iter().find(|p| p.id == id).map(|p| render(s, p, &shared)))
+        .with_store(|s| {
+            s.products
+                .iter()
+                .find(|p| p.id == id)
+                .map(|p| render(s, p, &shared))
+        })
         .map_or_else(invalid_product, |p| Json(p).into_response())
 }
 
@@ -91,10 +103,12 @@ pub async fn variations(
     let p = Params::parse(q.as_deref());
     let (page, per_page) = match (p.page(), p.per_page()) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return *r,
     };
     let listed = shared.with_store(|s| {
-        s.products.iter().find(|p| p.id == id && p.kind != ProductKind::Variation)?;
+        s.products
+            .iter()
+            .find(|p| p.id == id && p.kind != ProductKind::Variation)?;
         let all: Vec<&Product> = s
             .products
             .iter()
@@ -139,7 +153,11 @@ fn batch(shared: &Shared, parent: Option<u64>, body: &[u8]) -> Response {
             &format!("Unable to accept more than {BATCH_LIMIT} items for this request."),
         );
     }
-    let updates = ops.get("update").and_then(Value::as_array).cloned().unwrap_or_default();
+    let updates = ops
+        .get("update")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let results: Vec<Value> = shared.with_store(|s| {
         updates
             .iter()
@@ -166,9 +184,14 @@ fn item_error(id: &Value, code: &str, message: &str, status: u16) -> Value {
 
 fn update_one(s: &mut Store, shared: &Shared, parent: Option<u64>, item: &Value) -> Value {
     let raw_id = item.get("id").cloned().unwrap_or(json!(0));
-    let id = raw_id.as_u64().or_else(|| raw_id.as_str().and_then(|t| t.parse().ok()));
+    let id = raw_id
+        .as_u64()
+        .or_else(|| raw_id.as_str().and_then(|t| t.parse().ok()));
     let invalid = match parent {
-        Some(_) => ("woocommerce_rest_product_variation_invalid_id", "Invalid ID."),
+        Some(_) => (
+            "woocommerce_rest_product_variation_invalid_id",
+            "Invalid ID.",
+        ),
         None => ("woocommerce_rest_product_invalid_id", "Invalid ID."),
     };
     let Some(index) = id.and_then(|id| {
@@ -184,17 +207,32 @@ fn update_one(s: &mut Store, shared: &Shared, parent: Option<u64>, item: &Value)
     };
     let quantity = match item.get("stock_quantity") {
         None => None,
-        Some(v) => match v.as_i64().or_else(|| v.as_str().and_then(|t| t.trim().parse().ok())) {
+        Some(v) => match v
+            .as_i64()
+            .or_else(|| v.as_str().and_then(|t| t.trim().parse().ok()))
+        {
             Some(q) => Some(q),
             None => {
-                return item_error(&raw_id, "rest_invalid_param", "Invalid parameter(s): stock_quantity", 400);
+                return item_error(
+                    &raw_id,
+                    "rest_invalid_param",
+                    "Invalid parameter(s): stock_quantity",
+                    400,
+                );
             }
         },
     };
     let manage = match item.get("manage_stock") {
         None => None,
         Some(Value::Bool(b)) => Some(*b),
-        Some(_) => return item_error(&raw_id, "rest_invalid_param", "Invalid parameter(s): manage_stock", 400),
+        Some(_) => {
+            return item_error(
+                &raw_id,
+                "rest_invalid_param",
+                "Invalid parameter(s): manage_stock",
+                400,
+            );
+        }
     };
     let product = &mut s.products[index];
     if let Some(m) = manage {

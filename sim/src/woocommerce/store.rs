@@ -186,7 +186,11 @@ pub fn parse_cents(price: &str) -> Option<i64> {
     if whole.is_empty() && frac.is_empty() {
         return None;
     }
-    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
     let mut frac: String = frac.chars().take(2).collect();
     if !frac.chars().all(|c| c.is_ascii_digit()) {
         return None;
@@ -194,7 +198,9 @@ pub fn parse_cents(price: &str) -> Option<i64> {
     while frac.len() < 2 {
         frac.push('0');
     }
-    let cents = whole.checked_mul(100)?.checked_add(frac.parse::<i64>().ok()?)?;
+    let cents = whole
+        .checked_mul(100)?
+        .checked_add(frac.parse::<i64>().ok()?)?;
     Some(if neg { -cents } else { cents })
 }
 
@@ -221,9 +227,20 @@ fn gmt(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
-fn dates(obj: &mut serde_json::Map<String, Value>, name: &str, t: Option<DateTime<Utc>>, offset: FixedOffset) {
-    obj.insert(name.into(), t.map_or(Value::Null, |t| local(t, offset).into()));
-    obj.insert(format!("{name}_gmt"), t.map_or(Value::Null, |t| gmt(t).into()));
+fn dates(
+    obj: &mut serde_json::Map<String, Value>,
+    name: &str,
+    t: Option<DateTime<Utc>>,
+    offset: FixedOffset,
+) {
+    obj.insert(
+        name.into(),
+        t.map_or(Value::Null, |t| local(t, offset).into()),
+    );
+    obj.insert(
+        format!("{name}_gmt"),
+        t.map_or(Value::Null, |t| gmt(t).into()),
+    );
 }
 
 const ADDRESS: [(&str, &str); 9] = [
@@ -322,7 +339,13 @@ pub fn order_json(o: &SimOrder, offset: FixedOffset, site: &str) -> Value {
     };
     obj.insert("meta_data".into(), meta);
     obj.insert("line_items".into(), Value::Array(line_items));
-    for k in ["tax_lines", "shipping_lines", "fee_lines", "coupon_lines", "refunds"] {
+    for k in [
+        "tax_lines",
+        "shipping_lines",
+        "fee_lines",
+        "coupon_lines",
+        "refunds",
+    ] {
         obj.insert(k.into(), json!([]));
     }
     obj.insert(
@@ -344,7 +367,10 @@ pub fn product_json(p: &Product, variations: &[u64], offset: FixedOffset) -> Val
     let mut obj = serde_json::Map::new();
     obj.insert("id".into(), p.id.into());
     obj.insert("name".into(), p.name.clone().into());
-    obj.insert("slug".into(), p.name.to_lowercase().replace(' ', "-").into());
+    obj.insert(
+        "slug".into(),
+        p.name.to_lowercase().replace(' ', "-").into(),
+    );
     obj.insert("type".into(), p.kind.as_str().into());
     obj.insert("status".into(), "publish".into());
     obj.insert("parent_id".into(), p.parent_id.into());

@@ -17,7 +17,11 @@ use super::store::{Tracking, next_modified, order_json, tracking_json};
 use crate::WebhookFate;
 
 fn invalid_order() -> Response {
-    wp_error(404, "woocommerce_rest_order_invalid_id", "Invalid order ID.")
+    wp_error(
+        404,
+        "woocommerce_rest_order_invalid_id",
+        "Invalid order ID.",
+    )
 }
 
 pub async fn list(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
@@ -25,20 +29,37 @@ pub async fn list(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> 
         return no_route();
     };
     shared
-        .with_store(|s| s.order(id).map(|o| o.trackings.iter().map(tracking_json).collect::<Vec<_>>()))
+        .with_store(|s| {
+            s.order(id)
+                .map(|o| o.trackings.iter().map(tracking_json).collect::<Vec<_>>())
+        })
         .map_or_else(invalid_order, |t| Json(Value::Array(t)).into_response())
 }
 
-pub async fn create(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn create(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let Some(id) = parse_id(&id) else {
         return no_route();
     };
     let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&body) else {
         return invalid_json();
     };
-    let text = |k: &str| fields.get(k).and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty());
+    let text = |k: &str| {
+        fields
+            .get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    };
     let Some(number) = text("tracking_number") else {
-        return wp_error(400, "rest_missing_callback_param", "Missing parameter(s): tracking_number");
+        return wp_error(
+            400,
+            "rest_missing_callback_param",
+            "Missing parameter(s): tracking_number",
+        );
     };
     let provider = text("tracking_provider")
         .or_else(|| text("custom_tracking_provider"))

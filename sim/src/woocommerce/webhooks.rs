@@ -68,7 +68,10 @@ pub async fn deliver(shared: &Shared, topic: &str, body: Vec<u8>, fate: WebhookF
             .header("x-wc-webhook-topic", topic)
             .header("x-wc-webhook-resource", resource)
             .header("x-wc-webhook-event", event)
-            .header("x-wc-webhook-signature", sign(&shared.config.webhook_secret, &body))
+            .header(
+                "x-wc-webhook-signature",
+                sign(&shared.config.webhook_secret, &body),
+            )
             .header("x-wc-webhook-id", id.to_string())
             .header("x-wc-webhook-delivery-id", delivery_id.to_string())
             .body(body.clone())

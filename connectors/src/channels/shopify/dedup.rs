@@ -43,7 +43,8 @@ mod tests {
     #[test]
     fn rest_and_graphql_copies_share_a_key() {
         let rest = json!({"id": 5450000000002u64, "updated_at": "2026-03-01T10:15:30-05:00"});
-        let gql = json!({"id": "gid://shopify/Order/5450000000002", "updatedAt": "2026-03-01T15:15:30Z"});
+        let gql =
+            json!({"id": "gid://shopify/Order/5450000000002", "updatedAt": "2026-03-01T15:15:30Z"});
         let a = rest_identity(rest.as_object().unwrap()).unwrap();
         let b = graphql_identity(gql.as_object().unwrap()).unwrap();
         assert_eq!(a, b);

@@ -35,7 +35,12 @@ fn already_tracked(order: &Value, number: &str) -> bool {
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .flat_map(|f| f.get("trackingInfo").and_then(Value::as_array).into_iter().flatten())
+        .flat_map(|f| {
+            f.get("trackingInfo")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        })
         .filter_map(|t| t.get("number").and_then(Value::as_str))
         .any(|n| n.trim().eq_ignore_ascii_case(number.trim()))
 }
@@ -51,7 +56,9 @@ pub fn open_lines(order: &Value) -> Vec<OpenLine> {
         if !matches!(status, "OPEN" | "IN_PROGRESS") {
             continue;
         }
-        let Some(fo_id) = fo.get("id").and_then(Value::as_str) else { continue };
+        let Some(fo_id) = fo.get("id").and_then(Value::as_str) else {
+            continue;
+        };
         let lines = fo.pointer("/lineItems/nodes").and_then(Value::as_array);
         for l in lines.into_iter().flatten() {
             let remaining = l
@@ -81,7 +88,10 @@ pub fn open_lines(order: &Value) -> Vec<OpenLine> {
 
 /// Spreads the shipment's lines over open fulfillment order lines: `(fo line, quantity)`.
 /// An empty shipment ships everything remaining.
-pub fn allocate(shipment: &Shipment, open: &[OpenLine]) -> Result<Vec<(OpenLine, u32)>, ChannelError> {
+pub fn allocate(
+    shipment: &Shipment,
+    open: &[OpenLine],
+) -> Result<Vec<(OpenLine, u32)>, ChannelError> {
     if shipment.lines.is_empty() {
         return Ok(open.iter().map(|l| (l.clone(), l.remaining)).collect());
     }
@@ -125,7 +135,10 @@ fn by_fulfillment_order(alloc: &[(OpenLine, u32)]) -> Vec<Value> {
     let mut groups: Vec<(String, Vec<Value>)> = Vec::new();
     for (line, qty) in alloc {
         let item = json!({ "id": line.id, "quantity": qty });
-        match groups.iter_mut().find(|(id, _)| *id == line.fulfillment_order_id) {
+        match groups
+            .iter_mut()
+            .find(|(id, _)| *id == line.fulfillment_order_id)
+        {
             Some((_, items)) => items.push(item),
             None => groups.push((line.fulfillment_order_id.clone(), vec![item])),
         }
@@ -138,10 +151,18 @@ fn by_fulfillment_order(alloc: &[(OpenLine, u32)]) -> Vec<Value> {
 
 pub async fn write_back(client: &GraphqlClient, shipment: &Shipment) -> Result<(), ChannelError> {
     let order_gid = to_gid("Order", &shipment.order_external_id).ok_or_else(|| {
-        ChannelError::Rejected(format!("`{}` is not a Shopify order id", shipment.order_external_id))
+        ChannelError::Rejected(format!(
+            "`{}` is not a Shopify order id",
+            shipment.order_external_id
+        ))
     })?;
     let data = client
-        .run("shopify fulfillment state", STATE_QUERY, json!({ "id": order_gid }), STATE_COST)
+        .run(
+            "shopify fulfillment state",
+            STATE_QUERY,
+            json!({ "id": order_gid }),
+            STATE_COST,
+        )
         .await?;
     let order = data
         .get("order")
@@ -218,15 +239,27 @@ mod tests {
         let all = allocate(&shipment(vec![]), &open).unwrap();
         assert_eq!(all[0].1, 2);
         let one = allocate(
-            &shipment(vec![ShippedLine { line_id: "101".into(), quantity: 1 }]),
+            &shipment(vec![ShippedLine {
+                line_id: "101".into(),
+                quantity: 1,
+            }]),
             &open,
         )
         .unwrap();
-        assert_eq!((one[0].0.id.as_str(), one[0].1), ("gid://shopify/FulfillmentOrderLineItem/11", 1));
+        assert_eq!(
+            (one[0].0.id.as_str(), one[0].1),
+            ("gid://shopify/FulfillmentOrderLineItem/11", 1)
+        );
         let groups = by_fulfillment_order(&one);
-        assert_eq!(groups[0]["fulfillmentOrderId"], "gid://shopify/FulfillmentOrder/1");
+        assert_eq!(
+            groups[0]["fulfillmentOrderId"],
+            "gid://shopify/FulfillmentOrder/1"
+        );
         let none = allocate(
-            &shipment(vec![ShippedLine { line_id: "102".into(), quantity: 1 }]),
+            &shipment(vec![ShippedLine {
+                line_id: "102".into(),
+                quantity: 1,
+            }]),
             &open,
         );
         assert!(matches!(none, Err(ChannelError::Rejected(_))));

@@ -46,7 +46,13 @@ fn wait_for(requested: f64, status: &Value) -> Option<Duration> {
 }
 
 impl GraphqlClient {
-    pub fn new(base_url: &str, api_version: &str, token: &str, per_second: f64, burst: u32) -> Self {
+    pub fn new(
+        base_url: &str,
+        api_version: &str,
+        token: &str,
+        per_second: f64,
+        burst: u32,
+    ) -> Self {
         Self {
             http: client(),
             endpoint: format!(
@@ -68,13 +74,27 @@ impl GraphqlClient {
 
     /// Runs a query or mutation and returns its `data`. `cost` is the requested cost the
     /// query is known to have; it paces the call.
-    pub async fn run(&self, what: &str, query: &str, variables: Value, cost: u32) -> Result<Value, ChannelError> {
+    pub async fn run(
+        &self,
+        what: &str,
+        query: &str,
+        variables: Value,
+        cost: u32,
+    ) -> Result<Value, ChannelError> {
         with_retry(&self.retry, what, || self.attempt(query, &variables, cost)).await
     }
 
-    async fn attempt(&self, query: &str, variables: &Value, cost: u32) -> Result<Value, ChannelError> {
+    async fn attempt(
+        &self,
+        query: &str,
+        variables: &Value,
+        cost: u32,
+    ) -> Result<Value, ChannelError> {
+        // Shopify needs the full requested cost available to start a query, then refunds
+        // down to the actual cost: wait on the reported bucket for the first, and let the
+        // local limiter mirror only what is really spent.
         self.wait_for_budget(f64::from(cost)).await;
-        self.limiter.acquire(cost).await;
+        self.limiter.acquire(1).await;
         let response = self
             .http
             .post(&self.endpoint)
@@ -86,6 +106,20 @@ impl GraphqlClient {
         let response = check_status(response).await?;
         let body: Value = response.json().await.map_err(transport)?;
         let cost_info = body.pointer("/extensions/cost");
+        // A throttled query reports no actual cost and spent nothing; a response without any
+        // cost report (a proxy in between) is charged what it asked for.
+        let actual = match cost_info {
+            Some(c) => c
+                .get("actualQueryCost")
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0),
+            None => f64::from(cost),
+        };
+        if actual > 1.0 {
+            self.limiter
+                .acquire(actual.min(f64::from(u32::MAX)) as u32 - 1)
+                .await;
+        }
         if let Some(status) = cost_info.and_then(|c| c.get("throttleStatus")) {
             self.remember(status);
         }
@@ -100,9 +134,11 @@ impl GraphqlClient {
 
     fn remember(&self, status: &Value) {
         let read = |k: &str| status.get(k).and_then(Value::as_f64);
-        if let (Some(available), Some(maximum), Some(restore_rate)) =
-            (read("currentlyAvailable"), read("maximumAvailable"), read("restoreRate"))
-        {
+        if let (Some(available), Some(maximum), Some(restore_rate)) = (
+            read("currentlyAvailable"),
+            read("maximumAvailable"),
+            read("restoreRate"),
+        ) {
             let mut guard = self.budget.lock().unwrap_or_else(|p| p.into_inner());
             *guard = Some(Budget {
                 available,
@@ -128,7 +164,10 @@ impl GraphqlClient {
 
 /// Maps top-level GraphQL errors onto what the caller should do.
 fn classify(errors: &Value, cost: Option<&Value>, estimated: u32) -> ChannelError {
-    let list = errors.as_array().cloned().unwrap_or_else(|| vec![errors.clone()]);
+    let list = errors
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| vec![errors.clone()]);
     let code_of = |e: &Value| {
         e.pointer("/extensions/code")
             .and_then(Value::as_str)
@@ -150,7 +189,9 @@ fn classify(errors: &Value, cost: Option<&Value>, estimated: u32) -> ChannelErro
             .and_then(Value::as_f64)
             .unwrap_or(f64::from(estimated));
         let status = cost.and_then(|c| c.get("throttleStatus"));
-        if let Some(max) = status.and_then(|s| s.get("maximumAvailable")).and_then(Value::as_f64)
+        if let Some(max) = status
+            .and_then(|s| s.get("maximumAvailable"))
+            .and_then(Value::as_f64)
             && requested > max
         {
             return ChannelError::Rejected(format!(
@@ -160,11 +201,17 @@ fn classify(errors: &Value, cost: Option<&Value>, estimated: u32) -> ChannelErro
         let retry_after = status.and_then(|s| wait_for(requested, s));
         return ChannelError::RateLimited { retry_after };
     }
-    if codes.iter().any(|c| c == "ACCESS_DENIED" || c == "UNAUTHORIZED") {
+    if codes
+        .iter()
+        .any(|c| c == "ACCESS_DENIED" || c == "UNAUTHORIZED")
+    {
         return ChannelError::Auth(message);
     }
     if codes.iter().any(|c| c == "INTERNAL_SERVER_ERROR") {
-        return ChannelError::Http { status: 500, body: message };
+        return ChannelError::Http {
+            status: 500,
+            body: message,
+        };
     }
     ChannelError::Rejected(message)
 }
@@ -179,7 +226,9 @@ mod tests {
         let cost = json!({ "requestedQueryCost": 302, "actualQueryCost": null,
             "throttleStatus": { "maximumAvailable": 2000.0, "currentlyAvailable": 102, "restoreRate": 100.0 } });
         match classify(&errors, Some(&cost), 10) {
-            ChannelError::RateLimited { retry_after: Some(d) } => {
+            ChannelError::RateLimited {
+                retry_after: Some(d),
+            } => {
                 assert_eq!(d, Duration::from_secs(2));
             }
             other => panic!("{other:?}"),
@@ -189,14 +238,20 @@ mod tests {
     #[test]
     fn other_errors_are_refusals() {
         let errors = json!([{ "message": "Field 'x' doesn't exist on type 'Order'" }]);
-        assert!(matches!(classify(&errors, None, 1), ChannelError::Rejected(m) if m.contains("'x'")));
-        let denied = json!([{ "message": "Access denied", "extensions": { "code": "ACCESS_DENIED" } }]);
+        assert!(
+            matches!(classify(&errors, None, 1), ChannelError::Rejected(m) if m.contains("'x'"))
+        );
+        let denied =
+            json!([{ "message": "Access denied", "extensions": { "code": "ACCESS_DENIED" } }]);
         assert!(matches!(classify(&denied, None, 1), ChannelError::Auth(_)));
     }
 
     #[test]
     fn endpoint_includes_the_version() {
         let c = GraphqlClient::new("https://x.myshopify.com/", "2026-04", "t", 100.0, 2000);
-        assert_eq!(c.endpoint(), "https://x.myshopify.com/admin/api/2026-04/graphql.json");
+        assert_eq!(
+            c.endpoint(),
+            "https://x.myshopify.com/admin/api/2026-04/graphql.json"
+        );
     }
 }

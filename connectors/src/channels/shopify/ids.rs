@@ -31,7 +31,10 @@ mod tests {
         assert_eq!(numeric_id("gid://shopify/Order/42"), Some(42));
         assert_eq!(numeric_id("7"), Some(7));
         assert_eq!(numeric_id("gid://shopify/Order/x"), None);
-        assert_eq!(to_gid("Location", "9").as_deref(), Some("gid://shopify/Location/9"));
+        assert_eq!(
+            to_gid("Location", "9").as_deref(),
+            Some("gid://shopify/Location/9")
+        );
         assert_eq!(
             to_gid("Location", "gid://shopify/Location/9").as_deref(),
             Some("gid://shopify/Location/9")

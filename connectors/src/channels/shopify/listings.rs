@@ -39,7 +39,9 @@ pub async fn discover(
             .and_then(Value::as_array)
             .ok_or_else(|| ChannelError::Decode("no `productVariants.nodes` in response".into()))?;
         for node in nodes {
-            let Some(listing) = listing(node) else { continue };
+            let Some(listing) = listing(node) else {
+                continue;
+            };
             // Search matches loosely; keep exact SKUs only, first variant wins.
             if chunk.contains(&listing.sku) && !out.iter().any(|l| l.sku == listing.sku) {
                 out.push(listing);
@@ -87,9 +89,13 @@ mod tests {
               "inventoryLevel": {"quantities": [{"name": "available", "quantity": 7}]}}});
         let l = listing(&node).unwrap();
         assert_eq!(l.channel_quantity, Some(7));
-        assert_eq!(l.reference["inventory_item_id"], "gid://shopify/InventoryItem/2");
+        assert_eq!(
+            l.reference["inventory_item_id"],
+            "gid://shopify/InventoryItem/2"
+        );
         // Not stocked at the location: listed, level unknown.
-        let node = json!({"id": "v", "sku": "S", "inventoryItem": {"id": "i", "inventoryLevel": null}});
+        let node =
+            json!({"id": "v", "sku": "S", "inventoryItem": {"id": "i", "inventoryLevel": null}});
         assert_eq!(listing(&node).unwrap().channel_quantity, None);
     }
 }

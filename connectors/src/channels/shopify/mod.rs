@@ -59,7 +59,9 @@ impl ShopifyChannel {
             .filter(|l| !l.is_empty())
             .ok_or("location_id is required for Shopify")?;
         let location = ids::to_gid("Location", raw_location).ok_or_else(|| {
-            format!("location_id `{raw_location}` is neither gid://shopify/Location/<n> nor a number")
+            format!(
+                "location_id `{raw_location}` is neither gid://shopify/Location/<n> nor a number"
+            )
         })?;
         if config.webhook_secret.is_empty() {
             return Err("webhook_secret (the app's client secret) must not be empty".into());
@@ -73,7 +75,9 @@ impl ShopifyChannel {
         let (rate, burst) = config
             .rate_limit
             .as_ref()
-            .map_or((DEFAULT_RESTORE_RATE, DEFAULT_BUCKET), |r| (r.per_second, r.burst));
+            .map_or((DEFAULT_RESTORE_RATE, DEFAULT_BUCKET), |r| {
+                (r.per_second, r.burst)
+            });
         Ok(Self {
             id: config.id.clone(),
             webhook_secret: config.webhook_secret.clone(),

@@ -6,9 +6,7 @@
 
 use chrono::{DateTime, FixedOffset};
 use serde_json::{Map, Value};
-use switchyard_core::model::{
-    Address, ChannelKind, Order, OrderLine, OrderStatus, PaymentStatus,
-};
+use switchyard_core::model::{Address, ChannelKind, Order, OrderLine, OrderStatus, PaymentStatus};
 use switchyard_core::money::decimal_field;
 use switchyard_core::ports::NormalizeError;
 
@@ -64,7 +62,12 @@ pub(crate) fn unwrap_order(value: &Value) -> Result<&Map<String, Value>, Normali
 /// Tells the shapes apart by keys only one of them uses.
 pub fn detect(value: &Value) -> Result<(&Map<String, Value>, Shape), NormalizeError> {
     let obj = unwrap_order(value)?;
-    let graphql_keys = ["lineItems", "createdAt", "legacyResourceId", "displayFinancialStatus"];
+    let graphql_keys = [
+        "lineItems",
+        "createdAt",
+        "legacyResourceId",
+        "displayFinancialStatus",
+    ];
     let is_gid = obj
         .get("id")
         .and_then(Value::as_str)
@@ -78,12 +81,19 @@ pub fn detect(value: &Value) -> Result<(&Map<String, Value>, Shape), NormalizeEr
 
 // ---- field readers: every error names the field path ----
 
-fn req_str<'a>(obj: &'a Map<String, Value>, key: &str, path: &str) -> Result<&'a str, NormalizeError> {
+fn req_str<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<&'a str, NormalizeError> {
     match obj.get(key) {
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(s),
         Some(Value::String(_)) => Err(NormalizeError::new(path, "empty")),
         Some(Value::Null) | None => Err(NormalizeError::new(path, "missing")),
-        Some(other) => Err(NormalizeError::new(path, format!("expected a string, found {other}"))),
+        Some(other) => Err(NormalizeError::new(
+            path,
+            format!("expected a string, found {other}"),
+        )),
     }
 }
 
@@ -95,7 +105,11 @@ fn opt_str(obj: &Map<String, Value>, key: &str) -> Option<String> {
     }
 }
 
-fn time(obj: &Map<String, Value>, key: &str, path: &str) -> Result<DateTime<FixedOffset>, NormalizeError> {
+fn time(
+    obj: &Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<DateTime<FixedOffset>, NormalizeError> {
     let s = req_str(obj, key, path)?;
     DateTime::parse_from_rfc3339(s.trim())
         .map_err(|_| NormalizeError::new(path, format!("`{s}` is not an RFC 3339 time")))
@@ -116,7 +130,10 @@ fn id_field(obj: &Map<String, Value>, key: &str, path: &str) -> Result<String, N
             .map(|n| n.to_string())
             .ok_or_else(|| NormalizeError::new(path, format!("`{s}` is not an id"))),
         Some(Value::Null) | None => Err(NormalizeError::new(path, "missing")),
-        Some(other) => Err(NormalizeError::new(path, format!("expected an id, found {other}"))),
+        Some(other) => Err(NormalizeError::new(
+            path,
+            format!("expected an id, found {other}"),
+        )),
     }
 }
 
@@ -127,15 +144,25 @@ fn quantity(obj: &Map<String, Value>, key: &str, path: &str) -> Result<u32, Norm
             .and_then(|q| u32::try_from(q).ok())
             .ok_or_else(|| NormalizeError::new(path, format!("`{n}` is not a quantity"))),
         Some(Value::Null) | None => Err(NormalizeError::new(path, "missing")),
-        Some(other) => Err(NormalizeError::new(path, format!("expected a number, found {other}"))),
+        Some(other) => Err(NormalizeError::new(
+            path,
+            format!("expected a number, found {other}"),
+        )),
     }
 }
 
-fn object<'a>(obj: &'a Map<String, Value>, key: &str, path: &str) -> Result<&'a Map<String, Value>, NormalizeError> {
+fn object<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<&'a Map<String, Value>, NormalizeError> {
     match obj.get(key) {
         Some(Value::Object(o)) => Ok(o),
         Some(Value::Null) | None => Err(NormalizeError::new(path, "missing")),
-        Some(other) => Err(NormalizeError::new(path, format!("expected an object, found {other}"))),
+        Some(other) => Err(NormalizeError::new(
+            path,
+            format!("expected an object, found {other}"),
+        )),
     }
 }
 
@@ -170,9 +197,21 @@ fn status(cancelled: bool, fulfillment: Option<&str>) -> OrderStatus {
 /// The address, or `None` when every field is empty.
 fn address(a: &Map<String, Value>, graphql: bool) -> Option<Address> {
     let (first, last, province_code, zip_key, country_key) = if graphql {
-        ("firstName", "lastName", "provinceCode", "zip", "countryCodeV2")
+        (
+            "firstName",
+            "lastName",
+            "provinceCode",
+            "zip",
+            "countryCodeV2",
+        )
     } else {
-        ("first_name", "last_name", "province_code", "zip", "country_code")
+        (
+            "first_name",
+            "last_name",
+            "province_code",
+            "zip",
+            "country_code",
+        )
     };
     let name = opt_str(a, "name").or_else(|| {
         let joined = [opt_str(a, first), opt_str(a, last)]
@@ -254,7 +293,10 @@ fn normalize_rest_object(o: &Map<String, Value>) -> Result<Order, NormalizeError
 }
 
 /// The nodes of a connection selected as `nodes { … }` or `edges { node { … } }`.
-fn connection_nodes<'a>(conn: &'a Map<String, Value>, path: &str) -> Result<Vec<(&'a Value, String)>, NormalizeError> {
+fn connection_nodes<'a>(
+    conn: &'a Map<String, Value>,
+    path: &str,
+) -> Result<Vec<(&'a Value, String)>, NormalizeError> {
     if let Some(Value::Array(nodes)) = conn.get("nodes") {
         return Ok(nodes
             .iter()
@@ -269,14 +311,20 @@ fn connection_nodes<'a>(conn: &'a Map<String, Value>, path: &str) -> Result<Vec<
             .map(|(i, e)| {
                 e.get("node")
                     .map(|n| (n, format!("{path}.edges[{i}].node")))
-                    .ok_or_else(|| NormalizeError::new(format!("{path}.edges[{i}].node"), "missing"))
+                    .ok_or_else(|| {
+                        NormalizeError::new(format!("{path}.edges[{i}].node"), "missing")
+                    })
             })
             .collect();
     }
     Err(NormalizeError::new(format!("{path}.nodes"), "missing"))
 }
 
-fn shop_money(obj: &Map<String, Value>, key: &str, path: &str) -> Result<rust_decimal::Decimal, NormalizeError> {
+fn shop_money(
+    obj: &Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<rust_decimal::Decimal, NormalizeError> {
     let set = object(obj, key, path)?;
     let shop = object(set, "shopMoney", &format!("{path}.shopMoney"))?;
     decimal_field(shop.get("amount"), &format!("{path}.shopMoney.amount"))
@@ -322,15 +370,13 @@ fn normalize_graphql_object(o: &Map<String, Value>) -> Result<Order, NormalizeEr
         _ => None,
     };
     let customer_email = opt_str(o, "email").or_else(|| {
-        o.get("customer")
-            .and_then(Value::as_object)
-            .and_then(|c| {
-                opt_str(c, "email").or_else(|| {
-                    c.get("defaultEmailAddress")
-                        .and_then(Value::as_object)
-                        .and_then(|d| opt_str(d, "emailAddress"))
-                })
+        o.get("customer").and_then(Value::as_object).and_then(|c| {
+            opt_str(c, "email").or_else(|| {
+                c.get("defaultEmailAddress")
+                    .and_then(Value::as_object)
+                    .and_then(|d| opt_str(d, "emailAddress"))
             })
+        })
     });
     Ok(Order {
         channel_kind: ChannelKind::Shopify,

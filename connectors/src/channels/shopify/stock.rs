@@ -42,7 +42,11 @@ fn item_index(error: &Value) -> Option<usize> {
 fn verdicts(errors: &[Value], n: usize) -> Result<Vec<Option<Verdict>>, String> {
     let mut out: Vec<Option<Verdict>> = (0..n).map(|_| None).collect();
     for e in errors {
-        let message = e.get("message").and_then(Value::as_str).unwrap_or("refused").to_string();
+        let message = e
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("refused")
+            .to_string();
         let code = e.get("code").and_then(Value::as_str).unwrap_or_default();
         let Some(slot) = item_index(e).and_then(|i| out.get_mut(i)) else {
             return Err(format!("{code} {message}").trim().to_string());
@@ -50,10 +54,29 @@ fn verdicts(errors: &[Value], n: usize) -> Result<Vec<Option<Verdict>>, String> 
         if code == "CHANGE_FROM_QUANTITY_STALE" {
             *slot = Some(Verdict::Stale);
         } else if slot.is_none() {
-            *slot = Some(Verdict::Rejected(if code.is_empty() { message } else { format!("{code}: {message}") }));
+            *slot = Some(Verdict::Rejected(if code.is_empty() {
+                message
+            } else {
+                format!("{code}: {message}")
+            }));
         }
     }
     Ok(out)
+}
+
+/// The inventory item a listing reference names: discovered references carry
+/// `{"inventory_item_id": GID}`; a merchant's mapping may give the GID, or the bare number, alone.
+fn inventory_item(reference: &Value) -> Option<String> {
+    let raw = match reference {
+        Value::Object(map) => map.get("inventory_item_id")?,
+        other => other,
+    };
+    let text = match raw {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    super::ids::to_gid("InventoryItem", &text)
 }
 
 fn reference_uri() -> String {
@@ -77,10 +100,10 @@ pub async fn push(
     let mut report = PushReport::default();
     let mut pending: Vec<Item<'_>> = Vec::new();
     for level in batch {
-        match level.reference.get("inventory_item_id").and_then(Value::as_str) {
-            Some(id) if id.starts_with("gid://shopify/InventoryItem/") => pending.push(Item {
+        match inventory_item(&level.reference) {
+            Some(inventory_item_id) => pending.push(Item {
                 level,
-                inventory_item_id: id.to_string(),
+                inventory_item_id,
             }),
             _ => report.rejected.push((
                 level.sku.clone(),
@@ -107,7 +130,9 @@ pub async fn push(
             "referenceDocumentUri": reference_uri(),
             "quantities": quantities,
         }});
-        let data = client.run("shopify stock push", MUTATION, vars, COST).await?;
+        let data = client
+            .run("shopify stock push", MUTATION, vars, COST)
+            .await?;
         let errors = data
             .pointer("/inventorySetQuantities/userErrors")
             .and_then(Value::as_array)
@@ -147,8 +172,27 @@ mod tests {
         let v = verdicts(&errors, 3).unwrap();
         assert_eq!(v[0], None);
         assert_eq!(v[1], Some(Verdict::Stale));
-        assert_eq!(v[2], Some(Verdict::Rejected("INVALID_INVENTORY_ITEM: gone".into())));
-        let unplaced = vec![json!({"field": ["input", "reason"], "message": "bad", "code": "INVALID_REASON"})];
+        assert_eq!(
+            v[2],
+            Some(Verdict::Rejected("INVALID_INVENTORY_ITEM: gone".into()))
+        );
+        let unplaced =
+            vec![json!({"field": ["input", "reason"], "message": "bad", "code": "INVALID_REASON"})];
         assert!(verdicts(&unplaced, 3).is_err());
+    }
+
+    #[test]
+    fn references_may_be_objects_gids_or_numbers() {
+        let gid = "gid://shopify/InventoryItem/5";
+        for r in [
+            json!({"inventory_item_id": gid}),
+            json!(gid),
+            json!(5),
+            json!("5"),
+        ] {
+            assert_eq!(inventory_item(&r).as_deref(), Some(gid), "{r}");
+        }
+        assert_eq!(inventory_item(&json!({"variant_id": 5})), None);
+        assert_eq!(inventory_item(&json!("gid://shopify/Order/5")), None);
     }
 }

@@ -46,9 +46,13 @@ pub fn verify(secret: &str, request: &WebhookRequest) -> Result<Delivery, Ingest
     let expected = signature(secret, &request.body);
     let matches: bool = expected.as_bytes().ct_eq(given.as_bytes()).into();
     if expected.is_empty() || !matches {
-        return Err(IngestError::BadSignature("HMAC does not match the body".into()));
+        return Err(IngestError::BadSignature(
+            "HMAC does not match the body".into(),
+        ));
     }
-    let topic = header(request, "shopify-topic").unwrap_or_default().to_string();
+    let topic = header(request, "shopify-topic")
+        .unwrap_or_default()
+        .to_string();
     let value: Value = serde_json::from_slice(&request.body)
         .map_err(|e| IngestError::Unreadable(format!("body is not JSON: {e}")))?;
     if !value.is_object() {
@@ -102,7 +106,10 @@ mod tests {
     fn good_signature_gives_an_order_with_the_utc_dedup_key() {
         let sig = signature(SECRET, BODY.as_bytes());
         let req = request(
-            &[("x-shopify-hmac-sha256", &sig), ("x-shopify-topic", "orders/create")],
+            &[
+                ("x-shopify-hmac-sha256", &sig),
+                ("x-shopify-topic", "orders/create"),
+            ],
             BODY,
         );
         let Delivery::Order(raw) = verify(SECRET, &req).unwrap() else {
@@ -118,7 +125,10 @@ mod tests {
     fn unprefixed_headers_are_accepted() {
         let sig = signature(SECRET, BODY.as_bytes());
         let req = request(
-            &[("shopify-hmac-sha256", &sig), ("shopify-topic", "orders/cancelled")],
+            &[
+                ("shopify-hmac-sha256", &sig),
+                ("shopify-topic", "orders/cancelled"),
+            ],
             BODY,
         );
         assert!(matches!(verify(SECRET, &req), Ok(Delivery::Order(_))));
@@ -128,8 +138,14 @@ mod tests {
     fn bad_or_missing_signatures_are_refused() {
         let wrong = signature("other", BODY.as_bytes());
         for headers in [
-            vec![("x-shopify-hmac-sha256", wrong.as_str()), ("x-shopify-topic", "orders/create")],
-            vec![("x-shopify-hmac-sha256", "short"), ("x-shopify-topic", "orders/create")],
+            vec![
+                ("x-shopify-hmac-sha256", wrong.as_str()),
+                ("x-shopify-topic", "orders/create"),
+            ],
+            vec![
+                ("x-shopify-hmac-sha256", "short"),
+                ("x-shopify-topic", "orders/create"),
+            ],
             vec![("x-shopify-topic", "orders/create")],
         ] {
             let err = verify(SECRET, &request(&headers, BODY)).unwrap_err();
@@ -139,24 +155,39 @@ mod tests {
         let sig = signature(SECRET, BODY.as_bytes());
         let tampered = BODY.replace("820982911946154508", "820982911946154509");
         let req = request(&[("x-shopify-hmac-sha256", &sig)], &tampered);
-        assert!(matches!(verify(SECRET, &req), Err(IngestError::BadSignature(_))));
+        assert!(matches!(
+            verify(SECRET, &req),
+            Err(IngestError::BadSignature(_))
+        ));
     }
 
     #[test]
     fn other_topics_are_acknowledged_and_non_objects_refused() {
         let sig = signature(SECRET, BODY.as_bytes());
         let req = request(
-            &[("x-shopify-hmac-sha256", &sig), ("x-shopify-topic", "products/update")],
+            &[
+                ("x-shopify-hmac-sha256", &sig),
+                ("x-shopify-topic", "products/update"),
+            ],
             BODY,
         );
-        assert!(matches!(verify(SECRET, &req), Ok(Delivery::Acknowledge { .. })));
+        assert!(matches!(
+            verify(SECRET, &req),
+            Ok(Delivery::Acknowledge { .. })
+        ));
         let body = "[1,2]";
         let sig = signature(SECRET, body.as_bytes());
         let req = request(
-            &[("x-shopify-hmac-sha256", &sig), ("x-shopify-topic", "orders/create")],
+            &[
+                ("x-shopify-hmac-sha256", &sig),
+                ("x-shopify-topic", "orders/create"),
+            ],
             body,
         );
-        assert!(matches!(verify(SECRET, &req), Err(IngestError::Unreadable(_))));
+        assert!(matches!(
+            verify(SECRET, &req),
+            Err(IngestError::Unreadable(_))
+        ));
     }
 
     #[test]

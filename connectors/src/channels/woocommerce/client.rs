@@ -59,8 +59,16 @@ impl WooClient {
 
     /// POST/PUT a JSON body with retries. Only for writes that are safe to repeat (absolute
     /// sets); creates go through [`WooClient::send_once`] inside a check-then-create retry.
-    pub async fn send(&self, method: Method, path: &str, body: &Value) -> Result<Value, ChannelError> {
-        with_retry(&self.retry, path, || self.send_once(method.clone(), path, body)).await
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: &Value,
+    ) -> Result<Value, ChannelError> {
+        with_retry(&self.retry, path, || {
+            self.send_once(method.clone(), path, body)
+        })
+        .await
     }
 
     pub async fn send_once(
@@ -84,11 +92,17 @@ impl WooClient {
 
     fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.http
-            .request(method, format!("{}/{}", self.root, path.trim_start_matches('/')))
+            .request(
+                method,
+                format!("{}/{}", self.root, path.trim_start_matches('/')),
+            )
             .basic_auth(&self.key, Some(&self.secret))
     }
 
-    async fn accept(&self, response: Result<Response, reqwest::Error>) -> Result<Response, ChannelError> {
+    async fn accept(
+        &self,
+        response: Result<Response, reqwest::Error>,
+    ) -> Result<Response, ChannelError> {
         let response = response.map_err(transport)?;
         check_status(response).await.map_err(refine)
     }
@@ -98,7 +112,9 @@ impl WooClient {
 /// (invalid parameter, too many batch items): sending it again will not help.
 fn refine(err: ChannelError) -> ChannelError {
     match err {
-        ChannelError::Http { status, body } if (400..500).contains(&status) && status != 404 && status != 408 => {
+        ChannelError::Http { status, body }
+            if (400..500).contains(&status) && status != 404 && status != 408 =>
+        {
             ChannelError::Rejected(match woo_error(&body) {
                 Some((code, message)) => format!("HTTP {status} {code}: {message}"),
                 None => format!("HTTP {status}: {body}"),
@@ -137,7 +153,10 @@ mod tests {
             status: 400,
             body: body.into(),
         });
-        assert!(matches!(&err, ChannelError::Rejected(m) if m.contains("rest_invalid_param")), "{err}");
+        assert!(
+            matches!(&err, ChannelError::Rejected(m) if m.contains("rest_invalid_param")),
+            "{err}"
+        );
         let missing = ChannelError::Http {
             status: 404,
             body: r#"{"code":"rest_no_route","message":"No route was found matching the URL and request method.","data":{"status":404}}"#.into(),

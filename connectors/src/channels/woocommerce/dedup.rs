@@ -22,7 +22,11 @@ pub fn order_id(order: &Value) -> Option<String> {
 
 fn version_key(order: &Value) -> Option<String> {
     let id = order_id(order)?;
-    let modified = parse_utc(order.get("date_modified_gmt")?.as_str()?, "date_modified_gmt").ok()?;
+    let modified = parse_utc(
+        order.get("date_modified_gmt")?.as_str()?,
+        "date_modified_gmt",
+    )
+    .ok()?;
     Some(format!("{id}@{}", modified.format("%Y-%m-%dT%H:%M:%SZ")))
 }
 
@@ -41,7 +45,8 @@ mod tests {
 
     #[test]
     fn same_version_gives_same_key_whatever_the_copy() {
-        let webhook = json!({"id": 42, "date_modified_gmt": "2026-03-01T10:00:05", "status": "processing"});
+        let webhook =
+            json!({"id": 42, "date_modified_gmt": "2026-03-01T10:00:05", "status": "processing"});
         // A polled copy may differ in other fields and key order; the key must not.
         let polled = json!({"status": "processing", "date_modified_gmt": "2026-03-01T10:00:05", "id": 42, "_links": {}});
         let a = dedup_key(Some(&webhook), webhook.to_string().as_bytes());

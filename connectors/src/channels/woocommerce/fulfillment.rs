@@ -17,7 +17,11 @@ use super::client::{WC, WooClient, is_no_route};
 
 const TRACKING: &str = "wc-shipment-tracking/v3";
 
-pub async fn write_back(client: &WooClient, shipment: &Shipment, key: &str) -> Result<(), ChannelError> {
+pub async fn write_back(
+    client: &WooClient,
+    shipment: &Shipment,
+    key: &str,
+) -> Result<(), ChannelError> {
     let id = order_id(&shipment.order_external_id)?;
     match add_tracking(client, id, shipment).await {
         Ok(()) => {}
@@ -34,13 +38,18 @@ fn order_id(text: &str) -> Result<u64, ChannelError> {
         .map_err(|_| ChannelError::Rejected(format!("`{text}` is not a WooCommerce order id")))
 }
 
-async fn add_tracking(client: &WooClient, id: u64, shipment: &Shipment) -> Result<(), ChannelError> {
+async fn add_tracking(
+    client: &WooClient,
+    id: u64,
+    shipment: &Shipment,
+) -> Result<(), ChannelError> {
     let path = format!("{TRACKING}/orders/{id}/shipment-trackings");
     with_retry(client.retry_policy(), &path, || async {
         let (existing, _) = client.get_once(&path, &[]).await?;
         let already = existing.as_array().is_some_and(|items| {
             items.iter().any(|t| {
-                t.get("tracking_number").and_then(Value::as_str) == Some(shipment.tracking_number.as_str())
+                t.get("tracking_number").and_then(Value::as_str)
+                    == Some(shipment.tracking_number.as_str())
             })
         });
         if already {
@@ -57,10 +66,17 @@ async fn add_tracking(client: &WooClient, id: u64, shipment: &Shipment) -> Resul
 }
 
 /// Core WooCommerce's only place for tracking: a note the customer sees and is e-mailed.
-async fn add_note(client: &WooClient, id: u64, shipment: &Shipment, key: &str) -> Result<(), ChannelError> {
+async fn add_note(
+    client: &WooClient,
+    id: u64,
+    shipment: &Shipment,
+    key: &str,
+) -> Result<(), ChannelError> {
     let path = format!("{WC}/orders/{id}/notes");
     with_retry(client.retry_policy(), &path, || async {
-        let (notes, _) = client.get_once(&path, &[("type", "customer".to_string())]).await?;
+        let (notes, _) = client
+            .get_once(&path, &[("type", "customer".to_string())])
+            .await?;
         let already = notes.as_array().is_some_and(|items| {
             items.iter().any(|n| {
                 n.get("note")
@@ -78,7 +94,11 @@ async fn add_note(client: &WooClient, id: u64, shipment: &Shipment, key: &str) -
             shipment.tracking_number
         );
         client
-            .send_once(Method::POST, &path, &json!({"note": note, "customer_note": true}))
+            .send_once(
+                Method::POST,
+                &path,
+                &json!({"note": note, "customer_note": true}),
+            )
             .await
             .map(drop)
     })
@@ -87,7 +107,11 @@ async fn add_note(client: &WooClient, id: u64, shipment: &Shipment, key: &str) -
 
 /// Marks the order `completed` when this shipment covers every line (or names no lines).
 /// An order already completed, or closed another way, is left as it is.
-async fn complete_if_shipped(client: &WooClient, id: u64, shipment: &Shipment) -> Result<(), ChannelError> {
+async fn complete_if_shipped(
+    client: &WooClient,
+    id: u64,
+    shipment: &Shipment,
+) -> Result<(), ChannelError> {
     let path = format!("{WC}/orders/{id}");
     let (order, _) = client.get(&path, &[]).await?;
     let status = order.get("status").and_then(Value::as_str).unwrap_or("");
@@ -115,7 +139,10 @@ fn covers_every_line(order: &Value, shipment: &Shipment) -> bool {
         return false;
     };
     items.iter().all(|item| {
-        let id = item.get("id").and_then(Value::as_u64).map(|i| i.to_string());
+        let id = item
+            .get("id")
+            .and_then(Value::as_u64)
+            .map(|i| i.to_string());
         let quantity = item.get("quantity").and_then(Value::as_u64).unwrap_or(0);
         id.is_some_and(|id| shipped.get(id.as_str()).copied().unwrap_or(0) >= quantity)
     })
@@ -155,6 +182,9 @@ mod tests {
     #[test]
     fn order_ids_must_be_numbers() {
         assert_eq!(order_id(" 42 ").ok(), Some(42));
-        assert!(matches!(order_id("42/../x"), Err(ChannelError::Rejected(_))));
+        assert!(matches!(
+            order_id("42/../x"),
+            Err(ChannelError::Rejected(_))
+        ));
     }
 }

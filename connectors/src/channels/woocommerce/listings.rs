@@ -16,15 +16,20 @@ const PER_PAGE: usize = 100;
 
 pub async fn discover(client: &WooClient, skus: &[String]) -> Result<Vec<Listing>, ChannelError> {
     // A comma inside a SKU would split it in the `sku=` list; such SKUs are found by scanning.
-    let wanted: BTreeSet<&str> = skus.iter().map(String::as_str).filter(|s| !s.is_empty()).collect();
+    let wanted: BTreeSet<&str> = skus
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+        .collect();
     let mut found: Vec<Listing> = Vec::new();
     let mut seen_parents = BTreeSet::new();
-    let queryable: Vec<&str> = wanted.iter().copied().filter(|s| !s.contains(',')).collect();
+    let queryable: Vec<&str> = wanted
+        .iter()
+        .copied()
+        .filter(|s| !s.contains(','))
+        .collect();
     for chunk in queryable.chunks(SKUS_PER_QUERY) {
-        let query = [
-            ("sku", chunk.join(",")),
-            ("per_page", PER_PAGE.to_string()),
-        ];
+        let query = [("sku", chunk.join(",")), ("per_page", PER_PAGE.to_string())];
         let (body, _) = client.get(&format!("{WC}/products"), &query).await?;
         for product in array(&body, "products")? {
             collect_product(client, product, &wanted, &mut found, &mut seen_parents).await?;
@@ -52,7 +57,9 @@ async fn collect_product(
     if product.get("type").and_then(Value::as_str) == Some("variable") && seen_parents.insert(id) {
         for variation in variations(client, id).await? {
             let Some(vid) = variation.get("id").and_then(Value::as_u64) else {
-                return Err(ChannelError::Decode(format!("variation of product {id} without an id")));
+                return Err(ChannelError::Decode(format!(
+                    "variation of product {id} without an id"
+                )));
             };
             if let Some(sku) = sku_of(&variation).filter(|s| wanted.contains(s)) {
                 push_unique(found, sku, id, Some(vid), &variation);
@@ -100,7 +107,10 @@ async fn variations(client: &WooClient, parent: u64) -> Result<Vec<Value>, Chann
     let mut out = Vec::new();
     let mut page = 1u32;
     loop {
-        let query = [("per_page", PER_PAGE.to_string()), ("page", page.to_string())];
+        let query = [
+            ("per_page", PER_PAGE.to_string()),
+            ("page", page.to_string()),
+        ];
         let (body, headers) = client
             .get(&format!("{WC}/products/{parent}/variations"), &query)
             .await?;
@@ -128,10 +138,18 @@ fn array<'a>(body: &'a Value, what: &str) -> Result<&'a Vec<Value>, ChannelError
 }
 
 fn sku_of(item: &Value) -> Option<&str> {
-    item.get("sku").and_then(Value::as_str).filter(|s| !s.is_empty())
+    item.get("sku")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
 }
 
-fn push_unique(found: &mut Vec<Listing>, sku: &str, product: u64, variation: Option<u64>, item: &Value) {
+fn push_unique(
+    found: &mut Vec<Listing>,
+    sku: &str,
+    product: u64,
+    variation: Option<u64>,
+    item: &Value,
+) {
     if found.iter().any(|l| l.sku == sku) {
         return;
     }

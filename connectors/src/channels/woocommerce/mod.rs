@@ -48,7 +48,9 @@ impl WooChannel {
         let secret = required("consumer_secret", &config.consumer_secret)?;
         let base = config.base_url.trim();
         if !(base.starts_with("https://") || base.starts_with("http://")) {
-            return Err(format!("base_url `{base}` must start with http:// or https://"));
+            return Err(format!(
+                "base_url `{base}` must start with http:// or https://"
+            ));
         }
         if config.webhook_secret.is_empty() {
             return Err("webhook_secret must not be empty".into());

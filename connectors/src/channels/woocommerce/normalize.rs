@@ -3,9 +3,7 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use serde_json::{Map, Value};
-use switchyard_core::model::{
-    Address, ChannelKind, Order, OrderLine, OrderStatus, PaymentStatus,
-};
+use switchyard_core::model::{Address, ChannelKind, Order, OrderLine, OrderStatus, PaymentStatus};
 use switchyard_core::money::decimal_field;
 use switchyard_core::ports::NormalizeError;
 
@@ -139,7 +137,10 @@ fn site_time(order: &Object, field: &str) -> Result<DateTime<FixedOffset>, Norma
             // Offsets are whole minutes; round away the odd second a slow save can leave.
             let offset_secs = ((offset_secs as f64 / 60.0).round() as i32) * 60;
             let offset = FixedOffset::east_opt(offset_secs).ok_or_else(|| {
-                NormalizeError::new(field, format!("offset of {offset_secs}s from {gmt_field} is not a UTC offset"))
+                NormalizeError::new(
+                    field,
+                    format!("offset of {offset_secs}s from {gmt_field} is not a UTC offset"),
+                )
             })?;
             Ok(gmt.with_timezone(&offset))
         }
@@ -171,12 +172,13 @@ fn line(item: &Value, i: usize) -> Result<OrderLine, NormalizeError> {
         .as_object()
         .ok_or_else(|| NormalizeError::new(format!("line_items[{i}]"), "expected an object"))?;
     let quantity = match item.get("quantity") {
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .and_then(|q| u32::try_from(q).ok())
-            .ok_or_else(|| {
-                NormalizeError::new(path("quantity"), format!("`{n}` is not a whole count"))
-            })?,
+        Some(Value::Number(n)) => {
+            n.as_u64()
+                .and_then(|q| u32::try_from(q).ok())
+                .ok_or_else(|| {
+                    NormalizeError::new(path("quantity"), format!("`{n}` is not a whole count"))
+                })?
+        }
         Some(Value::Null) | None => return Err(NormalizeError::new(path("quantity"), "missing")),
         Some(other) => {
             return Err(NormalizeError::new(
@@ -379,7 +381,10 @@ mod tests {
         assert_eq!(o.lines[1].sku, None);
         let mut v = order();
         v["line_items"][0]["price"] = json!(0.1);
-        assert_eq!(normalize(&v).unwrap().lines[0].unit_price.to_string(), "0.10");
+        assert_eq!(
+            normalize(&v).unwrap().lines[0].unit_price.to_string(),
+            "0.10"
+        );
     }
 
     #[test]
@@ -388,11 +393,36 @@ mod tests {
             ("pending", false, OrderStatus::Open, PaymentStatus::Pending),
             ("on-hold", false, OrderStatus::Open, PaymentStatus::Pending),
             ("processing", true, OrderStatus::Open, PaymentStatus::Paid),
-            ("completed", true, OrderStatus::Fulfilled, PaymentStatus::Paid),
-            ("cancelled", false, OrderStatus::Cancelled, PaymentStatus::Voided),
-            ("failed", false, OrderStatus::Cancelled, PaymentStatus::Voided),
-            ("cancelled", true, OrderStatus::Cancelled, PaymentStatus::Paid),
-            ("refunded", true, OrderStatus::Cancelled, PaymentStatus::Refunded),
+            (
+                "completed",
+                true,
+                OrderStatus::Fulfilled,
+                PaymentStatus::Paid,
+            ),
+            (
+                "cancelled",
+                false,
+                OrderStatus::Cancelled,
+                PaymentStatus::Voided,
+            ),
+            (
+                "failed",
+                false,
+                OrderStatus::Cancelled,
+                PaymentStatus::Voided,
+            ),
+            (
+                "cancelled",
+                true,
+                OrderStatus::Cancelled,
+                PaymentStatus::Paid,
+            ),
+            (
+                "refunded",
+                true,
+                OrderStatus::Cancelled,
+                PaymentStatus::Refunded,
+            ),
         ];
         for (status, paid, want_status, want_payment) in cases {
             let mut v = order();
@@ -402,7 +432,11 @@ mod tests {
                 v["date_paid_gmt"] = Value::Null;
             }
             let o = normalize(&v).unwrap();
-            assert_eq!((o.status, o.payment_status), (want_status, want_payment), "{status} paid={paid}");
+            assert_eq!(
+                (o.status, o.payment_status),
+                (want_status, want_payment),
+                "{status} paid={paid}"
+            );
         }
     }
 
@@ -410,13 +444,27 @@ mod tests {
     fn a_refund_on_an_open_order_is_a_partial_refund() {
         let mut v = order();
         v["refunds"] = json!([{"id": 5200, "reason": "damaged", "total": "-22.00"}]);
-        assert_eq!(normalize(&v).unwrap().payment_status, PaymentStatus::PartiallyRefunded);
+        assert_eq!(
+            normalize(&v).unwrap().payment_status,
+            PaymentStatus::PartiallyRefunded
+        );
     }
 
     #[test]
     fn billing_stands_in_for_an_empty_shipping_address() {
         let mut v = order();
-        for field in ["first_name", "last_name", "company", "address_1", "address_2", "city", "state", "postcode", "country", "phone"] {
+        for field in [
+            "first_name",
+            "last_name",
+            "company",
+            "address_1",
+            "address_2",
+            "city",
+            "state",
+            "postcode",
+            "country",
+            "phone",
+        ] {
             v["shipping"][field] = json!("");
         }
         let ship = normalize(&v).unwrap().ship_to.unwrap();
@@ -425,7 +473,15 @@ mod tests {
         assert_eq!(ship.region, None);
         assert_eq!(ship.phone.as_deref(), Some("+46 70 000 00 00"));
         v.as_object_mut().unwrap().remove("shipping");
-        assert_eq!(normalize(&v).unwrap().ship_to.unwrap().postal_code.as_deref(), Some("753 20"));
+        assert_eq!(
+            normalize(&v)
+                .unwrap()
+                .ship_to
+                .unwrap()
+                .postal_code
+                .as_deref(),
+            Some("753 20")
+        );
     }
 
     #[test]
@@ -433,11 +489,17 @@ mod tests {
         let mut v = order();
         v["date_created"] = json!("2026-01-05T07:15:00");
         v["date_created_gmt"] = json!("2026-01-05T12:15:00");
-        assert_eq!(normalize(&v).unwrap().placed_at.to_rfc3339(), "2026-01-05T07:15:00-05:00");
+        assert_eq!(
+            normalize(&v).unwrap().placed_at.to_rfc3339(),
+            "2026-01-05T07:15:00-05:00"
+        );
         // Half-hour zones and a day boundary.
         v["date_created"] = json!("2026-01-06T03:45:00");
         v["date_created_gmt"] = json!("2026-01-05T22:15:00");
-        assert_eq!(normalize(&v).unwrap().placed_at.to_rfc3339(), "2026-01-06T03:45:00+05:30");
+        assert_eq!(
+            normalize(&v).unwrap().placed_at.to_rfc3339(),
+            "2026-01-06T03:45:00+05:30"
+        );
         // Only the GMT time: UTC.
         v.as_object_mut().unwrap().remove("date_created");
         let placed = normalize(&v).unwrap().placed_at;

@@ -19,11 +19,9 @@ pub const PER_PAGE: usize = 100;
 pub async fn poll(client: &WooClient, cursor: &PollCursor) -> Result<PollPage, ChannelError> {
     let page: u32 = match cursor.page.as_deref() {
         None => 1,
-        Some(p) => p
-            .parse()
-            .ok()
-            .filter(|&n| n >= 1)
-            .ok_or_else(|| ChannelError::Decode(format!("poll cursor page `{p}` is not a page number")))?,
+        Some(p) => p.parse().ok().filter(|&n| n >= 1).ok_or_else(|| {
+            ChannelError::Decode(format!("poll cursor page `{p}` is not a page number"))
+        })?,
     };
     let mut query = vec![
         ("dates_are_gmt", "true".to_string()),
@@ -33,11 +31,16 @@ pub async fn poll(client: &WooClient, cursor: &PollCursor) -> Result<PollPage, C
         ("page", page.to_string()),
     ];
     if let Some(since) = cursor.since {
-        query.push(("modified_after", since.format("%Y-%m-%dT%H:%M:%S").to_string()));
+        query.push((
+            "modified_after",
+            since.format("%Y-%m-%dT%H:%M:%S").to_string(),
+        ));
     }
     let (body, headers) = client.get(&format!("{WC}/orders"), &query).await?;
     let Value::Array(items) = body else {
-        return Err(ChannelError::Decode("orders list is not a JSON array".into()));
+        return Err(ChannelError::Decode(
+            "orders list is not a JSON array".into(),
+        ));
     };
     let mut orders = Vec::with_capacity(items.len());
     let mut max_updated_at: Option<DateTime<Utc>> = None;

@@ -42,7 +42,10 @@ pub async fn push(client: &WooClient, batch: &[ListingLevel]) -> Result<PushRepo
                 .iter()
                 .map(|(id, level)| json!({"id": id, "stock_quantity": level.quantity, "manage_stock": true}))
                 .collect();
-            match client.send(Method::POST, &path, &json!({ "update": update })).await {
+            match client
+                .send(Method::POST, &path, &json!({ "update": update }))
+                .await
+            {
                 Ok(response) => read_outcome(&response, chunk, &mut report),
                 // The site refused this request as a whole: only these SKUs failed.
                 Err(ChannelError::Rejected(reason)) => {
@@ -60,7 +63,11 @@ pub async fn push(client: &WooClient, batch: &[ListingLevel]) -> Result<PushRepo
 /// `{"product_id": N, "variation_id": M | null}` → where to send it and the id to update.
 fn target(reference: &Value) -> Option<(Target, u64)> {
     let product = as_id(reference.get("product_id")?)?;
-    match reference.get("variation_id").and_then(as_id).filter(|&v| v != 0) {
+    match reference
+        .get("variation_id")
+        .and_then(as_id)
+        .filter(|&v| v != 0)
+    {
         Some(variation) => Some((Target::Variations(product), variation)),
         None => Some((Target::Products, product)),
     }
@@ -74,19 +81,25 @@ fn as_id(v: &Value) -> Option<u64> {
 fn read_outcome(response: &Value, chunk: &[(u64, &ListingLevel)], report: &mut PushReport) {
     let results = response.get("update").and_then(Value::as_array);
     for (id, level) in chunk {
-        let result = results.and_then(|r| r.iter().find(|item| item.get("id").and_then(as_id) == Some(*id)));
+        let result = results.and_then(|r| {
+            r.iter()
+                .find(|item| item.get("id").and_then(as_id) == Some(*id))
+        });
         match result {
             Some(item) => match item.get("error") {
                 Some(error) => {
                     let code = error.get("code").and_then(Value::as_str).unwrap_or("error");
                     let message = error.get("message").and_then(Value::as_str).unwrap_or("");
-                    report.rejected.push((level.sku.clone(), format!("{code}: {message}")));
+                    report
+                        .rejected
+                        .push((level.sku.clone(), format!("{code}: {message}")));
                 }
                 None => report.applied.push(level.sku.clone()),
             },
-            None => report
-                .rejected
-                .push((level.sku.clone(), format!("item {id} missing from the batch response"))),
+            None => report.rejected.push((
+                level.sku.clone(),
+                format!("item {id} missing from the batch response"),
+            )),
         }
     }
 }
@@ -106,9 +119,18 @@ mod tests {
 
     #[test]
     fn references_pick_the_endpoint() {
-        assert_eq!(target(&json!({"product_id": 5, "variation_id": null})), Some((Target::Products, 5)));
-        assert_eq!(target(&json!({"product_id": 5, "variation_id": 9})), Some((Target::Variations(5), 9)));
-        assert_eq!(target(&json!({"product_id": "5"})), Some((Target::Products, 5)));
+        assert_eq!(
+            target(&json!({"product_id": 5, "variation_id": null})),
+            Some((Target::Products, 5))
+        );
+        assert_eq!(
+            target(&json!({"product_id": 5, "variation_id": 9})),
+            Some((Target::Variations(5), 9))
+        );
+        assert_eq!(
+            target(&json!({"product_id": "5"})),
+            Some((Target::Products, 5))
+        );
         assert_eq!(target(&json!({"variation_id": 9})), None);
     }
 
@@ -126,7 +148,11 @@ mod tests {
         read_outcome(&response, &chunk, &mut report);
         assert_eq!(report.applied, vec!["A".to_string()]);
         assert_eq!(report.rejected.len(), 2);
-        assert!(report.rejected[0].1.contains("woocommerce_rest_product_invalid_id"));
+        assert!(
+            report.rejected[0]
+                .1
+                .contains("woocommerce_rest_product_invalid_id")
+        );
         assert_eq!(report.rejected[1].0, "C");
     }
 }

@@ -111,7 +111,8 @@ mod tests {
         }
     }
 
-    const ORDER: &[u8] = br#"{"id":901,"status":"processing","date_modified_gmt":"2026-02-03T04:05:06"}"#;
+    const ORDER: &[u8] =
+        br#"{"id":901,"status":"processing","date_modified_gmt":"2026-02-03T04:05:06"}"#;
 
     #[test]
     fn good_signature_on_an_order_topic_gives_the_order() {
@@ -144,16 +145,30 @@ mod tests {
             Some(sign(SECRET, ORDER)),
             br#"{"id":902}"#,
         );
-        assert!(matches!(verify(SECRET, &req), Err(IngestError::BadSignature(_))));
+        assert!(matches!(
+            verify(SECRET, &req),
+            Err(IngestError::BadSignature(_))
+        ));
     }
 
     #[test]
     fn the_unsigned_creation_ping_is_acknowledged_and_nothing_else_unsigned_is() {
         let req = request(None, None, b"webhook_id=15");
-        assert!(matches!(verify(SECRET, &req), Ok(Delivery::Acknowledge { .. })));
-        for body in [&b"webhook_id="[..], b"webhook_id=15&x=1", b"webhook_id=abc", b"{}"] {
+        assert!(matches!(
+            verify(SECRET, &req),
+            Ok(Delivery::Acknowledge { .. })
+        ));
+        for body in [
+            &b"webhook_id="[..],
+            b"webhook_id=15&x=1",
+            b"webhook_id=abc",
+            b"{}",
+        ] {
             let req = request(None, None, body);
-            assert!(matches!(verify(SECRET, &req), Err(IngestError::BadSignature(_))), "{body:?}");
+            assert!(
+                matches!(verify(SECRET, &req), Err(IngestError::BadSignature(_))),
+                "{body:?}"
+            );
         }
     }
 
@@ -162,7 +177,10 @@ mod tests {
         let deleted = br#"{"id":901}"#;
         for topic in ["order.deleted", "product.updated", "coupon.created"] {
             let req = request(Some(topic), Some(sign(SECRET, deleted)), deleted);
-            assert!(matches!(verify(SECRET, &req), Ok(Delivery::Acknowledge { .. })), "{topic}");
+            assert!(
+                matches!(verify(SECRET, &req), Ok(Delivery::Acknowledge { .. })),
+                "{topic}"
+            );
         }
     }
 
@@ -170,7 +188,10 @@ mod tests {
     fn a_signed_body_that_is_not_an_object_is_unreadable() {
         for body in [&b"[1,2]"[..], b"not json"] {
             let req = request(Some("order.updated"), Some(sign(SECRET, body)), body);
-            assert!(matches!(verify(SECRET, &req), Err(IngestError::Unreadable(_))));
+            assert!(matches!(
+                verify(SECRET, &req),
+                Err(IngestError::Unreadable(_))
+            ));
         }
     }
 
