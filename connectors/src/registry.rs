@@ -6,7 +6,7 @@ use switchyard_core::config::ChannelConfig;
 use switchyard_core::model::ChannelKind;
 use switchyard_core::ports::Channel;
 
-use crate::channels::{shopify, woocommerce};
+use crate::channels::{amazon, bigcommerce, ebay, etsy, shopify, walmart, woocommerce};
 
 #[derive(Debug, thiserror::Error)]
 #[error("channel `{channel}`: {message}")]
@@ -20,6 +20,13 @@ pub fn build(config: &ChannelConfig) -> Result<Arc<dyn Channel>, BuildError> {
     let built: Result<Arc<dyn Channel>, String> = match config.kind {
         ChannelKind::Shopify => shopify::ShopifyChannel::new(config).map(|c| Arc::new(c) as _),
         ChannelKind::Woocommerce => woocommerce::WooChannel::new(config).map(|c| Arc::new(c) as _),
+        ChannelKind::Amazon => amazon::AmazonChannel::new(config).map(|c| Arc::new(c) as _),
+        ChannelKind::Ebay => ebay::EbayChannel::new(config).map(|c| Arc::new(c) as _),
+        ChannelKind::Walmart => walmart::WalmartChannel::new(config).map(|c| Arc::new(c) as _),
+        ChannelKind::Etsy => etsy::EtsyChannel::new(config).map(|c| Arc::new(c) as _),
+        ChannelKind::Bigcommerce => {
+            bigcommerce::BigCommerceChannel::new(config).map(|c| Arc::new(c) as _)
+        }
     };
     built.map_err(|message| BuildError {
         channel: config.id.clone(),
@@ -35,5 +42,10 @@ pub fn normalize_file(
     match kind {
         ChannelKind::Shopify => shopify::normalize::normalize_any(body),
         ChannelKind::Woocommerce => woocommerce::normalize::normalize_body(body),
+        ChannelKind::Amazon => amazon::normalize::normalize_body(body),
+        ChannelKind::Ebay => ebay::normalize::normalize_body(body),
+        ChannelKind::Walmart => walmart::normalize::normalize_body(body),
+        ChannelKind::Etsy => etsy::normalize::normalize_body(body),
+        ChannelKind::Bigcommerce => bigcommerce::normalize::normalize_body(body),
     }
 }

@@ -15,15 +15,33 @@ use serde::{Deserialize, Serialize};
 pub enum ChannelKind {
     Shopify,
     Woocommerce,
+    Amazon,
+    Ebay,
+    Walmart,
+    Etsy,
+    Bigcommerce,
 }
 
 impl ChannelKind {
-    pub const ALL: [ChannelKind; 2] = [ChannelKind::Shopify, ChannelKind::Woocommerce];
+    pub const ALL: [ChannelKind; 7] = [
+        ChannelKind::Shopify,
+        ChannelKind::Woocommerce,
+        ChannelKind::Amazon,
+        ChannelKind::Ebay,
+        ChannelKind::Walmart,
+        ChannelKind::Etsy,
+        ChannelKind::Bigcommerce,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ChannelKind::Shopify => "shopify",
             ChannelKind::Woocommerce => "woocommerce",
+            ChannelKind::Amazon => "amazon",
+            ChannelKind::Ebay => "ebay",
+            ChannelKind::Walmart => "walmart",
+            ChannelKind::Etsy => "etsy",
+            ChannelKind::Bigcommerce => "bigcommerce",
         }
     }
 }
@@ -197,8 +215,8 @@ mod tests {
         for kind in ChannelKind::ALL {
             assert_eq!(kind.as_str().parse::<ChannelKind>(), Ok(kind));
         }
-        let err = "ebay".parse::<ChannelKind>().unwrap_err();
-        assert!(err.contains("shopify, woocommerce"), "{err}");
+        let err = "tiktok".parse::<ChannelKind>().unwrap_err();
+        assert!(err.contains("shopify, woocommerce, amazon"), "{err}");
     }
 
     #[test]

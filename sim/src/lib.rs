@@ -3,7 +3,12 @@
 //! real paths, payloads, auth, pagination, errors and rate limits, and counts requests, so tests,
 //! benchmarks and `switchyard demo` can check what actually reached the channel.
 
+pub mod amazon;
+pub mod bigcommerce;
+pub mod ebay;
+pub mod etsy;
 pub mod shopify;
+pub mod walmart;
 pub mod woocommerce;
 
 use async_trait::async_trait;

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Args;
 use switchyard_core::config::{
-    ChannelConfig, Config, LocationConfig, LocationKind, ServerConfig, StockRules, StoreConfig,
+    ChannelConfig, Config, LocationConfig, LocationKind, ServerConfig, StoreConfig,
 };
 use switchyard_core::model::ChannelKind;
 use switchyard_core::store::{SqliteStore, Store};
@@ -104,21 +104,10 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     }
 
     let base = |id: &str, kind, url: String, secret: &str| ChannelConfig {
-        id: id.into(),
-        kind,
-        base_url: url,
-        access_token: None,
-        api_version: None,
-        location_id: None,
-        consumer_key: None,
-        consumer_secret: None,
-        webhook_secret: secret.into(),
+        webhook_secret: Some(secret.into()),
         poll_interval_secs: 1,
         poll_overlap_secs: 5,
-        rate_limit: None,
-        stock: StockRules::default(),
-        locations: None,
-        listings: Default::default(),
+        ..ChannelConfig::new(id, kind, url)
     };
     let mut shop_cfg = base(
         "shop",

@@ -98,8 +98,34 @@ pub struct ChannelConfig {
     pub consumer_key: Option<String>,
     #[serde(default)]
     pub consumer_secret: Option<String>,
-    /// Key that signs webhooks: Shopify's app client secret, WooCommerce's webhook secret.
-    pub webhook_secret: String,
+    /// Key that authenticates webhooks: Shopify's app client secret, WooCommerce's webhook
+    /// secret, BigCommerce's client secret, eBay's endpoint verification token, the API key
+    /// an Amazon EventBridge destination sends. Absent for a channel polled only.
+    #[serde(default)]
+    pub webhook_secret: Option<String>,
+    /// OAuth / Login with Amazon client id and secret (Amazon, eBay, Walmart, Etsy).
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// OAuth refresh token (Amazon, eBay, Etsy).
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    /// Token endpoint, when it is not the channel's documented one (sandboxes, simulators).
+    #[serde(default)]
+    pub token_url: Option<String>,
+    /// Amazon marketplace id (such as `ATVPDKIKX0DER`).
+    #[serde(default)]
+    pub marketplace_id: Option<String>,
+    /// Amazon selling partner id.
+    #[serde(default)]
+    pub seller_id: Option<String>,
+    /// Etsy shop id.
+    #[serde(default)]
+    pub shop_id: Option<String>,
+    /// BigCommerce store hash.
+    #[serde(default)]
+    pub store_hash: Option<String>,
     #[serde(default = "default_poll_interval")]
     pub poll_interval_secs: u64,
     /// The poll window reaches back this far past the newest order seen, so an order updated
@@ -116,6 +142,38 @@ pub struct ChannelConfig {
     /// SKU → channel listing reference, overriding catalog discovery.
     #[serde(default)]
     pub listings: BTreeMap<String, serde_json::Value>,
+}
+
+impl ChannelConfig {
+    /// A channel with every optional field empty and every default applied; for code that
+    /// builds configurations (the demo, tests) rather than reading YAML.
+    pub fn new(id: impl Into<String>, kind: ChannelKind, base_url: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            kind,
+            base_url: base_url.into(),
+            access_token: None,
+            api_version: None,
+            location_id: None,
+            consumer_key: None,
+            consumer_secret: None,
+            webhook_secret: None,
+            client_id: None,
+            client_secret: None,
+            refresh_token: None,
+            token_url: None,
+            marketplace_id: None,
+            seller_id: None,
+            shop_id: None,
+            store_hash: None,
+            poll_interval_secs: default_poll_interval(),
+            poll_overlap_secs: default_poll_overlap(),
+            rate_limit: None,
+            stock: StockRules::default(),
+            locations: None,
+            listings: BTreeMap::new(),
+        }
+    }
 }
 
 fn default_poll_interval() -> u64 {
@@ -200,7 +258,7 @@ impl Config {
                     "must start with http:// or https://".into(),
                 );
             }
-            if c.webhook_secret.is_empty() {
+            if c.webhook_secret.as_deref() == Some("") {
                 issue(
                     format!("channels[{i}].webhook_secret"),
                     "must not be empty".into(),
@@ -216,10 +274,38 @@ impl Config {
                 ChannelKind::Shopify => &[
                     ("access_token", &c.access_token),
                     ("location_id", &c.location_id),
+                    ("webhook_secret", &c.webhook_secret),
                 ],
                 ChannelKind::Woocommerce => &[
                     ("consumer_key", &c.consumer_key),
                     ("consumer_secret", &c.consumer_secret),
+                    ("webhook_secret", &c.webhook_secret),
+                ],
+                ChannelKind::Amazon => &[
+                    ("client_id", &c.client_id),
+                    ("client_secret", &c.client_secret),
+                    ("refresh_token", &c.refresh_token),
+                    ("marketplace_id", &c.marketplace_id),
+                    ("seller_id", &c.seller_id),
+                ],
+                ChannelKind::Ebay => &[
+                    ("client_id", &c.client_id),
+                    ("client_secret", &c.client_secret),
+                    ("refresh_token", &c.refresh_token),
+                ],
+                ChannelKind::Walmart => &[
+                    ("client_id", &c.client_id),
+                    ("client_secret", &c.client_secret),
+                ],
+                ChannelKind::Etsy => &[
+                    ("client_id", &c.client_id),
+                    ("refresh_token", &c.refresh_token),
+                    ("shop_id", &c.shop_id),
+                ],
+                ChannelKind::Bigcommerce => &[
+                    ("store_hash", &c.store_hash),
+                    ("access_token", &c.access_token),
+                    ("webhook_secret", &c.webhook_secret),
                 ],
             };
             for (field, value) in required {

@@ -63,9 +63,11 @@ impl ShopifyChannel {
                 "location_id `{raw_location}` is neither gid://shopify/Location/<n> nor a number"
             )
         })?;
-        if config.webhook_secret.is_empty() {
-            return Err("webhook_secret (the app's client secret) must not be empty".into());
-        }
+        let webhook_secret = config
+            .webhook_secret
+            .clone()
+            .filter(|s| !s.is_empty())
+            .ok_or("webhook_secret (the app's client secret) is required for Shopify")?;
         let api_version = config
             .api_version
             .as_deref()
@@ -80,7 +82,7 @@ impl ShopifyChannel {
             });
         Ok(Self {
             id: config.id.clone(),
-            webhook_secret: config.webhook_secret.clone(),
+            webhook_secret,
             location,
             client: GraphqlClient::new(base_url, api_version, token, rate, burst),
         })

@@ -52,16 +52,14 @@ impl WooChannel {
                 "base_url `{base}` must start with http:// or https://"
             ));
         }
-        if config.webhook_secret.is_empty() {
-            return Err("webhook_secret must not be empty".into());
-        }
+        let webhook_secret = required("webhook_secret", &config.webhook_secret)?;
         let limiter = match &config.rate_limit {
             Some(rl) => RateLimiter::new(rl.per_second, rl.burst),
             None => RateLimiter::new(DEFAULT_RATE_PER_SECOND, DEFAULT_BURST),
         };
         Ok(Self {
             id: config.id.clone(),
-            webhook_secret: config.webhook_secret.as_bytes().to_vec(),
+            webhook_secret: webhook_secret.as_bytes().to_vec(),
             client: WooClient::new(base, key, secret, limiter),
         })
     }

@@ -1,0 +1,11 @@
+//! BigCommerce order payload → canonical order (placeholder).
+
+use switchyard_core::model::Order;
+use switchyard_core::ports::NormalizeError;
+
+pub fn normalize_body(_body: &[u8]) -> Result<Order, NormalizeError> {
+    Err(NormalizeError::new(
+        "order",
+        "BigCommerce normalizer not implemented yet",
+    ))
+}

@@ -1,0 +1,11 @@
+//! Ebay order payload → canonical order (placeholder).
+
+use switchyard_core::model::Order;
+use switchyard_core::ports::NormalizeError;
+
+pub fn normalize_body(_body: &[u8]) -> Result<Order, NormalizeError> {
+    Err(NormalizeError::new(
+        "order",
+        "Ebay normalizer not implemented yet",
+    ))
+}

@@ -1,0 +1,1 @@
+//! Amazon simulator (being built).

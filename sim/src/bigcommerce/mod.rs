@@ -1,0 +1,1 @@
+//! BigCommerce simulator (being built).

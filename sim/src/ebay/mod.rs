@@ -1,0 +1,1 @@
+//! Ebay simulator (being built).

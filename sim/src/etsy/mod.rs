@@ -1,0 +1,1 @@
+//! Etsy simulator (being built).

@@ -1,0 +1,1 @@
+//! Walmart simulator (being built).
