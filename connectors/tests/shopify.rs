@@ -16,11 +16,7 @@ use switchyard_sim::{OrderSpec, SimulatedChannel, WebhookFate};
 
 fn channel_config(sim: &ShopifySim, token: &str) -> ChannelConfig {
     ChannelConfig {
-        id: "shop".into(),
-        kind: ChannelKind::Shopify,
-        base_url: sim.base_url(),
         access_token: Some(token.into()),
-        api_version: None,
         // A bare number is accepted as well as a GID.
         location_id: Some(
             sim.location_gid()
@@ -29,15 +25,10 @@ fn channel_config(sim: &ShopifySim, token: &str) -> ChannelConfig {
                 .unwrap_or_default()
                 .to_string(),
         ),
-        consumer_key: None,
-        consumer_secret: None,
-        webhook_secret: sim.config().client_secret.clone(),
+        webhook_secret: Some(sim.config().client_secret.clone()),
         poll_interval_secs: 60,
         poll_overlap_secs: 300,
-        rate_limit: None,
-        stock: Default::default(),
-        locations: None,
-        listings: Default::default(),
+        ..ChannelConfig::new("shop", ChannelKind::Shopify, sim.base_url())
     }
 }
 
@@ -344,21 +335,16 @@ async fn a_bad_token_is_an_auth_error() {
 #[test]
 fn configuration_errors_name_the_field() {
     let mut config = ChannelConfig {
-        id: "shop".into(),
-        kind: ChannelKind::Shopify,
-        base_url: "https://example.myshopify.com".into(),
         access_token: Some("t".into()),
-        api_version: None,
         location_id: Some("gid://shopify/Location/5".into()),
-        consumer_key: None,
-        consumer_secret: None,
-        webhook_secret: "s".into(),
+        webhook_secret: Some("s".into()),
         poll_interval_secs: 60,
         poll_overlap_secs: 300,
-        rate_limit: None,
-        stock: Default::default(),
-        locations: None,
-        listings: Default::default(),
+        ..ChannelConfig::new(
+            "shop",
+            ChannelKind::Shopify,
+            "https://example.myshopify.com",
+        )
     };
     assert!(ShopifyChannel::new(&config).is_ok());
     config.location_id = Some("warehouse".into());

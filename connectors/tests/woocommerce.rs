@@ -14,24 +14,14 @@ use switchyard_sim::{OrderSpec, SimulatedChannel, WebhookFate};
 
 fn channel_config(sim: &WooSim, cfg: &WooSimConfig) -> ChannelConfig {
     ChannelConfig {
-        id: "woo".into(),
-        kind: ChannelKind::Woocommerce,
-        base_url: sim.base_url(),
-        access_token: None,
-        api_version: None,
-        location_id: None,
         consumer_key: Some(cfg.consumer_key.clone()),
         consumer_secret: Some(cfg.consumer_secret.clone()),
-        webhook_secret: cfg.webhook_secret.clone(),
-        poll_interval_secs: 60,
-        poll_overlap_secs: 300,
+        webhook_secret: Some(cfg.webhook_secret.clone()),
         rate_limit: Some(RateLimitConfig {
             per_second: 500.0,
             burst: 100,
         }),
-        stock: Default::default(),
-        locations: None,
-        listings: Default::default(),
+        ..ChannelConfig::new("woo", ChannelKind::Woocommerce, sim.base_url())
     }
 }
 
