@@ -124,7 +124,7 @@ async fn webhook_and_poll_copies_share_a_dedup_key() {
         ],
         body,
     };
-    let Delivery::Order(hooked) = channel.verify_webhook(&request).unwrap() else {
+    let Delivery::Order(hooked) = channel.verify_webhook(&request).await.unwrap() else {
         panic!("expected an order delivery");
     };
     let page = channel.poll_orders(&PollCursor::default()).await.unwrap();

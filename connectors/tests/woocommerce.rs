@@ -107,7 +107,8 @@ async fn a_polled_copy_dedups_with_the_webhook_copy() {
         ],
         body,
     };
-    let switchyard_core::ports::Delivery::Order(hooked) = channel.verify_webhook(&request).unwrap()
+    let switchyard_core::ports::Delivery::Order(hooked) =
+        channel.verify_webhook(&request).await.unwrap()
     else {
         panic!("expected an order");
     };

@@ -161,17 +161,21 @@ pub struct Order {
     pub lines: Vec<OrderLine>,
     pub ship_to: Option<Address>,
     pub customer_email: Option<String>,
+    /// The channel ships it from its own stock (Amazon FBA): ingested and shown, but it never
+    /// reserves the merchant's stock and is never routed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fulfilled_by_channel: bool,
 }
 
 impl Order {
     /// An open order holds stock from the moment it is seen.
     pub fn reserves_stock(&self) -> bool {
-        self.status == OrderStatus::Open
+        self.status == OrderStatus::Open && !self.fulfilled_by_channel
     }
 
     /// Routed (and so shipped) only when open and the money is secured.
     pub fn is_routable(&self) -> bool {
-        self.status == OrderStatus::Open && self.payment_status.allows_shipping()
+        self.reserves_stock() && self.payment_status.allows_shipping()
     }
 
     /// Units per SKU this order asks for (lines with the same SKU are summed).
@@ -245,6 +249,7 @@ mod tests {
             ],
             ship_to: None,
             customer_email: None,
+            fulfilled_by_channel: false,
         };
         assert_eq!(order.sku_quantities(), vec![("A".to_string(), 3)]);
     }

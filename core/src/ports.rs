@@ -35,12 +35,17 @@ pub enum Delivery {
     Acknowledge { reason: String },
 }
 
+/// `RawOrder::format` of a webhook that only names an order (BigCommerce, Etsy, eBay): the
+/// daemon fetches the full order with [`Channel::fetch_order`] before normalizing.
+pub const THIN_FORMAT: &str = "thin";
+
 /// A channel's order payload exactly as received, plus what is needed to deduplicate it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RawOrder {
     /// Payload shape, so the right normalizer reads it (for example `rest` or `graphql`).
     pub format: String,
     /// Channel's order id when it could be read; the normalizer reports a payload without one.
+    /// Required for [`THIN_FORMAT`] payloads.
     pub external_id: Option<String>,
     /// Same version of the same order from a webhook and a poll gets the same key.
     pub dedup_key: String,
@@ -167,11 +172,21 @@ pub trait Channel: Send + Sync {
     fn kind(&self) -> ChannelKind;
     fn limits(&self) -> ChannelLimits;
 
-    /// Checks authenticity and classifies a webhook. Pure: no I/O.
-    fn verify_webhook(&self, request: &WebhookRequest) -> Result<Delivery, IngestError>;
+    /// Checks authenticity and classifies a webhook. No I/O beyond what the check itself
+    /// needs (eBay fetches and caches its public key by id).
+    async fn verify_webhook(&self, request: &WebhookRequest) -> Result<Delivery, IngestError>;
 
     /// Turns a stored raw payload into the canonical order. Pure: no I/O.
     fn normalize(&self, raw: &RawOrder) -> Result<Order, NormalizeError>;
+
+    /// Fetches the full order a thin webhook (format [`THIN_FORMAT`]) pointed at; `None` when the
+    /// channel no longer has it. Channels whose webhooks carry the whole order keep the default.
+    async fn fetch_order(&self, external_id: &str) -> Result<Option<RawOrder>, ChannelError> {
+        Err(ChannelError::Rejected(format!(
+            "{} webhooks carry the whole order; nothing to fetch for {external_id}",
+            self.kind()
+        )))
+    }
 
     /// Fetches one page of orders changed at or after `cursor.since`.
     async fn poll_orders(&self, cursor: &PollCursor) -> Result<PollPage, ChannelError>;

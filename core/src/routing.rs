@@ -53,6 +53,7 @@ mod tests {
             lines: vec![],
             ship_to: None,
             customer_email: None,
+            fulfilled_by_channel: false,
         }
     }
 

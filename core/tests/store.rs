@@ -39,6 +39,7 @@ fn order(id: &str, updated: &str, status: OrderStatus, lines: &[(&str, u32)]) ->
             .collect(),
         ship_to: None,
         customer_email: None,
+        fulfilled_by_channel: false,
     }
 }
 
@@ -349,4 +350,44 @@ async fn failures_back_off_then_dead_letter_and_replay_with_the_same_key() {
     let back = s.due_outbox(i64::MAX, 10).await.unwrap();
     assert_eq!(back[0].idempotency_key, "ship:shop:8:T8");
     assert_eq!(s.counts().await.unwrap().dead_letters, 0);
+}
+
+#[tokio::test]
+async fn a_thin_webhook_waits_for_its_fetch_then_becomes_a_delivery() {
+    let (_d, s) = store().await;
+    let thin = RawOrder {
+        format: switchyard_core::ports::THIN_FORMAT.into(),
+        external_id: Some("55".into()),
+        dedup_key: "hash-abc".into(),
+        topic: "store/order/created".into(),
+        body: br#"{"data":{"id":55}}"#.to_vec(),
+    };
+    s.insert_inbox("bc", Source::Webhook, &[thin.clone()], None)
+        .await
+        .unwrap();
+    // The same firing again is a duplicate.
+    let again = s
+        .insert_inbox("bc", Source::Webhook, &[thin], None)
+        .await
+        .unwrap();
+    assert_eq!(again.duplicates, 1);
+    assert!(
+        s.pending_inbox(10).await.unwrap().is_empty(),
+        "not normalizable yet"
+    );
+    let pending = s.pending_thin(10).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    s.note_thin_error(&pending[0], "HTTP 503").await.unwrap();
+    assert_eq!(
+        s.pending_thin(10).await.unwrap().len(),
+        1,
+        "still waiting after a failure"
+    );
+
+    let full = raw("55@2026-01-01T00:00:00Z");
+    s.resolve_thin(&pending[0], Some(&full)).await.unwrap();
+    assert!(s.pending_thin(10).await.unwrap().is_empty());
+    let ready = s.pending_inbox(10).await.unwrap();
+    assert_eq!(ready.len(), 1);
+    assert_eq!(ready[0].raw.dedup_key, "55@2026-01-01T00:00:00Z");
 }

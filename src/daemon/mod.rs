@@ -1,6 +1,7 @@
 //! The long-running daemon: an HTTP server for webhooks and health, plus one worker per
 //! pipeline step. Workers only talk through the store; in-process wake-ups just cut latency.
 
+mod fetcher;
 mod listings;
 mod metrics;
 mod normalizer;
@@ -49,6 +50,7 @@ impl Default for Timing {
 /// Wakes a worker as soon as there is work for it.
 #[derive(Default)]
 pub struct Wakers {
+    pub fetch: Notify,
     pub normalize: Notify,
     pub route: Notify,
     pub push: Notify,
@@ -100,6 +102,7 @@ impl Daemon {
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
         tasks.spawn(server::serve(app.clone(), listener, stopped.clone()));
+        tasks.spawn(fetcher::run(app.clone(), stopped.clone()));
         tasks.spawn(normalizer::run(app.clone(), stopped.clone()));
         tasks.spawn(router::run(app.clone(), stopped.clone()));
         tasks.spawn(outbox::run(app.clone(), stopped.clone()));

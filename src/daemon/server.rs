@@ -9,7 +9,7 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use switchyard_core::ports::{Delivery, IngestError, WebhookRequest};
+use switchyard_core::ports::{Delivery, IngestError, THIN_FORMAT, WebhookRequest};
 use switchyard_core::store::Source;
 use tokio::sync::watch;
 
@@ -63,7 +63,7 @@ async fn webhook(
             .collect(),
         body: body.to_vec(),
     };
-    let delivery = match channel.verify_webhook(&request) {
+    let delivery = match channel.verify_webhook(&request).await {
         Ok(d) => d,
         Err(IngestError::BadSignature(why)) => {
             app.metrics.add(
@@ -105,7 +105,11 @@ async fn webhook(
                     app.metrics
                         .add("webhooks_duplicate_total", &labels, done.duplicates as u64);
                     if done.inserted > 0 {
-                        app.wake.normalize.notify_one();
+                        if raw.format == THIN_FORMAT {
+                            app.wake.fetch.notify_one();
+                        } else {
+                            app.wake.normalize.notify_one();
+                        }
                     }
                     (StatusCode::OK, "ok").into_response()
                 }

@@ -6,13 +6,13 @@ CREATE TABLE inbox (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
     channel_id    TEXT    NOT NULL,
     dedup_key     TEXT    NOT NULL,
-    source        TEXT    NOT NULL,                  -- webhook | poll
+    source        TEXT    NOT NULL,                  -- webhook | poll | fetch
     topic         TEXT    NOT NULL,
     format        TEXT    NOT NULL,
     external_id   TEXT,
     body          BLOB    NOT NULL,
     received_at   INTEGER NOT NULL,
-    state         TEXT    NOT NULL DEFAULT 'pending', -- pending | applied | unchanged | stale | quarantined
+    state         TEXT    NOT NULL DEFAULT 'pending', -- pending | applied | unchanged | stale | quarantined | fetched | gone
     processed_at  INTEGER,
     error         TEXT,
     UNIQUE (channel_id, dedup_key)

@@ -266,7 +266,15 @@ pub trait Store: Send + Sync {
     async fn poll_cursor(&self, channel_id: &str) -> Result<Option<PollCursor>>;
 
     // --- normalize ----------------------------------------------------------------------
+    /// Deliveries ready to normalize (thin webhooks wait for their fetch first).
     async fn pending_inbox(&self, limit: i64) -> Result<Vec<InboxItem>>;
+    /// Thin webhooks whose full order has not been fetched yet.
+    async fn pending_thin(&self, limit: i64) -> Result<Vec<InboxItem>>;
+    /// Stores the fetched order as a new delivery and closes the thin one, in one transaction;
+    /// `None` closes it as gone (the channel no longer has the order).
+    async fn resolve_thin(&self, item: &InboxItem, fetched: Option<&RawOrder>) -> Result<()>;
+    /// Notes why a fetch failed; the thin delivery stays pending for another try.
+    async fn note_thin_error(&self, item: &InboxItem, error: &str) -> Result<()>;
     /// Applies one normalized delivery: upserts the order, adjusts its reservations, marks the
     /// affected listings dirty, queues routing, and closes the inbox item. A normalize error
     /// quarantines the item instead.

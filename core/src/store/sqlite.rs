@@ -126,6 +126,20 @@ async fn resolve_order(conn: &mut sqlx::SqliteConnection, order_ref: &str) -> Re
     }
 }
 
+fn inbox_item(r: &SqliteRow) -> Result<InboxItem> {
+    Ok(InboxItem {
+        id: r.try_get("id")?,
+        channel_id: r.try_get("channel_id")?,
+        raw: RawOrder {
+            format: r.try_get("format")?,
+            external_id: r.try_get("external_id")?,
+            dedup_key: r.try_get("dedup_key")?,
+            topic: r.try_get("topic")?,
+            body: r.try_get("body")?,
+        },
+    })
+}
+
 fn summary(row: &SqliteRow) -> Result<OrderSummary> {
     Ok(OrderSummary {
         id: row.try_get("id")?,
@@ -201,26 +215,60 @@ impl Store for SqliteStore {
     async fn pending_inbox(&self, limit: i64) -> Result<Vec<InboxItem>> {
         let rows = sqlx::query(
             "SELECT id, channel_id, dedup_key, topic, format, external_id, body FROM inbox
-             WHERE state = 'pending' ORDER BY id LIMIT ?",
+             WHERE state = 'pending' AND format <> 'thin' ORDER BY id LIMIT ?",
         )
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(InboxItem {
-                    id: r.try_get("id")?,
-                    channel_id: r.try_get("channel_id")?,
-                    raw: RawOrder {
-                        format: r.try_get("format")?,
-                        external_id: r.try_get("external_id")?,
-                        dedup_key: r.try_get("dedup_key")?,
-                        topic: r.try_get("topic")?,
-                        body: r.try_get("body")?,
-                    },
-                })
-            })
-            .collect()
+        rows.iter().map(inbox_item).collect()
+    }
+
+    async fn pending_thin(&self, limit: i64) -> Result<Vec<InboxItem>> {
+        let rows = sqlx::query(
+            "SELECT id, channel_id, dedup_key, topic, format, external_id, body FROM inbox
+             WHERE state = 'pending' AND format = 'thin' ORDER BY id LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(inbox_item).collect()
+    }
+
+    async fn resolve_thin(&self, item: &InboxItem, fetched: Option<&RawOrder>) -> Result<()> {
+        let now = now_ms();
+        let mut tx = self.write().await?;
+        if let Some(raw) = fetched {
+            sqlx::query(
+                "INSERT INTO inbox (channel_id, dedup_key, source, topic, format, external_id, body, received_at)
+                 VALUES (?, ?, 'fetch', ?, ?, ?, ?, ?) ON CONFLICT (channel_id, dedup_key) DO NOTHING",
+            )
+            .bind(&item.channel_id)
+            .bind(&raw.dedup_key)
+            .bind(&item.raw.topic)
+            .bind(&raw.format)
+            .bind(&raw.external_id)
+            .bind(&raw.body)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("UPDATE inbox SET state = ?, processed_at = ?, error = NULL WHERE id = ?")
+            .bind(if fetched.is_some() { "fetched" } else { "gone" })
+            .bind(now)
+            .bind(item.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn note_thin_error(&self, item: &InboxItem, error: &str) -> Result<()> {
+        sqlx::query("UPDATE inbox SET error = ? WHERE id = ?")
+            .bind(error)
+            .bind(item.id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn apply_inbox(

@@ -33,7 +33,7 @@ impl Channel for EbayChannel {
             max_poll_page: 1,
         }
     }
-    fn verify_webhook(&self, _request: &WebhookRequest) -> Result<Delivery, IngestError> {
+    async fn verify_webhook(&self, _request: &WebhookRequest) -> Result<Delivery, IngestError> {
         Err(IngestError::BadSignature("not implemented".into()))
     }
     fn normalize(&self, raw: &RawOrder) -> Result<Order, NormalizeError> {

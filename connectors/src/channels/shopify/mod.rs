@@ -106,7 +106,7 @@ impl Channel for ShopifyChannel {
         }
     }
 
-    fn verify_webhook(&self, request: &WebhookRequest) -> Result<Delivery, IngestError> {
+    async fn verify_webhook(&self, request: &WebhookRequest) -> Result<Delivery, IngestError> {
         webhook::verify(&self.webhook_secret, request)
     }
 

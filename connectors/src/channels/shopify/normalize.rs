@@ -289,6 +289,7 @@ fn normalize_rest_object(o: &Map<String, Value>) -> Result<Order, NormalizeError
         lines,
         ship_to,
         customer_email,
+        fulfilled_by_channel: false,
     })
 }
 
@@ -391,6 +392,7 @@ fn normalize_graphql_object(o: &Map<String, Value>) -> Result<Order, NormalizeEr
         lines,
         ship_to,
         customer_email,
+        fulfilled_by_channel: false,
     })
 }
 

@@ -82,7 +82,7 @@ impl Channel for WooChannel {
         }
     }
 
-    fn verify_webhook(&self, request: &WebhookRequest) -> Result<Delivery, IngestError> {
+    async fn verify_webhook(&self, request: &WebhookRequest) -> Result<Delivery, IngestError> {
         webhook::verify(&self.webhook_secret, request)
     }
 

@@ -51,6 +51,7 @@ pub fn normalize_value(value: &Value) -> Result<Order, NormalizeError> {
         lines,
         ship_to: ship_to(order),
         customer_email: billing.and_then(|b| text(b, "email")),
+        fulfilled_by_channel: false,
     })
 }
 
