@@ -362,7 +362,7 @@ async fn a_thin_webhook_waits_for_its_fetch_then_becomes_a_delivery() {
         topic: "store/order/created".into(),
         body: br#"{"data":{"id":55}}"#.to_vec(),
     };
-    s.insert_inbox("bc", Source::Webhook, &[thin.clone()], None)
+    s.insert_inbox("bc", Source::Webhook, std::slice::from_ref(&thin), None)
         .await
         .unwrap();
     // The same firing again is a duplicate.
