@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use switchyard_core::ports::ListingLevel;
-use switchyard_core::stock::available_to_sell;
+use switchyard_core::stock::{available_to_sell, push_priority};
 use switchyard_core::store::{DirtyListing, PushOutcome, PushOutcomeKind, now_ms};
 use tokio::sync::watch;
 
@@ -55,6 +55,8 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                 to_send.push((d, level));
             }
         }
+        // Decreases first: if the channel throttles us midway, what waits is a raise.
+        to_send.sort_by_key(|(d, level)| push_priority(d.channel_quantity, *level));
         for chunk in to_send.chunks(batch_size) {
             let levels: Vec<ListingLevel> = chunk
                 .iter()

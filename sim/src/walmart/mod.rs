@@ -1,1 +1,311 @@
-//! Walmart simulator (being built).
+//! A Walmart Marketplace seller account: `POST /v3/token` (client credentials, tokens that
+//! expire), the Orders API (all orders and released orders with `meta.nextCursor` pages, one
+//! order, acknowledge, ship order lines), the Inventory API for one SKU, bulk inventory feeds
+//! processed after a delay with per-item statuses, Walmart's error bodies, and a token bucket
+//! per API reported in `x-current-token-count` / `x-next-replenish-time` with 429 when empty.
+//!
+//! Walmart orders are found here by polling only: `PO_CREATED` webhooks are not sent (their
+//! authentication is not verified), so [`crate::WebhookFate`] is ignored. Every order is
+//! released paid, so `OrderSpec::paid` is ignored too.
+
+mod buckets;
+mod errors;
+mod feeds;
+mod guard;
+mod inventory;
+mod orders;
+mod store;
+mod token;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+use chrono::Utc;
+use serde_json::Value;
+
+use crate::{OrderSpec, RecordedShipment, SimStats, SimulatedChannel, WebhookFate};
+use store::{Item, LineStatus, SimLine, SimOrder, Store, order_json, truncate_ms};
+
+pub use buckets::{Api, BucketSpec, WalmartBuckets};
+
+/// How the simulated account is set up.
+#[derive(Debug, Clone)]
+pub struct WalmartSimConfig {
+    pub client_id: String,
+    pub client_secret: String,
+    /// How long an access token works (Walmart: 900 s).
+    pub token_lifetime: Duration,
+    pub buckets: WalmartBuckets,
+    /// Time from submission until an inventory feed is PROCESSED (Walmart: up to ~30 min).
+    pub feed_processing_delay: Duration,
+    pub currency: String,
+}
+
+impl Default for WalmartSimConfig {
+    fn default() -> Self {
+        Self {
+            client_id: "wm-sim-client-0000".into(),
+            client_secret: "wm-sim-secret-0000".into(),
+            token_lifetime: Duration::from_secs(900),
+            buckets: WalmartBuckets::default(),
+            feed_processing_delay: Duration::from_millis(300),
+            currency: "USD".into(),
+        }
+    }
+}
+
+/// State shared by the routes and the test-facing handle.
+pub(crate) struct Shared {
+    config: WalmartSimConfig,
+    store: Mutex<Store>,
+    buckets: Mutex<HashMap<Api, buckets::Bucket>>,
+}
+
+impl Shared {
+    fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
+        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut store)
+    }
+}
+
+/// A running simulated Walmart seller account.
+pub struct WalmartSim {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+}
+
+/// Binds 127.0.0.1 on a free port and serves in a spawned task.
+pub async fn start(config: WalmartSimConfig) -> std::io::Result<Arc<WalmartSim>> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let shared = Arc::new(Shared {
+        config,
+        store: Mutex::new(Store {
+            next_order: 1,
+            ..Store::default()
+        }),
+        buckets: Mutex::new(HashMap::new()),
+    });
+    let app = router(Arc::clone(&shared));
+    tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, app).await {
+            tracing::error!(%err, "walmart simulator stopped");
+        }
+    });
+    Ok(Arc::new(WalmartSim { shared, addr }))
+}
+
+impl WalmartSim {
+    /// Same as [`start`].
+    pub async fn start(config: WalmartSimConfig) -> std::io::Result<Arc<WalmartSim>> {
+        start(config).await
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Whether the order has been acknowledged.
+    pub fn is_acknowledged(&self, po: &str) -> bool {
+        self.shared
+            .with_store(|s| s.order(po).is_some_and(|o| o.acknowledged))
+    }
+
+    /// The order as `GET /v3/orders/{purchaseOrderId}` renders it (without the `order` wrapper).
+    pub fn order_json(&self, po: &str) -> Option<Value> {
+        let currency = &self.shared.config.currency;
+        self.shared
+            .with_store(|s| s.order(po).map(|o| order_json(o, currency)))
+    }
+
+    /// `(status, units)` of every status of every line, line by line.
+    pub fn line_statuses(&self, po: &str) -> Vec<Vec<(String, u32)>> {
+        self.shared.with_store(|s| {
+            s.order(po)
+                .map(|o| {
+                    o.lines
+                        .iter()
+                        .map(|l| {
+                            l.statuses
+                                .iter()
+                                .map(|st| (st.status.clone(), st.units))
+                                .collect()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    }
+
+    /// Tokens issued by `POST /v3/token` (refused attempts included).
+    pub fn token_requests(&self) -> u64 {
+        self.shared.with_store(|s| s.token_requests)
+    }
+
+    /// Revokes every issued token, as if they had expired early: the next call gets 401.
+    pub fn expire_tokens(&self) {
+        self.shared.with_store(|s| s.tokens.clear());
+    }
+
+    /// Inventory feeds submitted so far.
+    pub fn feeds_submitted(&self) -> usize {
+        self.shared.with_store(|s| s.feeds.len())
+    }
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/v3/token", post(token::issue))
+        .route("/v3/orders", get(orders::list_all))
+        .route("/v3/orders/released", get(orders::list_released))
+        .route("/v3/orders/{po}", get(orders::get_one))
+        .route("/v3/orders/{po}/acknowledge", post(orders::acknowledge))
+        .route("/v3/orders/{po}/shipping", post(orders::ship))
+        .route("/v3/inventory", get(inventory::get).put(inventory::put))
+        .route("/v3/feeds", post(feeds::submit))
+        .route("/v3/feeds/{id}", get(feeds::status))
+        .route_layer(from_fn_with_state(Arc::clone(&shared), guard::guard))
+        .fallback(|| async { errors::not_found("GMP_GATEWAY_API", "Resource not found") })
+        .with_state(shared)
+}
+
+#[async_trait]
+impl SimulatedChannel for WalmartSim {
+    fn kind(&self) -> &'static str {
+        "walmart"
+    }
+
+    fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Walmart orders are polled here; no webhooks are sent.
+    fn set_webhook_target(&self, _url: &str) {}
+
+    fn add_product(&self, sku: &str, title: &str, price: &str, quantity: i64) {
+        let price_cents = parse_cents(price).unwrap_or(0);
+        self.shared.with_store(|s| {
+            s.items.insert(
+                sku.to_string(),
+                Item {
+                    title: title.to_string(),
+                    price_cents,
+                    quantity,
+                },
+            );
+        });
+    }
+
+    /// A released order, every line `Created`. Stock is left alone; the fate is ignored.
+    async fn place_order(&self, spec: OrderSpec) -> String {
+        self.shared.with_store(|s| {
+            let n = s.next_order;
+            s.next_order += 1;
+            let now = truncate_ms(Utc::now());
+            let lines = spec
+                .lines
+                .iter()
+                .enumerate()
+                .map(|(i, (sku, quantity))| {
+                    let (title, price) = s.items.get(sku).map_or((sku.clone(), 0), |item| {
+                        (item.title.clone(), item.price_cents)
+                    });
+                    SimLine {
+                        number: (i + 1).to_string(),
+                        sku: sku.clone(),
+                        title,
+                        amount_cents: price * i64::from(*quantity),
+                        quantity: *quantity,
+                        statuses: vec![LineStatus {
+                            status: "Created".into(),
+                            units: *quantity,
+                            tracking: None,
+                        }],
+                        status_date: now,
+                    }
+                })
+                .collect();
+            let po = format!("{}", 1_796_000_000_000_u64 + n);
+            s.orders.push(SimOrder {
+                po: po.clone(),
+                customer_order_id: format!("{}", 5_200_000_000_000_u64 + n),
+                email: spec.email.clone(),
+                order_date: now,
+                modified: now,
+                lines,
+                acknowledged: false,
+                shipments: Vec::new(),
+            });
+            po
+        })
+    }
+
+    /// Cancels every unit not yet shipped.
+    async fn cancel_order(&self, order_id: &str, _fate: WebhookFate) {
+        self.shared.with_store(|s| {
+            let Some(order) = s.order_mut(order_id) else {
+                return;
+            };
+            for i in 0..order.lines.len() {
+                let mut changed = false;
+                for status in &mut order.lines[i].statuses {
+                    if matches!(status.status.as_str(), "Created" | "Acknowledged") {
+                        status.status = "Cancelled".into();
+                        changed = true;
+                    }
+                }
+                if changed {
+                    order.touch(i);
+                }
+            }
+        });
+    }
+
+    fn stock(&self, sku: &str) -> Option<i64> {
+        let delay = self.shared.config.feed_processing_delay;
+        self.shared.with_store(|s| {
+            s.settle_feeds(delay);
+            s.items.get(sku).map(|i| i.quantity)
+        })
+    }
+
+    fn set_stock(&self, sku: &str, quantity: i64) {
+        self.shared.with_store(|s| {
+            if let Some(item) = s.items.get_mut(sku) {
+                item.quantity = quantity;
+            }
+        });
+    }
+
+    fn shipments(&self, order_id: &str) -> Vec<RecordedShipment> {
+        self.shared.with_store(|s| {
+            s.order(order_id)
+                .map(|o| o.shipments.clone())
+                .unwrap_or_default()
+        })
+    }
+
+    fn stats(&self) -> SimStats {
+        self.shared.with_store(|s| s.stats)
+    }
+}
+
+/// `"12.5"` / `"12.50"` → 1250 cents, without floats.
+fn parse_cents(price: &str) -> Option<i64> {
+    let (whole, frac) = price.trim().split_once('.').unwrap_or((price.trim(), ""));
+    if frac.len() > 2 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let frac: i64 = format!("{frac:0<2}").parse().ok()?;
+    Some(whole * 100 + frac)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,156 @@
+//! eBay OAuth: the seller's refresh token traded for a two-hour user access token (Sell APIs),
+//! and a client-credentials application token (Notification API `getPublicKey`). Both are
+//! cached until shortly before they expire. Secrets never reach a log line or an error.
+
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use switchyard_core::ports::ChannelError;
+use tokio::sync::Mutex;
+
+use crate::http::{retry_after, transport};
+
+pub const DEFAULT_TOKEN_URL: &str = "https://api.ebay.com/identity/v1/oauth2/token";
+
+/// What the Sell calls need: inventory (stock, listings) and fulfillment (orders, tracking).
+pub const SELL_SCOPES: &str = "https://api.ebay.com/oauth/api_scope/sell.inventory \
+https://api.ebay.com/oauth/api_scope/sell.fulfillment";
+
+/// The public scope an application token carries.
+pub const APPLICATION_SCOPE: &str = "https://api.ebay.com/oauth/api_scope";
+
+/// Refresh this long before expiry, so a token does not lapse in flight; a tenth of the
+/// lifetime for very short-lived tokens.
+const EARLY_REFRESH: Duration = Duration::from_secs(120);
+
+/// Which OAuth grant a [`TokenSource`] uses.
+pub enum Grant {
+    /// User token for the seller's own data (`grant_type=refresh_token`).
+    RefreshToken { refresh_token: String },
+    /// Application token (`grant_type=client_credentials`).
+    ClientCredentials,
+}
+
+pub struct TokenSource {
+    http: reqwest::Client,
+    token_url: String,
+    client_id: String,
+    client_secret: String,
+    grant: Grant,
+    cached: Mutex<Option<Cached>>,
+}
+
+struct Cached {
+    token: String,
+    refresh_at: Instant,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    expires_in: u64,
+}
+
+#[derive(Deserialize)]
+struct TokenError {
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+impl TokenSource {
+    pub fn new(
+        http: reqwest::Client,
+        token_url: String,
+        client_id: String,
+        client_secret: String,
+        grant: Grant,
+    ) -> Self {
+        Self {
+            http,
+            token_url,
+            client_id,
+            client_secret,
+            grant,
+            cached: Mutex::new(None),
+        }
+    }
+
+    /// A valid access token, from the cache or freshly exchanged.
+    pub async fn token(&self) -> Result<String, ChannelError> {
+        let mut cached = self.cached.lock().await;
+        if let Some(c) = cached.as_ref().filter(|c| Instant::now() < c.refresh_at) {
+            return Ok(c.token.clone());
+        }
+        let fresh = self.exchange().await?;
+        let token = fresh.token.clone();
+        *cached = Some(fresh);
+        Ok(token)
+    }
+
+    /// Drops `rejected` so the next [`TokenSource::token`] exchanges again (unless another
+    /// task already replaced it).
+    pub async fn invalidate(&self, rejected: &str) {
+        let mut cached = self.cached.lock().await;
+        if cached.as_ref().is_some_and(|c| c.token == rejected) {
+            *cached = None;
+        }
+    }
+
+    async fn exchange(&self) -> Result<Cached, ChannelError> {
+        let form: Vec<(&str, &str)> = match &self.grant {
+            Grant::RefreshToken { refresh_token } => vec![
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token.as_str()),
+                ("scope", SELL_SCOPES),
+            ],
+            Grant::ClientCredentials => vec![
+                ("grant_type", "client_credentials"),
+                ("scope", APPLICATION_SCOPE),
+            ],
+        };
+        let response = self
+            .http
+            .post(&self.token_url)
+            .basic_auth(&self.client_id, Some(&self.client_secret))
+            .form(&form)
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = response.status().as_u16();
+        let wait = retry_after(response.headers());
+        let body = response.bytes().await.map_err(transport)?;
+        match status {
+            200 => {
+                let parsed: TokenResponse = serde_json::from_slice(&body)
+                    .map_err(|e| ChannelError::Decode(format!("eBay token response: {e}")))?;
+                let lifetime = Duration::from_secs(parsed.expires_in);
+                let early = EARLY_REFRESH.min(lifetime / 10);
+                Ok(Cached {
+                    token: parsed.access_token,
+                    refresh_at: Instant::now() + lifetime.saturating_sub(early),
+                })
+            }
+            400 | 401 | 403 => {
+                // `{error, error_description}`; neither echoes the secrets.
+                let reason = serde_json::from_slice::<TokenError>(&body)
+                    .ok()
+                    .map(|e| {
+                        format!(
+                            "{}: {}",
+                            e.error.unwrap_or_default(),
+                            e.error_description.unwrap_or_default()
+                        )
+                    })
+                    .unwrap_or_else(|| format!("HTTP {status}"));
+                Err(ChannelError::Auth(format!(
+                    "eBay refused the token request ({reason})"
+                )))
+            }
+            429 => Err(ChannelError::RateLimited { retry_after: wait }),
+            _ => Err(ChannelError::Http {
+                status,
+                body: String::from_utf8_lossy(&body).chars().take(500).collect(),
+            }),
+        }
+    }
+}

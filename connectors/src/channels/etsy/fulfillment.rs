@@ -1,0 +1,94 @@
+//! Writing tracking back: `POST /v3/application/shops/{shop_id}/receipts/{receipt_id}/tracking`
+//! with `tracking_code` and `carrier_name` (createReceiptShipment). Etsy adds a shipment record
+//! and e-mails the buyer on every call, and takes no idempotency key, so the receipt is read
+//! first: a shipment already carrying this tracking code means the write happened (perhaps
+//! before a crash) and nothing is sent again. Etsy ships a receipt as a whole; the shipment's
+//! lines are not sent.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use switchyard_core::model::Shipment;
+use switchyard_core::ports::ChannelError;
+
+use crate::http::with_retry;
+
+use super::client::EtsyClient;
+
+pub async fn write_back(
+    client: &EtsyClient,
+    shop_id: &str,
+    shipment: &Shipment,
+    idempotency_key: &str,
+) -> Result<(), ChannelError> {
+    let receipt = shipment.order_external_id.trim();
+    if receipt.is_empty() || !receipt.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ChannelError::Rejected(format!(
+            "`{receipt}` is not an Etsy receipt id"
+        )));
+    }
+    let tracking = shipment.tracking_number.trim();
+    if tracking.is_empty() {
+        return Err(ChannelError::Rejected("tracking number is empty".into()));
+    }
+    let receipt_path = format!("/v3/application/shops/{shop_id}/receipts/{receipt}");
+    let tracking_path = format!("{receipt_path}/tracking");
+    let body = json!({
+        "tracking_code": tracking,
+        "carrier_name": carrier_name(&shipment.carrier),
+        "send_bcc": false,
+    });
+    with_retry(client.retry_policy(), &tracking_path, || async {
+        let current = match client.get_once(&receipt_path, &[]).await {
+            Err(ChannelError::Http { status: 404, .. }) => {
+                return Err(ChannelError::Rejected(format!(
+                    "Etsy has no receipt {receipt}"
+                )));
+            }
+            other => other?,
+        };
+        if has_tracking(&current, tracking) {
+            tracing::debug!(receipt, idempotency_key, "tracking already on the receipt");
+            return Ok(());
+        }
+        client
+            .send_once(Method::POST, &tracking_path, &body)
+            .await
+            .map(|_| ())
+    })
+    .await
+}
+
+/// Etsy's carrier names are lower-case (`usps`, `ups`, `fedex`, `dhl`, …; `other` for the rest).
+fn carrier_name(carrier: &str) -> String {
+    let name = carrier.trim().to_ascii_lowercase();
+    if name.is_empty() {
+        "other".into()
+    } else {
+        name
+    }
+}
+
+fn has_tracking(receipt: &Value, tracking: &str) -> bool {
+    receipt
+        .get("shipments")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.get("tracking_code").and_then(Value::as_str))
+        .any(|code| code.trim().eq_ignore_ascii_case(tracking))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_receipt_with_the_code_already_shipped_is_recognised() {
+        let receipt = json!({"shipments": [{"carrier_name": "ups", "tracking_code": "1Z999"}]});
+        assert!(has_tracking(&receipt, "1z999"));
+        assert!(!has_tracking(&receipt, "1Z998"));
+        assert!(!has_tracking(&json!({"shipments": null}), "1Z999"));
+        assert_eq!(carrier_name(" UPS "), "ups");
+        assert_eq!(carrier_name(""), "other");
+    }
+}

@@ -1,0 +1,287 @@
+//! Absolute stock levels. Walmart allows about 10 bulk inventory feeds an hour, so levels go in
+//! as few feeds as possible: `POST /v3/feeds?feedType=inventory` with the whole batch as JSON
+//! (`InventoryHeader.version` 1.4), then `GET /v3/feeds/{feedId}?includeDetails=true` until the
+//! feed is PROCESSED or ERROR, reading each SKU's ingestion status. A batch of at most
+//! [`SINGLE_UPDATE_MAX`] SKUs is not worth a feed from that small hourly allowance: it goes
+//! through `PUT /v3/inventory?sku=` one SKU at a time (a separate, larger bucket) and is
+//! applied at once. Walmart has no compare-and-set, so a level is simply set.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use switchyard_core::ports::{ChannelError, ListingLevel, PushReport};
+use tokio::time::Instant;
+
+use super::client::{WalmartClient, encode};
+use super::throttle::Api;
+
+/// Items per feed: well inside Walmart's 50,000-item, 5 MB inventory feed limit.
+pub const MAX_BATCH: usize = 10_000;
+/// Batches this small use the single-item update instead of a feed.
+pub const SINGLE_UPDATE_MAX: usize = 2;
+/// Item statuses per feed-status page (Walmart's maximum).
+const DETAILS_PAGE: usize = 1000;
+
+/// How patiently a feed is waited for (Walmart processes inventory feeds within ~30 minutes).
+#[derive(Debug, Clone)]
+pub struct FeedWait {
+    pub first_check: Duration,
+    pub longest_interval: Duration,
+    pub give_up_after: Duration,
+}
+
+impl Default for FeedWait {
+    fn default() -> Self {
+        Self {
+            first_check: Duration::from_millis(250),
+            longest_interval: Duration::from_secs(30),
+            give_up_after: Duration::from_secs(45 * 60),
+        }
+    }
+}
+
+pub async fn push(
+    client: &WalmartClient,
+    wait: &FeedWait,
+    batch: &[ListingLevel],
+) -> Result<PushReport, ChannelError> {
+    if batch.len() <= SINGLE_UPDATE_MAX {
+        return push_singly(client, batch).await;
+    }
+    let mut report = PushReport::default();
+    for chunk in batch.chunks(MAX_BATCH) {
+        push_feed(client, wait, chunk, &mut report).await?;
+    }
+    Ok(report)
+}
+
+/// The SKU to address: the reference's, else the level's own.
+fn walmart_sku(level: &ListingLevel) -> String {
+    level
+        .reference
+        .get("sku")
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or(&level.sku)
+        .to_string()
+}
+
+fn quantity(level: &ListingLevel) -> Value {
+    json!({ "unit": "EACH", "amount": level.quantity.max(0) })
+}
+
+async fn push_singly(
+    client: &WalmartClient,
+    batch: &[ListingLevel],
+) -> Result<PushReport, ChannelError> {
+    let mut report = PushReport::default();
+    for level in batch {
+        let sku = walmart_sku(level);
+        let body = json!({ "sku": sku, "quantity": quantity(level) });
+        let path = format!("/v3/inventory?sku={}", encode(&sku));
+        match client
+            .call(Api::Inventory, Method::PUT, &path, Some(&body))
+            .await
+        {
+            Ok(_) => report.applied.push(level.sku.clone()),
+            Err(ChannelError::Rejected(why)) => report.rejected.push((level.sku.clone(), why)),
+            Err(ChannelError::Http { status: 404, body }) => report.rejected.push((
+                level.sku.clone(),
+                super::errors::walmart_error(&body).unwrap_or_else(|| "SKU not found".into()),
+            )),
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(report)
+}
+
+async fn push_feed(
+    client: &WalmartClient,
+    wait: &FeedWait,
+    chunk: &[ListingLevel],
+    report: &mut PushReport,
+) -> Result<(), ChannelError> {
+    let items: Vec<Value> = chunk
+        .iter()
+        .map(|level| json!({ "sku": walmart_sku(level), "quantity": quantity(level) }))
+        .collect();
+    let feed = json!({ "InventoryHeader": { "version": "1.4" }, "Inventory": items });
+    // Absolute levels: a resubmission after a lost response sets the same numbers again.
+    let response = client
+        .call(
+            Api::FeedSubmit,
+            Method::POST,
+            "/v3/feeds?feedType=inventory",
+            Some(&feed),
+        )
+        .await?;
+    let feed_id = response
+        .get("feedId")
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| ChannelError::Decode("feed submission returned no feedId".into()))?
+        .to_string();
+    let status = wait_until_done(client, wait, &feed_id).await?;
+    if status.get("feedStatus").and_then(Value::as_str) == Some("ERROR") {
+        let why = format!(
+            "feed {feed_id} failed: {}",
+            errors_text(status.get("ingestionErrors"))
+        );
+        for level in chunk {
+            report.rejected.push((level.sku.clone(), why.clone()));
+        }
+        return Ok(());
+    }
+    let outcomes = item_outcomes(client, &feed_id, &status).await?;
+    for level in chunk {
+        match outcomes.get(&walmart_sku(level)) {
+            Some(Ok(())) => report.applied.push(level.sku.clone()),
+            Some(Err(why)) => report.rejected.push((level.sku.clone(), why.clone())),
+            None => report.rejected.push((
+                level.sku.clone(),
+                format!("missing from the report of feed {feed_id}"),
+            )),
+        }
+    }
+    Ok(())
+}
+
+fn status_path(feed_id: &str, offset: usize) -> String {
+    format!(
+        "/v3/feeds/{}?includeDetails=true&offset={offset}&limit={DETAILS_PAGE}",
+        encode(feed_id)
+    )
+}
+
+/// Polls the feed with a growing interval until PROCESSED or ERROR.
+async fn wait_until_done(
+    client: &WalmartClient,
+    wait: &FeedWait,
+    feed_id: &str,
+) -> Result<Value, ChannelError> {
+    let deadline = Instant::now() + wait.give_up_after;
+    let mut interval = wait.first_check;
+    loop {
+        tokio::time::sleep(interval).await;
+        let status = client
+            .call(Api::FeedStatus, Method::GET, &status_path(feed_id, 0), None)
+            .await?;
+        match status.get("feedStatus").and_then(Value::as_str) {
+            Some("PROCESSED" | "ERROR") => return Ok(status),
+            Some("RECEIVED" | "INPROGRESS") | None => {}
+            Some(other) => {
+                return Err(ChannelError::Decode(format!(
+                    "feed {feed_id} has unknown status `{other}`"
+                )));
+            }
+        }
+        if Instant::now() >= deadline {
+            // Retryable: the levels are absolute, a later push sets them again.
+            return Err(ChannelError::Transport(format!(
+                "feed {feed_id} still processing after {:?}",
+                wait.give_up_after
+            )));
+        }
+        interval = (interval * 2).min(wait.longest_interval);
+    }
+}
+
+/// SKU → applied or the reason it was refused, across every page of item details.
+async fn item_outcomes(
+    client: &WalmartClient,
+    feed_id: &str,
+    first: &Value,
+) -> Result<HashMap<String, Result<(), String>>, ChannelError> {
+    let received = first
+        .get("itemsReceived")
+        .and_then(Value::as_u64)
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0);
+    let mut outcomes = HashMap::new();
+    let mut page = first.clone();
+    let mut offset = 0;
+    loop {
+        let items = page
+            .pointer("/itemDetails/itemIngestionStatus")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for item in &items {
+            let Some(sku) = item.get("sku").and_then(Value::as_str) else {
+                continue;
+            };
+            let outcome = match item.get("ingestionStatus").and_then(Value::as_str) {
+                Some("SUCCESS") => Ok(()),
+                status => Err(format!(
+                    "{}: {}",
+                    status.unwrap_or("UNKNOWN"),
+                    errors_text(item.get("ingestionErrors"))
+                )),
+            };
+            outcomes.insert(sku.to_string(), outcome);
+        }
+        offset += items.len();
+        if items.is_empty() || offset >= received {
+            return Ok(outcomes);
+        }
+        page = client
+            .call(
+                Api::FeedStatus,
+                Method::GET,
+                &status_path(feed_id, offset),
+                None,
+            )
+            .await?;
+    }
+}
+
+/// `{"ingestionError": [{"type", "code", "field", "description"}]}` as one line.
+fn errors_text(errors: Option<&Value>) -> String {
+    let list = errors
+        .and_then(|e| e.get("ingestionError"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let parts: Vec<String> = list
+        .iter()
+        .map(|e| {
+            let f = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("");
+            format!("{} {}: {}", f("code"), f("field"), f("description"))
+                .trim()
+                .to_string()
+        })
+        .collect();
+    if parts.is_empty() {
+        "no reason given".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ingestion_errors_read_as_one_line() {
+        let errors = json!({"ingestionError": [
+            {"type": "DATA_ERROR", "code": "ERR_X", "field": "sku", "description": "unknown SKU"}
+        ]});
+        assert_eq!(errors_text(Some(&errors)), "ERR_X sku: unknown SKU");
+        assert_eq!(errors_text(None), "no reason given");
+    }
+
+    #[test]
+    fn the_reference_sku_addresses_the_item() {
+        let level = ListingLevel {
+            sku: "LOCAL".into(),
+            reference: json!({"sku": "WM-1"}),
+            quantity: -3,
+            expected_current: None,
+        };
+        assert_eq!(walmart_sku(&level), "WM-1");
+        assert_eq!(quantity(&level), json!({"unit": "EACH", "amount": 0}));
+    }
+}

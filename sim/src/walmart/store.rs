@@ -1,0 +1,211 @@
+//! The simulated seller account's own truth: items and their inventory, purchase orders with
+//! per-line statuses, inventory feeds, issued tokens, and counters.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use crate::{RecordedShipment, SimStats};
+
+pub struct Item {
+    pub title: String,
+    pub price_cents: i64,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tracking {
+    pub ship_ms: i64,
+    /// `carrierName` as sent: `{"carrier": …}` or `{"otherCarrier": …}`.
+    pub carrier_name: Value,
+    pub method_code: String,
+    pub number: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct LineStatus {
+    /// Created, Acknowledged, Shipped, Delivered or Cancelled.
+    pub status: String,
+    pub units: u32,
+    pub tracking: Option<Tracking>,
+}
+
+pub struct SimLine {
+    pub number: String,
+    pub sku: String,
+    pub title: String,
+    /// Price of the whole line (all its units), as a PRODUCT charge.
+    pub amount_cents: i64,
+    pub quantity: u32,
+    pub statuses: Vec<LineStatus>,
+    pub status_date: DateTime<Utc>,
+}
+
+pub struct SimOrder {
+    pub po: String,
+    pub customer_order_id: String,
+    pub email: String,
+    pub order_date: DateTime<Utc>,
+    /// Last change of any line: what `lastModifiedStartDate` filters on.
+    pub modified: DateTime<Utc>,
+    pub lines: Vec<SimLine>,
+    pub acknowledged: bool,
+    pub shipments: Vec<RecordedShipment>,
+}
+
+impl SimOrder {
+    /// Moves the order's clock forward, at least a millisecond past the previous change, so
+    /// every change is a distinct version.
+    pub fn touch(&mut self, line: usize) -> DateTime<Utc> {
+        let now = truncate_ms(Utc::now()).max(self.modified + chrono::Duration::milliseconds(1));
+        self.modified = now;
+        if let Some(l) = self.lines.get_mut(line) {
+            l.status_date = now;
+        }
+        now
+    }
+
+    pub fn units_in(&self, line: usize, status: &str) -> u32 {
+        self.lines.get(line).map_or(0, |l| {
+            l.statuses
+                .iter()
+                .filter(|s| s.status == status)
+                .map(|s| s.units)
+                .sum()
+        })
+    }
+
+    pub fn has_created_lines(&self) -> bool {
+        (0..self.lines.len()).any(|i| self.units_in(i, "Created") > 0)
+    }
+}
+
+pub struct FeedItem {
+    pub sku: String,
+    /// The level to set, or why the item was refused.
+    pub outcome: Result<i64, String>,
+}
+
+pub struct Feed {
+    pub id: String,
+    pub submitted: Instant,
+    pub items: Vec<FeedItem>,
+    pub processed: bool,
+}
+
+#[derive(Default)]
+pub struct Store {
+    pub items: HashMap<String, Item>,
+    pub orders: Vec<SimOrder>,
+    pub feeds: Vec<Feed>,
+    /// Access token → when it stops working.
+    pub tokens: HashMap<String, Instant>,
+    pub token_requests: u64,
+    pub stats: SimStats,
+    pub next_order: u64,
+}
+
+impl Store {
+    pub fn order(&self, po: &str) -> Option<&SimOrder> {
+        self.orders.iter().find(|o| o.po == po)
+    }
+
+    pub fn order_mut(&mut self, po: &str) -> Option<&mut SimOrder> {
+        self.orders.iter_mut().find(|o| o.po == po)
+    }
+
+    /// Finishes every feed whose processing time has passed: applies its accepted levels.
+    pub fn settle_feeds(&mut self, delay: Duration) {
+        let now = Instant::now();
+        for feed in self.feeds.iter_mut().filter(|f| !f.processed) {
+            if now.duration_since(feed.submitted) < delay {
+                continue;
+            }
+            feed.processed = true;
+            for item in &feed.items {
+                if let (Ok(amount), Some(stock)) = (&item.outcome, self.items.get_mut(&item.sku)) {
+                    stock.quantity = *amount;
+                    self.stats.stock_writes += 1;
+                }
+            }
+        }
+    }
+}
+
+pub fn truncate_ms(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
+}
+
+/// Money as Walmart writes it: a JSON number.
+fn money(cents: i64, currency: &str) -> Value {
+    json!({ "currency": currency, "amount": cents as f64 / 100.0 })
+}
+
+/// A purchase order as the Orders API renders it.
+pub fn order_json(order: &SimOrder, currency: &str) -> Value {
+    let lines: Vec<Value> = order
+        .lines
+        .iter()
+        .map(|line| {
+            let statuses: Vec<Value> = line
+                .statuses
+                .iter()
+                .map(|s| {
+                    json!({
+                        "status": s.status,
+                        "statusQuantity": {"unitOfMeasurement": "EACH", "amount": s.units.to_string()},
+                        "cancellationReason": if s.status == "Cancelled" { json!("CUSTOMER_REQUESTED_SELLER_TO_CANCEL") } else { Value::Null },
+                        "trackingInfo": s.tracking.as_ref().map(|t| json!({
+                            "shipDateTime": t.ship_ms,
+                            "carrierName": t.carrier_name,
+                            "methodCode": t.method_code,
+                            "trackingNumber": t.number,
+                            "trackingURL": null
+                        }))
+                    })
+                })
+                .collect();
+            json!({
+                "lineNumber": line.number,
+                "item": {"productName": line.title, "sku": line.sku},
+                "charges": {"charge": [{
+                    "chargeType": "PRODUCT",
+                    "chargeName": "ItemPrice",
+                    "chargeAmount": money(line.amount_cents, currency),
+                    "tax": null
+                }]},
+                "orderLineQuantity": {"unitOfMeasurement": "EACH", "amount": line.quantity.to_string()},
+                "statusDate": line.status_date.timestamp_millis(),
+                "orderLineStatuses": {"orderLineStatus": statuses},
+                "fulfillment": {"fulfillmentOption": "S2H", "shipMethod": "STANDARD"}
+            })
+        })
+        .collect();
+    json!({
+        "purchaseOrderId": order.po,
+        "customerOrderId": order.customer_order_id,
+        "customerEmailId": order.email,
+        "orderDate": order.order_date.timestamp_millis(),
+        "shippingInfo": {
+            "phone": "2065550123",
+            "estimatedDeliveryDate": (order.order_date + chrono::Duration::days(5)).timestamp_millis(),
+            "estimatedShipDate": (order.order_date + chrono::Duration::days(1)).timestamp_millis(),
+            "methodCode": "Standard",
+            "postalAddress": {
+                "name": "Simulated Shopper",
+                "address1": "1 Simulation Way",
+                "address2": null,
+                "city": "Bentonville",
+                "state": "AR",
+                "postalCode": "72716",
+                "country": "USA",
+                "addressType": "RESIDENTIAL"
+            }
+        },
+        "orderLines": {"orderLine": lines},
+        "shipNode": {"type": "SellerFulfilled"}
+    })
+}
