@@ -2,6 +2,7 @@
 //! a fresh SQLite file, and a scripted day of trading. The summary checks the outcome against
 //! the demo's own ledger of what it did, not against Switchyard's database.
 
+mod channels;
 mod ledger;
 mod script;
 
@@ -12,14 +13,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
-use switchyard_core::config::{
-    ChannelConfig, Config, LocationConfig, LocationKind, ServerConfig, StoreConfig,
-};
+use switchyard_core::config::{Config, LocationConfig, LocationKind, ServerConfig, StoreConfig};
 use switchyard_core::model::ChannelKind;
 use switchyard_core::store::{SqliteStore, Store};
 use switchyard_sim::SimulatedChannel;
-use switchyard_sim::shopify::{ShopifySim, ShopifySimConfig};
-use switchyard_sim::woocommerce::{WooSim, WooSimConfig};
 
 use crate::daemon::{Daemon, Timing};
 
@@ -34,6 +31,9 @@ pub struct DemoArgs {
     /// Seed for the scripted choices, so a failing run can be repeated.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// Channels to simulate (comma-separated); all seven by default.
+    #[arg(long, value_delimiter = ',', default_values_t = ChannelKind::ALL)]
+    pub channels: Vec<ChannelKind>,
     /// Keep the database in this folder instead of a temporary one.
     #[arg(long)]
     pub keep: Option<PathBuf>,
@@ -68,33 +68,21 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let store_url = format!("sqlite://{}", db.display());
 
     println!("switchyard demo: database {}", db.display());
-    let shopify_cfg = ShopifySimConfig::default();
-    let woo_cfg = WooSimConfig::default();
-    let shopify = ShopifySim::start(shopify_cfg.clone())
-        .await
-        .context("starting the Shopify simulator")?;
-    let woo = WooSim::start(woo_cfg.clone())
-        .await
-        .context("starting the WooCommerce simulator")?;
-    println!(
-        "  simulators: shopify {}  woocommerce {}",
-        shopify.base_url(),
-        woo.base_url()
-    );
+    let mut channels = Vec::new();
+    let mut channel_configs = Vec::new();
+    for kind in args.channels.iter().copied() {
+        let (channel, config) = channels::start(kind).await?;
+        println!(
+            "  {:<12} simulator at {}",
+            channel.id,
+            channel.sim.base_url()
+        );
+        channels.push(channel);
+        channel_configs.push(config);
+    }
+    anyhow::ensure!(!channels.is_empty(), "the demo needs at least one channel");
 
     let skus: Vec<String> = (1..=args.skus).map(|i| format!("SY-{i:03}")).collect();
-    let channels = vec![
-        DemoChannel {
-            id: "shop".into(),
-            sim: shopify.clone(),
-            buffer: 2,
-        },
-        DemoChannel {
-            id: "woo".into(),
-            sim: woo.clone(),
-            buffer: 0,
-        },
-    ];
     for (i, sku) in skus.iter().enumerate() {
         for c in &channels {
             // Channels start out of date on purpose: the first push must correct them.
@@ -103,30 +91,6 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
-    let base = |id: &str, kind, url: String, secret: &str| ChannelConfig {
-        webhook_secret: Some(secret.into()),
-        poll_interval_secs: 1,
-        poll_overlap_secs: 5,
-        ..ChannelConfig::new(id, kind, url)
-    };
-    let mut shop_cfg = base(
-        "shop",
-        ChannelKind::Shopify,
-        shopify.base_url(),
-        &shopify_cfg.client_secret,
-    );
-    shop_cfg.access_token = Some(shopify_cfg.access_token.clone());
-    shop_cfg.api_version = Some(shopify_cfg.api_version.clone());
-    shop_cfg.location_id = Some(shopify.location_gid());
-    shop_cfg.stock.buffer = 2;
-    let mut woo_channel = base(
-        "woo",
-        ChannelKind::Woocommerce,
-        woo.base_url(),
-        &woo_cfg.webhook_secret,
-    );
-    woo_channel.consumer_key = Some(woo_cfg.consumer_key.clone());
-    woo_channel.consumer_secret = Some(woo_cfg.consumer_secret.clone());
     let config = Config {
         store: StoreConfig {
             url: store_url.clone(),
@@ -135,7 +99,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             listen: "127.0.0.1:0".into(),
             ..ServerConfig::default()
         },
-        channels: vec![shop_cfg, woo_channel],
+        channels: channel_configs,
         locations: vec![LocationConfig {
             id: WAREHOUSE.into(),
             kind: LocationKind::SelfWarehouse,

@@ -201,7 +201,7 @@ pub async fn play(
 
     println!("[5/5] waiting for every channel to hold the right level and its tracking");
     let converging = Instant::now();
-    wait_for(Duration::from_secs(30), "channels to converge", || async {
+    wait_for(Duration::from_secs(40), "channels to converge", || async {
         if let Some(why) = level_mismatch(channels, &ledger) {
             return Ok(Some(why));
         }
