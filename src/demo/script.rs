@@ -67,7 +67,7 @@ pub async fn play(
     }
 
     println!("[1/5] first push: every channel corrected to the warehouse's counts");
-    wait_for(Duration::from_secs(20), "initial levels", || async {
+    wait_for(Duration::from_secs(30), "initial levels", || async {
         Ok(level_mismatch(channels, &ledger))
     })
     .await?;
@@ -138,7 +138,7 @@ pub async fn play(
         .map(|o| ((o.channel.clone(), o.external_id.clone()), o.cancelled))
         .collect();
     wait_for(
-        Duration::from_secs(30),
+        Duration::from_secs(45),
         "every order to be ingested",
         || {
             let store = store.clone();
@@ -174,7 +174,7 @@ pub async fn play(
         .map(|(i, _)| i)
         .filter(|_| rng.random_bool(0.5))
         .collect();
-    wait_for(Duration::from_secs(20), "paid orders to be routed", || {
+    wait_for(Duration::from_secs(30), "paid orders to be routed", || {
         let store = store.clone();
         async move {
             let c = store.counts().await?;
