@@ -165,3 +165,20 @@ fn stock_commands_work_without_a_config() {
     let (ok, stdout, _) = run(&["--store", &store, "stock", "show"], &[]);
     assert!(ok && stdout.contains("MUG\tmain\t12\t0\t12"), "{stdout}");
 }
+
+#[test]
+fn check_also_applies_each_connectors_own_rules() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("etsy.yaml");
+    std::fs::write(
+        &path,
+        "channels:\n  - id: etsy\n    kind: etsy\n    base_url: https://openapi.etsy.com\n    client_id: k\n    refresh_token: r\n    shop_id: not-a-number\nlocations:\n  - id: main\n    kind: self\n",
+    )
+    .expect("write");
+    let (ok, _, stderr) = run(&["check", "--config", &path.display().to_string()], &[]);
+    assert!(!ok, "a shop id Etsy cannot have must fail the check");
+    assert!(
+        stderr.contains("shop_id") && stderr.contains("etsy"),
+        "{stderr}"
+    );
+}

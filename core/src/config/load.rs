@@ -369,13 +369,27 @@ locations:
             "WOOCOMMERCE_CONSUMER_KEY",
             "WOOCOMMERCE_CONSUMER_SECRET",
             "WOOCOMMERCE_WEBHOOK_SECRET",
+            "AMAZON_LWA_CLIENT_ID",
+            "AMAZON_LWA_CLIENT_SECRET",
+            "AMAZON_REFRESH_TOKEN",
+            "AMAZON_SELLER_ID",
+            "AMAZON_NOTIFICATION_API_KEY",
+            "EBAY_CLIENT_ID",
+            "EBAY_CLIENT_SECRET",
+            "EBAY_REFRESH_TOKEN",
+            "WALMART_CLIENT_ID",
+            "WALMART_CLIENT_SECRET",
+            "ETSY_KEYSTRING",
+            "ETSY_REFRESH_TOKEN",
+            "BIGCOMMERCE_ACCESS_TOKEN",
+            "BIGCOMMERCE_CLIENT_SECRET",
         ];
         let env = |name: &str| vars.contains(&name).then(|| format!("test-{name}"));
         let config = match load_str(text, "switchyard.example.yaml", &env) {
             Ok(c) => c,
             Err(e) => panic!("{e}"),
         };
-        assert_eq!(config.channels.len(), 2);
+        assert_eq!(config.channels.len(), 7);
         assert!(config.own_warehouse().is_some());
         let none = |_: &str| None;
         let errs = load_str(text, "switchyard.example.yaml", &none).unwrap_err();
