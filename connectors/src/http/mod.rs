@@ -3,10 +3,12 @@
 mod errors;
 mod limiter;
 mod retry;
+mod token_cache;
 
 pub use errors::{check_status, retry_after, transport};
 pub use limiter::RateLimiter;
 pub use retry::{RetryPolicy, with_retry};
+pub use token_cache::{FreshToken, TokenCache};
 
 use std::time::Duration;
 

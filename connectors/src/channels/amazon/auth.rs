@@ -1,19 +1,14 @@
 //! Login with Amazon: a refresh token traded for an hour-long access token, cached until
 //! shortly before it expires. Secrets never reach a log line or an error message.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
 use switchyard_core::ports::ChannelError;
-use tokio::sync::Mutex;
 
-use crate::http::transport;
+use crate::http::{FreshToken, TokenCache, transport};
 
 pub const DEFAULT_TOKEN_URL: &str = "https://api.amazon.com/auth/o2/token";
-
-/// Refresh this long before expiry, so a token does not lapse in flight; a tenth of the
-/// lifetime for very short-lived tokens.
-const EARLY_REFRESH: Duration = Duration::from_secs(60);
 
 pub struct Credentials {
     pub token_url: String,
@@ -22,15 +17,10 @@ pub struct Credentials {
     pub refresh_token: String,
 }
 
-struct Cached {
-    token: String,
-    refresh_at: Instant,
-}
-
 pub struct TokenSource {
     http: reqwest::Client,
     credentials: Credentials,
-    cached: Mutex<Option<Cached>>,
+    cache: TokenCache,
 }
 
 #[derive(Deserialize)]
@@ -50,32 +40,22 @@ impl TokenSource {
         Self {
             http,
             credentials,
-            cached: Mutex::new(None),
+            cache: TokenCache::new(),
         }
     }
 
     /// A valid access token, from the cache or freshly exchanged.
     pub async fn token(&self) -> Result<String, ChannelError> {
-        let mut cached = self.cached.lock().await;
-        if let Some(c) = cached.as_ref().filter(|c| Instant::now() < c.refresh_at) {
-            return Ok(c.token.clone());
-        }
-        let fresh = self.exchange().await?;
-        let token = fresh.token.clone();
-        *cached = Some(fresh);
-        Ok(token)
+        self.cache.get(|| self.exchange()).await
     }
 
     /// Drops `rejected` so the next [`TokenSource::token`] exchanges again (unless another
     /// task already replaced it).
     pub async fn invalidate(&self, rejected: &str) {
-        let mut cached = self.cached.lock().await;
-        if cached.as_ref().is_some_and(|c| c.token == rejected) {
-            *cached = None;
-        }
+        self.cache.invalidate(rejected).await;
     }
 
-    async fn exchange(&self) -> Result<Cached, ChannelError> {
+    async fn exchange(&self) -> Result<FreshToken, ChannelError> {
         let c = &self.credentials;
         let form = [
             ("grant_type", "refresh_token"),
@@ -97,11 +77,9 @@ impl TokenSource {
                 let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|e| {
                     ChannelError::Decode(format!("Login with Amazon token response: {e}"))
                 })?;
-                let lifetime = Duration::from_secs(parsed.expires_in);
-                let early = EARLY_REFRESH.min(lifetime / 10);
-                Ok(Cached {
+                Ok(FreshToken {
                     token: parsed.access_token,
-                    refresh_at: Instant::now() + lifetime.saturating_sub(early),
+                    lifetime: Duration::from_secs(parsed.expires_in),
                 })
             }
             400 | 401 | 403 => {

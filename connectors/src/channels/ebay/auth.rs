@@ -2,13 +2,12 @@
 //! and a client-credentials application token (Notification API `getPublicKey`). Both are
 //! cached until shortly before they expire. Secrets never reach a log line or an error.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
 use switchyard_core::ports::ChannelError;
-use tokio::sync::Mutex;
 
-use crate::http::{retry_after, transport};
+use crate::http::{FreshToken, TokenCache, retry_after, transport};
 
 pub const DEFAULT_TOKEN_URL: &str = "https://api.ebay.com/identity/v1/oauth2/token";
 
@@ -18,10 +17,6 @@ https://api.ebay.com/oauth/api_scope/sell.fulfillment";
 
 /// The public scope an application token carries.
 pub const APPLICATION_SCOPE: &str = "https://api.ebay.com/oauth/api_scope";
-
-/// Refresh this long before expiry, so a token does not lapse in flight; a tenth of the
-/// lifetime for very short-lived tokens.
-const EARLY_REFRESH: Duration = Duration::from_secs(120);
 
 /// Which OAuth grant a [`TokenSource`] uses.
 pub enum Grant {
@@ -37,12 +32,7 @@ pub struct TokenSource {
     client_id: String,
     client_secret: String,
     grant: Grant,
-    cached: Mutex<Option<Cached>>,
-}
-
-struct Cached {
-    token: String,
-    refresh_at: Instant,
+    cache: TokenCache,
 }
 
 #[derive(Deserialize)]
@@ -71,32 +61,22 @@ impl TokenSource {
             client_id,
             client_secret,
             grant,
-            cached: Mutex::new(None),
+            cache: TokenCache::new(),
         }
     }
 
     /// A valid access token, from the cache or freshly exchanged.
     pub async fn token(&self) -> Result<String, ChannelError> {
-        let mut cached = self.cached.lock().await;
-        if let Some(c) = cached.as_ref().filter(|c| Instant::now() < c.refresh_at) {
-            return Ok(c.token.clone());
-        }
-        let fresh = self.exchange().await?;
-        let token = fresh.token.clone();
-        *cached = Some(fresh);
-        Ok(token)
+        self.cache.get(|| self.exchange()).await
     }
 
     /// Drops `rejected` so the next [`TokenSource::token`] exchanges again (unless another
     /// task already replaced it).
     pub async fn invalidate(&self, rejected: &str) {
-        let mut cached = self.cached.lock().await;
-        if cached.as_ref().is_some_and(|c| c.token == rejected) {
-            *cached = None;
-        }
+        self.cache.invalidate(rejected).await;
     }
 
-    async fn exchange(&self) -> Result<Cached, ChannelError> {
+    async fn exchange(&self) -> Result<FreshToken, ChannelError> {
         let form: Vec<(&str, &str)> = match &self.grant {
             Grant::RefreshToken { refresh_token } => vec![
                 ("grant_type", "refresh_token"),
@@ -123,11 +103,9 @@ impl TokenSource {
             200 => {
                 let parsed: TokenResponse = serde_json::from_slice(&body)
                     .map_err(|e| ChannelError::Decode(format!("eBay token response: {e}")))?;
-                let lifetime = Duration::from_secs(parsed.expires_in);
-                let early = EARLY_REFRESH.min(lifetime / 10);
-                Ok(Cached {
+                Ok(FreshToken {
                     token: parsed.access_token,
-                    refresh_at: Instant::now() + lifetime.saturating_sub(early),
+                    lifetime: Duration::from_secs(parsed.expires_in),
                 })
             }
             400 | 401 | 403 => {

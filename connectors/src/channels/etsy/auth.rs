@@ -6,37 +6,28 @@
 //! seed: persisting the rotated token (so a restart does not fall back to a spent seed) is
 //! future work for the store. Secrets never reach a log line or an error.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
 use switchyard_core::ports::ChannelError;
 use tokio::sync::Mutex;
 
-use crate::http::{retry_after, transport};
+use crate::http::{FreshToken, TokenCache, retry_after, transport};
 
 pub const DEFAULT_TOKEN_URL: &str = "https://api.etsy.com/v3/public/oauth/token";
-
-/// Refresh this long before expiry so a token does not lapse in flight; a tenth of the
-/// lifetime for very short-lived tokens (tests).
-const EARLY_REFRESH: Duration = Duration::from_secs(60);
 
 pub struct TokenSource {
     http: reqwest::Client,
     token_url: String,
     client_id: String,
-    state: Mutex<State>,
+    cache: TokenCache,
+    rotation: Mutex<Rotation>,
 }
 
-struct State {
+struct Rotation {
     /// The newest refresh token Etsy handed out (the configured one until the first refresh).
     refresh_token: String,
-    cached: Option<Cached>,
     refreshes: u64,
-}
-
-struct Cached {
-    token: String,
-    refresh_at: Instant,
 }
 
 #[derive(Deserialize)]
@@ -58,9 +49,9 @@ impl TokenSource {
             http,
             token_url,
             client_id,
-            state: Mutex::new(State {
+            cache: TokenCache::new(),
+            rotation: Mutex::new(Rotation {
                 refresh_token: seed,
-                cached: None,
                 refreshes: 0,
             }),
         }
@@ -68,41 +59,31 @@ impl TokenSource {
 
     /// A valid access token, from the cache or freshly exchanged.
     pub async fn token(&self) -> Result<String, ChannelError> {
-        let mut state = self.state.lock().await;
-        if let Some(c) = state
-            .cached
-            .as_ref()
-            .filter(|c| Instant::now() < c.refresh_at)
-        {
-            return Ok(c.token.clone());
-        }
-        let fresh = self.exchange(&state.refresh_token).await?;
-        let token = fresh.access_token.clone();
-        let lifetime = Duration::from_secs(fresh.expires_in);
-        let early = EARLY_REFRESH.min(lifetime / 10);
-        if let Some(rotated) = fresh.refresh_token.filter(|t| !t.trim().is_empty()) {
-            state.refresh_token = rotated;
-        }
-        state.cached = Some(Cached {
-            token: fresh.access_token,
-            refresh_at: Instant::now() + lifetime.saturating_sub(early),
-        });
-        state.refreshes += 1;
-        Ok(token)
+        self.cache
+            .get(|| async {
+                let mut rotation = self.rotation.lock().await;
+                let fresh = self.exchange(&rotation.refresh_token).await?;
+                if let Some(rotated) = fresh.refresh_token.filter(|t| !t.trim().is_empty()) {
+                    rotation.refresh_token = rotated;
+                }
+                rotation.refreshes += 1;
+                Ok(FreshToken {
+                    token: fresh.access_token,
+                    lifetime: Duration::from_secs(fresh.expires_in),
+                })
+            })
+            .await
     }
 
     /// Drops `rejected` so the next [`TokenSource::token`] refreshes (unless another task
     /// already replaced it).
     pub async fn invalidate(&self, rejected: &str) {
-        let mut state = self.state.lock().await;
-        if state.cached.as_ref().is_some_and(|c| c.token == rejected) {
-            state.cached = None;
-        }
+        self.cache.invalidate(rejected).await;
     }
 
     /// How many times an access token was obtained (for tests and metrics).
     pub async fn refreshes(&self) -> u64 {
-        self.state.lock().await.refreshes
+        self.rotation.lock().await.refreshes
     }
 
     async fn exchange(&self, refresh_token: &str) -> Result<TokenResponse, ChannelError> {

@@ -9,29 +9,19 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::Value;
 use switchyard_core::ports::ChannelError;
-use tokio::sync::Mutex;
-use tokio::time::Instant;
 
 use super::errors::walmart_error;
 use super::throttle::{Api, Throttle, replenish_wait};
-use crate::http::{check_status, transport};
+use crate::http::{FreshToken, TokenCache, check_status, transport};
 
 /// Walmart's documented lifetime, used when a response leaves `expires_in` out.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(900);
-/// Refresh this long before expiry at most (a tenth of the lifetime for short-lived tokens).
-const MAX_MARGIN: Duration = Duration::from_secs(60);
 
 pub struct TokenSource {
     token_url: String,
     client_id: String,
     client_secret: String,
-    cached: Mutex<Option<Cached>>,
-}
-
-#[derive(Clone)]
-struct Cached {
-    token: String,
-    refresh_at: Instant,
+    cache: TokenCache,
 }
 
 impl TokenSource {
@@ -40,7 +30,7 @@ impl TokenSource {
             token_url,
             client_id,
             client_secret,
-            cached: Mutex::new(None),
+            cache: TokenCache::new(),
         }
     }
 
@@ -51,33 +41,20 @@ impl TokenSource {
         http: &reqwest::Client,
         throttle: &Throttle,
     ) -> Result<String, ChannelError> {
-        let mut cached = self.cached.lock().await;
-        if let Some(c) = cached.as_ref().filter(|c| c.refresh_at > Instant::now()) {
-            return Ok(c.token.clone());
-        }
-        let (token, lifetime) = self.fetch(http, throttle).await?;
-        let margin = (lifetime / 10).min(MAX_MARGIN);
-        *cached = Some(Cached {
-            token: token.clone(),
-            refresh_at: Instant::now() + lifetime.saturating_sub(margin),
-        });
-        Ok(token)
+        self.cache.get(|| self.fetch(http, throttle)).await
     }
 
     /// Forgets `token` after the API refused it (expired early, revoked); a token fetched by
     /// another caller meanwhile is kept.
     pub async fn invalidate(&self, token: &str) {
-        let mut cached = self.cached.lock().await;
-        if cached.as_ref().is_some_and(|c| c.token == token) {
-            *cached = None;
-        }
+        self.cache.invalidate(token).await;
     }
 
     async fn fetch(
         &self,
         http: &reqwest::Client,
         throttle: &Throttle,
-    ) -> Result<(String, Duration), ChannelError> {
+    ) -> Result<FreshToken, ChannelError> {
         throttle.wait_for(Api::Token).await;
         let response = http
             .request(Method::POST, &self.token_url)
@@ -123,6 +100,9 @@ impl TokenSource {
             .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
             .map(Duration::from_secs)
             .unwrap_or(DEFAULT_LIFETIME);
-        Ok((token.to_string(), lifetime))
+        Ok(FreshToken {
+            token: token.to_string(),
+            lifetime,
+        })
     }
 }
