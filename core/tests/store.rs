@@ -391,3 +391,49 @@ async fn a_thin_webhook_waits_for_its_fetch_then_becomes_a_delivery() {
     assert_eq!(ready.len(), 1);
     assert_eq!(ready[0].raw.dedup_key, "55@2026-01-01T00:00:00Z");
 }
+
+#[tokio::test]
+async fn a_push_in_flight_forgets_the_channel_level_until_it_is_recorded() {
+    let (_d, s) = store().await;
+    s.upsert_listings(
+        "shop",
+        &[Listing {
+            sku: "A".into(),
+            reference: serde_json::json!({}),
+            channel_quantity: Some(7),
+        }],
+        "discovered",
+    )
+    .await
+    .unwrap();
+    s.set_on_hand("main", &[("A".into(), 5)], "count")
+        .await
+        .unwrap();
+    let due = s
+        .due_dirty("shop", &["main".into()], i64::MAX, 10)
+        .await
+        .unwrap();
+    assert_eq!(due[0].channel_quantity, Some(7));
+    s.begin_push("shop", &["A".into()]).await.unwrap();
+    // A crash here leaves the belief unknown, so the next pass pushes whatever it computes.
+    let after_crash = s
+        .due_dirty("shop", &["main".into()], i64::MAX, 10)
+        .await
+        .unwrap();
+    assert_eq!(after_crash[0].channel_quantity, None);
+    let applied = PushOutcome {
+        sku: "A".into(),
+        seq: after_crash[0].seq,
+        kind: PushOutcomeKind::Applied {
+            quantity: 5,
+            on_hand: 5,
+            reserved: 0,
+            buffer: 0,
+        },
+    };
+    s.record_push("shop", &[applied]).await.unwrap();
+    assert_eq!(
+        s.listings(Some("shop")).await.unwrap()[0].channel_quantity,
+        Some(5)
+    );
+}

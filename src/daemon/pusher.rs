@@ -69,6 +69,12 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                 .collect();
             let by_sku: HashMap<&str, &(&DirtyListing, i64)> =
                 chunk.iter().map(|c| (c.0.sku.as_str(), c)).collect();
+            let skus: Vec<String> = levels.iter().map(|l| l.sku.clone()).collect();
+            if let Err(e) = app.store.begin_push(&channel_id, &skus).await {
+                // Without the marker a crash could hide this push; better not to send it yet.
+                tracing::error!(channel = %channel_id, error = %e, "marking push in flight failed");
+                continue;
+            }
             app.metrics.add("stock_push_calls_total", &labels, 1);
             match channel.push_stock(&levels).await {
                 Ok(report) => {

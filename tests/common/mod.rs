@@ -233,6 +233,30 @@ locations:
     }
 }
 
+/// Polls `check` every 100 ms until it returns `Ok`, or panics with `what`, the last reason
+/// `check` gave and the daemon log.
+pub async fn eventually_explained<F: FnMut() -> Result<(), String>>(
+    env: &Env,
+    limit: Duration,
+    what: &str,
+    mut check: F,
+) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let why = match check() {
+            Ok(()) => return,
+            Err(why) => why,
+        };
+        if Instant::now() > deadline {
+            panic!(
+                "timed out: {what}: {why}\n--- daemon log ---\n{}",
+                env.log()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Polls `check` every 100 ms until it returns true, or panics with `what` and the daemon log.
 pub async fn eventually<F: FnMut() -> bool>(env: &Env, limit: Duration, what: &str, mut check: F) {
     let deadline = Instant::now() + limit;

@@ -326,6 +326,10 @@ pub trait Store: Send + Sync {
         now_ms: i64,
         limit: i64,
     ) -> Result<Vec<DirtyListing>>;
+    /// Forgets what the channel holds for `skus` just before a push is sent: if the process dies
+    /// after the channel applied it but before [`Store::record_push`], the stale belief could
+    /// later match a computed level and the correction would never be sent.
+    async fn begin_push(&self, channel_id: &str, skus: &[String]) -> Result<()>;
     async fn record_push(&self, channel_id: &str, outcomes: &[PushOutcome]) -> Result<()>;
     /// Marks every listing of a channel dirty (after discovery, at start, or on replay).
     async fn mark_channel_dirty(&self, channel_id: &str, cause: &str) -> Result<u64>;

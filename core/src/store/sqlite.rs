@@ -819,6 +819,21 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn begin_push(&self, channel_id: &str, skus: &[String]) -> Result<()> {
+        let mut tx = self.write().await?;
+        for sku in skus {
+            sqlx::query(
+                "UPDATE listings SET channel_quantity = NULL WHERE channel_id = ? AND sku = ?",
+            )
+            .bind(channel_id)
+            .bind(sku)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn record_push(&self, channel_id: &str, outcomes: &[PushOutcome]) -> Result<()> {
         let now = now_ms();
         let mut tx = self.write().await?;
