@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{Env, eventually};
+use common::{Env, eventually, eventually_explained};
 use switchyard_sim::{OrderSpec, SimulatedChannel, WebhookFate};
 
 const SKUS: usize = 20;
@@ -176,19 +176,27 @@ async fn sigkill_during_a_burst_and_during_write_backs_loses_nothing_and_repeats
     }
 
     let want = expected(&placed);
-    eventually(
+    eventually_explained(
         &env,
         Duration::from_secs(90),
         "levels and tracking converge",
         || {
-            let levels_ok = want.iter().all(|(sku, q)| {
-                env.shopify.stock(sku) == Some(*q) && env.woo.stock(sku) == Some(*q)
-            });
-            let tracking_ok = placed
+            for (sku, q) in &want {
+                let (shop, woo) = (env.shopify.stock(sku), env.woo.stock(sku));
+                if shop != Some(*q) || woo != Some(*q) {
+                    return Err(format!(
+                        "{sku}: expected {q}, shopify {shop:?}, woo {woo:?}"
+                    ));
+                }
+            }
+            match placed
                 .iter()
                 .filter(|p| p.tracking.is_some())
-                .all(|p| !sim(&env, p.channel).shipments(&p.id).is_empty());
-            levels_ok && tracking_ok
+                .find(|p| sim(&env, p.channel).shipments(&p.id).is_empty())
+            {
+                Some(p) => Err(format!("{}:{} has no tracking", p.channel, p.id)),
+                None => Ok(()),
+            }
         },
     )
     .await;
