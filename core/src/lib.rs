@@ -2,6 +2,7 @@
 //! routing and the durable store. Model, stock and routing are pure; only `store` does I/O.
 
 pub mod config;
+pub mod fields;
 pub mod model;
 pub mod money;
 pub mod ports;

@@ -8,6 +8,7 @@
 use chrono::{DateTime, FixedOffset};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
+use switchyard_core::fields::{count_field, optional_text_field};
 use switchyard_core::model::{Address, ChannelKind, Order, OrderLine, OrderStatus, PaymentStatus};
 use switchyard_core::money::decimal_field;
 use switchyard_core::ports::NormalizeError;
@@ -184,32 +185,8 @@ fn line(item: &Value, i: usize) -> Result<OrderLine, NormalizeError> {
     let item = item
         .as_object()
         .ok_or_else(|| NormalizeError::new(format!("products[{i}]"), "expected an object"))?;
-    let quantity = match item.get("quantity") {
-        Some(Value::Number(n)) => {
-            n.as_u64()
-                .and_then(|q| u32::try_from(q).ok())
-                .ok_or_else(|| {
-                    NormalizeError::new(path("quantity"), format!("`{n}` is not a whole count"))
-                })?
-        }
-        Some(Value::Null) | None => return Err(NormalizeError::new(path("quantity"), "missing")),
-        Some(other) => {
-            return Err(NormalizeError::new(
-                path("quantity"),
-                format!("expected a number, found {other}"),
-            ));
-        }
-    };
-    let sku = match item.get("sku") {
-        Some(Value::String(s)) => Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_string),
-        Some(Value::Null) | None => None,
-        Some(other) => {
-            return Err(NormalizeError::new(
-                path("sku"),
-                format!("expected a string, found {other}"),
-            ));
-        }
-    };
+    let quantity = count_field(item.get("quantity"), &path("quantity"))?;
+    let sku = optional_text_field(item.get("sku"), &path("sku"))?;
     Ok(OrderLine {
         line_id: id_text(item.get("id"), &path("id"))?,
         sku,
