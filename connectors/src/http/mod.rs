@@ -8,7 +8,7 @@ mod token_cache;
 pub use errors::{check_status, retry_after, transport};
 pub use limiter::RateLimiter;
 pub use retry::{RetryPolicy, with_retry};
-pub use token_cache::{FreshToken, TokenCache};
+pub use token_cache::{FreshToken, TokenCache, read_token_response};
 
 use std::time::Duration;
 

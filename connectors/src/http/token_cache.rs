@@ -5,8 +5,11 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use serde::Deserialize;
 use switchyard_core::ports::ChannelError;
 use tokio::sync::Mutex;
+
+use super::{retry_after, transport};
 
 /// Refresh this long before expiry so a token does not lapse in flight; a tenth of the lifetime
 /// for very short-lived tokens.
@@ -21,6 +24,61 @@ pub struct FreshToken {
 struct Cached {
     token: String,
     refresh_at: Instant,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    expires_in: u64,
+}
+
+/// The RFC 6749 error body; neither field echoes the credentials.
+#[derive(Deserialize)]
+struct TokenError {
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// Reads a standard OAuth token-endpoint answer (`{access_token, expires_in}`, or an RFC 6749
+/// error). `issuer` names the endpoint and `what` the credential it judged, for the message.
+pub async fn read_token_response(
+    response: reqwest::Response,
+    issuer: &str,
+    what: &str,
+) -> Result<FreshToken, ChannelError> {
+    let status = response.status().as_u16();
+    let wait = retry_after(response.headers());
+    let body = response.bytes().await.map_err(transport)?;
+    match status {
+        200 => {
+            let parsed: TokenResponse = serde_json::from_slice(&body)
+                .map_err(|e| ChannelError::Decode(format!("{issuer} token response: {e}")))?;
+            Ok(FreshToken {
+                token: parsed.access_token,
+                lifetime: Duration::from_secs(parsed.expires_in),
+            })
+        }
+        400 | 401 | 403 => {
+            let reason = serde_json::from_slice::<TokenError>(&body)
+                .ok()
+                .map(|e| {
+                    format!(
+                        "{}: {}",
+                        e.error.unwrap_or_default(),
+                        e.error_description.unwrap_or_default()
+                    )
+                })
+                .unwrap_or_else(|| format!("HTTP {status}"));
+            Err(ChannelError::Auth(format!(
+                "{issuer} refused {what} ({reason})"
+            )))
+        }
+        429 => Err(ChannelError::RateLimited { retry_after: wait }),
+        _ => Err(ChannelError::Http {
+            status,
+            body: String::from_utf8_lossy(&body).chars().take(500).collect(),
+        }),
+    }
 }
 
 #[derive(Default)]

@@ -2,12 +2,9 @@
 //! and a client-credentials application token (Notification API `getPublicKey`). Both are
 //! cached until shortly before they expire. Secrets never reach a log line or an error.
 
-use std::time::Duration;
-
-use serde::Deserialize;
 use switchyard_core::ports::ChannelError;
 
-use crate::http::{FreshToken, TokenCache, retry_after, transport};
+use crate::http::{FreshToken, TokenCache, read_token_response, transport};
 
 pub const DEFAULT_TOKEN_URL: &str = "https://api.ebay.com/identity/v1/oauth2/token";
 
@@ -33,18 +30,6 @@ pub struct TokenSource {
     client_secret: String,
     grant: Grant,
     cache: TokenCache,
-}
-
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
-    expires_in: u64,
-}
-
-#[derive(Deserialize)]
-struct TokenError {
-    error: Option<String>,
-    error_description: Option<String>,
 }
 
 impl TokenSource {
@@ -96,39 +81,6 @@ impl TokenSource {
             .send()
             .await
             .map_err(transport)?;
-        let status = response.status().as_u16();
-        let wait = retry_after(response.headers());
-        let body = response.bytes().await.map_err(transport)?;
-        match status {
-            200 => {
-                let parsed: TokenResponse = serde_json::from_slice(&body)
-                    .map_err(|e| ChannelError::Decode(format!("eBay token response: {e}")))?;
-                Ok(FreshToken {
-                    token: parsed.access_token,
-                    lifetime: Duration::from_secs(parsed.expires_in),
-                })
-            }
-            400 | 401 | 403 => {
-                // `{error, error_description}`; neither echoes the secrets.
-                let reason = serde_json::from_slice::<TokenError>(&body)
-                    .ok()
-                    .map(|e| {
-                        format!(
-                            "{}: {}",
-                            e.error.unwrap_or_default(),
-                            e.error_description.unwrap_or_default()
-                        )
-                    })
-                    .unwrap_or_else(|| format!("HTTP {status}"));
-                Err(ChannelError::Auth(format!(
-                    "eBay refused the token request ({reason})"
-                )))
-            }
-            429 => Err(ChannelError::RateLimited { retry_after: wait }),
-            _ => Err(ChannelError::Http {
-                status,
-                body: String::from_utf8_lossy(&body).chars().take(500).collect(),
-            }),
-        }
+        read_token_response(response, "eBay", "the token request").await
     }
 }
