@@ -1,12 +1,9 @@
 //! `switchyard`: the daemon and its operator commands.
 
-mod cli;
-mod daemon;
-mod demo;
-
 use std::process::ExitCode;
 
 use clap::Parser;
+use switchyard::cli;
 
 fn main() -> ExitCode {
     let args = cli::Args::parse();

@@ -2,7 +2,7 @@
 //! a fresh SQLite file, and a scripted day of trading. The summary checks the outcome against
 //! the demo's own ledger of what it did, not against Switchyard's database.
 
-mod channels;
+pub mod channels;
 mod ledger;
 mod script;
 
