@@ -136,7 +136,7 @@ pub struct ChannelConfig {
     pub rate_limit: Option<RateLimitConfig>,
     #[serde(default)]
     pub stock: StockRules,
-    /// Locations whose stock this channel may sell; all `self` locations when absent.
+    /// Locations whose stock this channel may sell; every location when absent.
     #[serde(default)]
     pub locations: Option<Vec<String>>,
     /// SKU → channel listing reference, overriding catalog discovery.
@@ -201,11 +201,29 @@ pub struct StockRules {
     pub buffer: u32,
 }
 
+/// Who holds a location's stock, which decides how orders reach it and how its on-hand is
+/// learned: counted by the merchant, reported by a 3PL, or fed by a dropship supplier.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
 pub enum LocationKind {
+    /// The merchant's own warehouse; orders are picked from `switchyard picks list`.
     #[serde(rename = "self")]
     SelfWarehouse,
+    /// A third-party logistics warehouse holding the merchant's stock.
+    #[serde(rename = "3pl")]
+    ThirdParty,
+    /// A supplier that ships from its own stock on the merchant's behalf.
+    #[serde(rename = "dropship")]
+    Dropship,
+}
+
+impl LocationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocationKind::SelfWarehouse => "self",
+            LocationKind::ThirdParty => "3pl",
+            LocationKind::Dropship => "dropship",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
