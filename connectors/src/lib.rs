@@ -3,4 +3,5 @@
 
 pub mod channels;
 pub mod http;
+pub mod instrumented;
 pub mod registry;

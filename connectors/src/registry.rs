@@ -28,10 +28,12 @@ pub fn build(config: &ChannelConfig) -> Result<Arc<dyn Channel>, BuildError> {
             bigcommerce::BigCommerceChannel::new(config).map(|c| Arc::new(c) as _)
         }
     };
-    built.map_err(|message| BuildError {
-        channel: config.id.clone(),
-        message,
-    })
+    built
+        .map(|c| Arc::new(crate::instrumented::Instrumented::new(c)) as Arc<dyn Channel>)
+        .map_err(|message| BuildError {
+            channel: config.id.clone(),
+            message,
+        })
 }
 
 /// Normalizes a payload file without a configured account (used by `switchyard normalize`).

@@ -165,10 +165,21 @@ pub struct ChannelLimits {
     pub max_poll_page: usize,
 }
 
+/// API calls made to a channel account since start, and how many it answered with a limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApiStats {
+    pub calls: u64,
+    pub throttled: u64,
+}
+
 /// One sales-channel account.
 #[async_trait]
 pub trait Channel: Send + Sync {
     fn id(&self) -> &str;
+    /// Calls and throttles so far, when the connector is instrumented (see the registry).
+    fn api_stats(&self) -> Option<ApiStats> {
+        None
+    }
     fn kind(&self) -> ChannelKind;
     fn limits(&self) -> ChannelLimits;
 

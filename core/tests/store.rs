@@ -110,7 +110,7 @@ async fn inbox_dedups_and_commits_the_cursor_with_the_page() {
 #[tokio::test]
 async fn orders_move_forward_only_and_reservations_follow_them() {
     let (_d, s) = store().await;
-    s.set_on_hand("main", &[("A".into(), 10)], "count")
+    s.set_on_hand("main", &[("A".into(), 10)], OnHandSource::Count, "count")
         .await
         .unwrap();
     let v1 = order("1", "2026-01-01T10:00:00Z", OrderStatus::Open, &[("A", 2)]);
@@ -180,7 +180,7 @@ async fn unreadable_payloads_are_quarantined_with_the_reason() {
 #[tokio::test]
 async fn routing_then_shipping_consumes_stock_and_queues_one_write_back() {
     let (_d, s) = store().await;
-    s.set_on_hand("main", &[("A".into(), 10)], "count")
+    s.set_on_hand("main", &[("A".into(), 10)], OnHandSource::Count, "count")
         .await
         .unwrap();
     s.upsert_listings(
@@ -259,16 +259,19 @@ async fn a_push_clears_only_the_change_it_was_computed_from() {
     )
     .await
     .unwrap();
-    s.set_on_hand("main", &[("A".into(), 5)], "count")
+    s.set_on_hand("main", &[("A".into(), 5)], OnHandSource::Count, "count")
         .await
         .unwrap();
     let due = s
         .due_dirty("shop", &["main".into()], i64::MAX, 10)
         .await
         .unwrap();
-    assert_eq!((due.len(), due[0].on_hand, due[0].reserved), (1, 5, 0));
+    assert_eq!(
+        (due.len(), due[0].parts[0].on_hand, due[0].parts[0].reserved),
+        (1, 5, 0)
+    );
     // A change lands while the push is in flight.
-    s.set_on_hand("main", &[("A".into(), 4)], "count")
+    s.set_on_hand("main", &[("A".into(), 4)], OnHandSource::Count, "count")
         .await
         .unwrap();
     let applied = PushOutcome {
@@ -287,7 +290,10 @@ async fn a_push_clears_only_the_change_it_was_computed_from() {
         .await
         .unwrap();
     assert_eq!(again.len(), 1, "the newer change must still be pushed");
-    assert_eq!((again[0].on_hand, again[0].channel_quantity), (4, Some(5)));
+    assert_eq!(
+        (again[0].parts[0].on_hand, again[0].channel_quantity),
+        (4, Some(5))
+    );
     let done = PushOutcome {
         sku: "A".into(),
         seq: again[0].seq,
@@ -305,7 +311,7 @@ async fn a_push_clears_only_the_change_it_was_computed_from() {
 #[tokio::test]
 async fn failures_back_off_then_dead_letter_and_replay_with_the_same_key() {
     let (_d, s) = store().await;
-    s.set_on_hand("main", &[("A".into(), 1)], "count")
+    s.set_on_hand("main", &[("A".into(), 1)], OnHandSource::Count, "count")
         .await
         .unwrap();
     deliver(
@@ -406,7 +412,7 @@ async fn a_push_in_flight_forgets_the_channel_level_until_it_is_recorded() {
     )
     .await
     .unwrap();
-    s.set_on_hand("main", &[("A".into(), 5)], "count")
+    s.set_on_hand("main", &[("A".into(), 5)], OnHandSource::Count, "count")
         .await
         .unwrap();
     let due = s

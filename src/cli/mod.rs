@@ -3,6 +3,7 @@
 mod check;
 mod normalize;
 mod orders;
+mod returns;
 mod stock;
 
 use std::path::PathBuf;
@@ -70,6 +71,8 @@ pub enum Command {
     },
     /// Record a shipment, consume its stock and write tracking back to the channel.
     Ship(orders::ShipArgs),
+    /// Record units a customer sent back (`--restock` puts them back on hand).
+    Return(returns::ReturnArgs),
     /// Orders as Switchyard holds them.
     Orders {
         #[command(subcommand)]
@@ -155,6 +158,7 @@ pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
         Command::Stock { action } => stock::run(&args, action).await,
         Command::Picks { action } => orders::picks(&args, action).await,
         Command::Ship(ship) => orders::ship(&args, ship).await,
+        Command::Return(r) => returns::run(&args, r).await,
         Command::Orders { action } => orders::orders(&args, action).await,
         Command::DeadLetters { action } => orders::dead_letters(&args, action).await,
     }

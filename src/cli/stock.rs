@@ -1,4 +1,5 @@
-//! `switchyard stock set|import|show`: the merchant's own counts.
+//! `switchyard stock …`: the merchant's counts, the ledger behind every level, the auditor, and
+//! drift between what Switchyard set and what each channel shows.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,7 +7,9 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Subcommand;
 
-use super::{Args, open_store};
+use switchyard_core::store::OnHandSource;
+
+use super::{Args, load_config, open_store};
 
 #[derive(Debug, Subcommand)]
 pub enum StockCmd {
@@ -26,6 +29,26 @@ pub enum StockCmd {
     },
     /// On-hand and reserved units per SKU and location.
     Show { sku: Option<String> },
+    /// Every ledger movement of a SKU, oldest first, with running balances.
+    History {
+        sku: String,
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+    },
+    /// Check the stock record now: on-hand = ledger, reserved = open order lines, no listing
+    /// above what its channel may sell. Exits 1 when a check fails.
+    Audit {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read levels back from the channels and report (and queue the repair of) any changed in a
+    /// channel's own admin. The running daemon pushes the repairs.
+    Drift {
+        /// Only this channel.
+        #[arg(long)]
+        channel: Option<String>,
+    },
 }
 
 fn location(args: &Args, given: &Option<String>) -> String {
@@ -76,7 +99,12 @@ pub async fn run(args: &Args, cmd: &StockCmd) -> anyhow::Result<ExitCode> {
         } => {
             let loc = location(args, loc);
             store
-                .set_on_hand(&loc, &[(sku.clone(), *quantity)], "stock set")
+                .set_on_hand(
+                    &loc,
+                    &[(sku.clone(), *quantity)],
+                    OnHandSource::Count,
+                    "stock set",
+                )
                 .await?;
             println!("{sku} at {loc}: {quantity}");
         }
@@ -89,7 +117,12 @@ pub async fn run(args: &Args, cmd: &StockCmd) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("reading {}", file.display()))?;
             let rows = parse_csv(&text).with_context(|| format!("in {}", file.display()))?;
             store
-                .set_on_hand(&loc, &rows, &format!("stock import {}", file.display()))
+                .set_on_hand(
+                    &loc,
+                    &rows,
+                    OnHandSource::Import,
+                    &format!("stock import {}", file.display()),
+                )
                 .await?;
             println!("{} SKU(s) set at {loc}", rows.len());
         }
@@ -116,6 +149,86 @@ pub async fn run(args: &Args, cmd: &StockCmd) -> anyhow::Result<ExitCode> {
                     );
                 }
             }
+        }
+        StockCmd::History { sku, limit } => {
+            let rows = store.stock_history(sku, *limit).await?;
+            if rows.is_empty() {
+                println!("no stock movements for {sku}");
+            }
+            let mut balance: std::collections::BTreeMap<String, i64> = Default::default();
+            println!("id	when (UTC)	units	from → to	cause	reference	balances after");
+            for r in rows {
+                *balance.entry(r.from_account.clone()).or_default() -= r.quantity;
+                *balance.entry(r.to_account.clone()).or_default() += r.quantity;
+                let when = chrono::DateTime::from_timestamp_millis(r.at).map_or_else(
+                    || r.at.to_string(),
+                    |t| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
+                );
+                let shown: Vec<String> = [&r.from_account, &r.to_account]
+                    .iter()
+                    .filter(|a| !a.starts_with("external:"))
+                    .map(|a| format!("{a}={}", balance.get(*a).copied().unwrap_or(0)))
+                    .collect();
+                println!(
+                    "{}	{when}	{}	{} → {}	{}	{}	{}",
+                    r.id,
+                    r.quantity,
+                    r.from_account,
+                    r.to_account,
+                    r.cause,
+                    r.reference,
+                    shown.join(" ")
+                );
+            }
+        }
+        StockCmd::Audit { json } => {
+            let config = load_config(&args.config)?;
+            let report = crate::daemon::auditor::audit_now(&config, store.as_ref()).await?;
+            store
+                .record_audit(switchyard_core::store::now_ms(), &report.violations)
+                .await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!(
+                    "stock audit: {} listing(s) checked, {} violation(s)",
+                    report.listings_checked,
+                    report.violations.len()
+                );
+                for v in &report.violations {
+                    println!("  {}: {}", v.check(), serde_json::to_string(v)?);
+                }
+                for (channel, units) in &report.exposure {
+                    if *units > 0 {
+                        println!(
+                            "  {channel}: {units} unit(s) listed above available (pushes pending)"
+                        );
+                    }
+                }
+            }
+            if !report.violations.is_empty() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        StockCmd::Drift { channel } => {
+            let config = load_config(&args.config)?;
+            let mut total = 0;
+            for c in &config.channels {
+                if channel.as_ref().is_some_and(|id| *id != c.id) {
+                    continue;
+                }
+                let connector = switchyard_connectors::registry::build(c)?;
+                let drifts =
+                    crate::daemon::drift::check(store.as_ref(), connector.as_ref(), &c.id).await?;
+                for d in &drifts {
+                    println!(
+                        "{}	{}	Switchyard set {}, channel shows {}: push queued",
+                        d.channel_id, d.sku, d.expected, d.found
+                    );
+                }
+                total += drifts.len();
+            }
+            println!("{total} drifted listing(s)");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,6 +1,8 @@
 //! The long-running daemon: an HTTP server for webhooks and health, plus one worker per
 //! pipeline step. Workers only talk through the store; in-process wake-ups just cut latency.
 
+pub mod auditor;
+pub mod drift;
 mod fetcher;
 mod listings;
 mod metrics;
@@ -82,6 +84,10 @@ impl Daemon {
                 .await
                 .with_context(|| format!("opening store {}", config.store.url))?,
         );
+        store
+            .sync_kits(&config.kit_components())
+            .await
+            .context("storing the configured kits")?;
         let mut channels = BTreeMap::new();
         for c in &config.channels {
             let channel = switchyard_connectors::registry::build(c)?;
@@ -106,10 +112,12 @@ impl Daemon {
         tasks.spawn(normalizer::run(app.clone(), stopped.clone()));
         tasks.spawn(router::run(app.clone(), stopped.clone()));
         tasks.spawn(outbox::run(app.clone(), stopped.clone()));
+        tasks.spawn(auditor::run(app.clone(), stopped.clone()));
         for id in app.channels.keys() {
             tasks.spawn(poller::run(app.clone(), id.clone(), stopped.clone()));
             tasks.spawn(listings::run(app.clone(), id.clone(), stopped.clone()));
             tasks.spawn(pusher::run(app.clone(), id.clone(), stopped.clone()));
+            tasks.spawn(drift::run(app.clone(), id.clone(), stopped.clone()));
         }
         tracing::info!(%addr, channels = app.channels.len(), "switchyard is running");
         Ok(Daemon {

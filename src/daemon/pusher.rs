@@ -1,12 +1,14 @@
 //! Stock levels → one channel. Dirty (channel, SKU) pairs are coalesced by the store; this loop
-//! computes each level from current numbers, skips levels the channel already holds, and sends
-//! the rest in the channel's largest batch. The connector paces and retries each call.
+//! computes each level from current numbers (the channel's rules, kits as their components),
+//! skips levels the channel already holds, and sends the rest, decreases first, in the channel's
+//! largest batch. The connector paces and retries each call.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use switchyard_core::config::StockRules;
 use switchyard_core::ports::ListingLevel;
-use switchyard_core::stock::{available_to_sell, push_priority};
+use switchyard_core::stock::{Part, listing_level, push_priority};
 use switchyard_core::store::{DirtyListing, PushOutcome, PushOutcomeKind, now_ms};
 use tokio::sync::watch;
 
@@ -20,7 +22,7 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
         return;
     };
     let locations = app.config.channel_locations(cfg);
-    let buffer = cfg.stock.buffer;
+    let rules: StockRules = cfg.stock.clone();
     let batch_size = channel.limits().max_stock_batch.max(1);
     let labels = format!("channel=\"{channel_id}\"");
     loop {
@@ -44,7 +46,7 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
         let mut outcomes = Vec::with_capacity(due.len());
         let mut to_send: Vec<(&DirtyListing, i64)> = Vec::new();
         for d in &due {
-            let level = available_to_sell(d.on_hand, d.reserved, buffer);
+            let level = listing_level(&d.parts, &rules.for_sku(&d.sku));
             if d.channel_quantity == Some(level) {
                 outcomes.push(PushOutcome {
                     sku: d.sku.clone(),
@@ -80,16 +82,24 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                 Ok(report) => {
                     for sku in &report.applied {
                         if let Some((d, level)) = by_sku.get(sku.as_str()) {
+                            let basis = limiting_part(&d.parts);
                             outcomes.push(PushOutcome {
                                 sku: d.sku.clone(),
                                 seq: d.seq,
                                 kind: PushOutcomeKind::Applied {
                                     quantity: *level,
-                                    on_hand: d.on_hand,
-                                    reserved: d.reserved,
-                                    buffer,
+                                    on_hand: basis.on_hand,
+                                    reserved: basis.reserved,
+                                    buffer: rules.for_sku(&d.sku).buffer,
                                 },
                             });
+                            if let Some(since) = d.since {
+                                app.metrics.observe_ms(
+                                    "stock_push_latency_ms",
+                                    &labels,
+                                    (now_ms() - since).max(0) as f64,
+                                );
+                            }
                         }
                     }
                     app.metrics.add(
@@ -127,6 +137,19 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
             return;
         }
     }
+}
+
+/// The part that sets a kit's level (the plain SKU itself otherwise), recorded with the push.
+fn limiting_part(parts: &[Part]) -> Part {
+    parts
+        .iter()
+        .copied()
+        .min_by_key(|p| (p.on_hand - p.reserved).max(0) / p.per_unit.max(1))
+        .unwrap_or(Part {
+            per_unit: 1,
+            on_hand: 0,
+            reserved: 0,
+        })
 }
 
 fn stale_or_dead(app: &App, d: &DirtyListing, actual: Option<i64>) -> PushOutcome {

@@ -145,5 +145,45 @@ async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
             ));
         }
     }
+    if let Ok(depths) = app
+        .store
+        .dirty_depth(switchyard_core::store::now_ms())
+        .await
+    {
+        text.push_str("# TYPE switchyard_stock_queue_depth gauge\n");
+        for d in &depths {
+            text.push_str(&format!(
+                "switchyard_stock_queue_depth{{channel=\"{}\"}} {}\n",
+                d.channel_id, d.pending
+            ));
+        }
+        text.push_str("# TYPE switchyard_stock_oldest_pending_ms gauge\n");
+        for d in &depths {
+            text.push_str(&format!(
+                "switchyard_stock_oldest_pending_ms{{channel=\"{}\"}} {}\n",
+                d.channel_id,
+                d.oldest_ms.unwrap_or(0)
+            ));
+        }
+    }
+    let stats: Vec<(&String, switchyard_core::ports::ApiStats)> = app
+        .channels
+        .iter()
+        .filter_map(|(id, c)| c.api_stats().map(|s| (id, s)))
+        .collect();
+    text.push_str("# TYPE switchyard_api_calls_total counter\n");
+    for (id, s) in &stats {
+        text.push_str(&format!(
+            "switchyard_api_calls_total{{channel=\"{id}\"}} {}\n",
+            s.calls
+        ));
+    }
+    text.push_str("# TYPE switchyard_api_throttled_total counter\n");
+    for (id, s) in &stats {
+        text.push_str(&format!(
+            "switchyard_api_throttled_total{{channel=\"{id}\"}} {}\n",
+            s.throttled
+        ));
+    }
     ([("content-type", "text/plain; version=0.0.4")], text)
 }

@@ -15,7 +15,7 @@ use anyhow::Context;
 use clap::Args;
 use switchyard_core::config::{Config, LocationConfig, LocationKind, ServerConfig, StoreConfig};
 use switchyard_core::model::ChannelKind;
-use switchyard_core::store::{SqliteStore, Store};
+use switchyard_core::store::{OnHandSource, SqliteStore, Store};
 use switchyard_sim::SimulatedChannel;
 
 use crate::daemon::{Daemon, Timing};
@@ -105,6 +105,8 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             kind: LocationKind::SelfWarehouse,
             name: Some("Demo warehouse".into()),
         }],
+        kits: Vec::new(),
+        audit_interval_secs: 5,
     };
     let issues = config.validate();
     anyhow::ensure!(issues.is_empty(), "demo config invalid: {issues:?}");
@@ -113,7 +115,9 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     {
         let store = SqliteStore::open(&store_url).await?;
         let levels: Vec<(String, i64)> = skus.iter().map(|s| (s.clone(), ON_HAND)).collect();
-        store.set_on_hand(WAREHOUSE, &levels, "demo seed").await?;
+        store
+            .set_on_hand(WAREHOUSE, &levels, OnHandSource::Import, "demo seed")
+            .await?;
     }
 
     let timing = Timing {

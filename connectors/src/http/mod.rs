@@ -3,11 +3,13 @@
 mod errors;
 mod limiter;
 mod retry;
+mod stats;
 mod token_cache;
 
 pub use errors::{check_status, retry_after, transport};
 pub use limiter::RateLimiter;
 pub use retry::{RetryPolicy, with_retry};
+pub use stats::{CallStats, counted};
 pub use token_cache::{FreshToken, TokenCache, read_token_response};
 
 use std::time::Duration;

@@ -34,6 +34,19 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, ChannelError>>,
 {
+    let mut op = op;
+    // Every attempt is an API call; every rate-limit answer a throttle (see `stats`).
+    let op = move || {
+        super::stats::note_call();
+        let attempt = op();
+        async move {
+            let out = attempt.await;
+            if matches!(out, Err(ChannelError::RateLimited { .. })) {
+                super::stats::note_throttle();
+            }
+            out
+        }
+    };
     let backoff = ExponentialBuilder::default()
         .with_min_delay(policy.min_delay)
         .with_max_delay(policy.max_delay)

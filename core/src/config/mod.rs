@@ -13,10 +13,12 @@ mod env;
 mod error;
 mod load;
 mod locate;
+mod stock;
 mod tree;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{load, load_str};
+pub use stock::{KitComponent, KitConfig, SkuStockRules, StockRules};
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -27,6 +29,16 @@ pub struct Config {
     pub server: ServerConfig,
     pub channels: Vec<ChannelConfig>,
     pub locations: Vec<LocationConfig>,
+    /// Bundles sold as one SKU and made of components.
+    #[serde(default)]
+    pub kits: Vec<KitConfig>,
+    /// How often the daemon audits the stock record (seconds; 0 turns the periodic audit off).
+    #[serde(default = "default_audit_interval")]
+    pub audit_interval_secs: u64,
+}
+
+fn default_audit_interval() -> u64 {
+    300
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -136,6 +148,10 @@ pub struct ChannelConfig {
     pub rate_limit: Option<RateLimitConfig>,
     #[serde(default)]
     pub stock: StockRules,
+    /// How often levels are read back from the channel to catch changes made in its own admin
+    /// (seconds; 0 turns it off). Each check reads every listing, so mind daily quotas.
+    #[serde(default = "default_drift_interval")]
+    pub drift_interval_secs: u64,
     /// Locations whose stock this channel may sell; every location when absent.
     #[serde(default)]
     pub locations: Option<Vec<String>>,
@@ -170,6 +186,7 @@ impl ChannelConfig {
             poll_overlap_secs: default_poll_overlap(),
             rate_limit: None,
             stock: StockRules::default(),
+            drift_interval_secs: default_drift_interval(),
             locations: None,
             listings: BTreeMap::new(),
         }
@@ -178,6 +195,10 @@ impl ChannelConfig {
 
 fn default_poll_interval() -> u64 {
     60
+}
+
+fn default_drift_interval() -> u64 {
+    3600
 }
 
 fn default_poll_overlap() -> u64 {
@@ -191,14 +212,6 @@ pub struct RateLimitConfig {
     pub per_second: f64,
     /// Bucket size.
     pub burst: u32,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
-#[serde(deny_unknown_fields)]
-pub struct StockRules {
-    /// Units held back from this channel to absorb sales the hub has not heard of yet.
-    #[serde(default)]
-    pub buffer: u32,
 }
 
 /// Who holds a location's stock, which decides how orders reach it and how its on-hand is
@@ -342,6 +355,9 @@ impl Config {
                     "per_second and burst must be positive".into(),
                 );
             }
+            for (field, message) in c.stock.issues() {
+                issue(format!("channels[{i}].stock.{field}"), message);
+            }
             for (j, loc) in c.locations.iter().flatten().enumerate() {
                 if !self.locations.iter().any(|l| &l.id == loc) {
                     issue(
@@ -366,7 +382,63 @@ impl Config {
                 );
             }
         }
+        let kit_skus: std::collections::BTreeSet<&str> =
+            self.kits.iter().map(|k| k.sku.as_str()).collect();
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, k) in self.kits.iter().enumerate() {
+            if k.sku.is_empty() {
+                issue(format!("kits[{i}].sku"), "must not be empty".into());
+            }
+            if !seen.insert(k.sku.as_str()) {
+                issue(
+                    format!("kits[{i}].sku"),
+                    format!("duplicate kit `{}`", k.sku),
+                );
+            }
+            if k.components.is_empty() {
+                issue(
+                    format!("kits[{i}].components"),
+                    "a kit needs at least one component".into(),
+                );
+            }
+            let mut parts = std::collections::BTreeSet::new();
+            for (j, c) in k.components.iter().enumerate() {
+                if c.quantity == 0 {
+                    issue(
+                        format!("kits[{i}].components[{j}].quantity"),
+                        "must be at least 1".into(),
+                    );
+                }
+                if kit_skus.contains(c.sku.as_str()) {
+                    issue(
+                        format!("kits[{i}].components[{j}].sku"),
+                        format!(
+                            "`{}` is itself a kit; kits of kits are not supported",
+                            c.sku
+                        ),
+                    );
+                }
+                if !parts.insert(c.sku.as_str()) {
+                    issue(
+                        format!("kits[{i}].components[{j}].sku"),
+                        format!("`{}` is listed twice; give one quantity", c.sku),
+                    );
+                }
+            }
+        }
         issues
+    }
+
+    /// Kits as (kit SKU, component SKU, units per kit), the shape the store keeps.
+    pub fn kit_components(&self) -> Vec<(String, String, i64)> {
+        self.kits
+            .iter()
+            .flat_map(|k| {
+                k.components
+                    .iter()
+                    .map(|c| (k.sku.clone(), c.sku.clone(), i64::from(c.quantity)))
+            })
+            .collect()
     }
 
     /// Locations whose stock the channel may sell.

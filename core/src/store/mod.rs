@@ -3,6 +3,7 @@
 //! calls loses nothing and repeats nothing.
 
 mod sqlite;
+mod stock_sql;
 
 pub use sqlite::SqliteStore;
 
@@ -13,6 +14,7 @@ use thiserror::Error;
 use crate::model::Order;
 use crate::ports::{Listing, NormalizeError, PollCursor, RawOrder};
 use crate::routing::RouteDecision;
+use crate::stock::{AuditSnapshot, Part, Violation};
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -116,16 +118,88 @@ pub struct PickLine {
     pub ship_to_country: Option<String>,
 }
 
-/// A (channel, SKU) whose level may need pushing, with what its level is computed from.
+/// A channel listing with the numbers its level is computed from.
 #[derive(Debug, Clone)]
-pub struct DirtyListing {
+pub struct ListingParts {
     pub sku: String,
+    /// Dirty `seq` (0 when not dirty): a push clears the mark only if it is unchanged.
     pub seq: i64,
     pub attempts: i64,
+    /// When the oldest change not yet pushed was made (ms), for latency figures.
+    pub since: Option<i64>,
     pub reference: serde_json::Value,
     pub channel_quantity: Option<i64>,
-    pub on_hand: i64,
-    pub reserved: i64,
+    /// A change is queued for this listing.
+    pub push_pending: bool,
+    /// The SKU itself, or a kit's components, over the channel's locations.
+    pub parts: Vec<Part>,
+}
+
+/// A (channel, SKU) whose level may need pushing.
+pub type DirtyListing = ListingParts;
+
+/// Where an on-hand level came from; decides the ledger account it is booked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnHandSource {
+    /// A person counted (`stock set`).
+    Count,
+    /// A file of counts (`stock import`, the demo's seed).
+    Import,
+    /// A 3PL's or supplier's inventory report.
+    Feed,
+}
+
+impl OnHandSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnHandSource::Count => "count",
+            OnHandSource::Import => "import",
+            OnHandSource::Feed => "feed",
+        }
+    }
+}
+
+/// One ledger row, as `switchyard stock history` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerEntry {
+    pub id: i64,
+    pub at: i64,
+    pub sku: String,
+    pub quantity: i64,
+    pub from_account: String,
+    pub to_account: String,
+    pub cause: String,
+    pub reference: String,
+}
+
+/// What `switchyard return` recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReturnReceipt {
+    pub return_id: i64,
+    pub order_id: i64,
+    /// Units put back per SKU (kits count as their components); empty without restock.
+    pub restocked: Vec<(String, i64)>,
+    pub location_id: Option<String>,
+}
+
+/// A level someone changed in the channel's own admin.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Drift {
+    pub channel_id: String,
+    pub sku: String,
+    /// What Switchyard last set.
+    pub expected: i64,
+    /// What the channel holds.
+    pub found: i64,
+}
+
+/// Pending stock pushes of one channel.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DirtyDepth {
+    pub channel_id: String,
+    pub pending: i64,
+    /// Age of the oldest change not yet pushed (ms), when known.
+    pub oldest_ms: Option<i64>,
 }
 
 /// What happened to one (channel, SKU) push.
@@ -302,12 +376,50 @@ pub trait Store: Send + Sync {
     ) -> Result<ShipReceipt>;
 
     // --- stock --------------------------------------------------------------------------
+    /// Sets on-hand levels at a location, booking each difference in the ledger.
     async fn set_on_hand(
         &self,
         location_id: &str,
         levels: &[(String, i64)],
-        cause: &str,
+        source: OnHandSource,
+        reference: &str,
     ) -> Result<()>;
+    /// Replaces the kit definitions (kit, component, units per kit) and marks the listings of
+    /// every kit whose definition changed dirty.
+    async fn sync_kits(&self, kits: &[(String, String, i64)]) -> Result<()>;
+    /// Records units a customer sent back for one order line; with `restock` they go back on
+    /// hand where the order shipped from.
+    async fn record_return(
+        &self,
+        order_ref: &str,
+        line_id: &str,
+        quantity: i64,
+        restock: bool,
+        now_ms: i64,
+    ) -> Result<ReturnReceipt>;
+    /// The ledger rows of a SKU, oldest first.
+    async fn stock_history(&self, sku: &str, limit: i64) -> Result<Vec<LedgerEntry>>;
+    /// Every listing of a channel with its numbers (audits, drift, exposure).
+    async fn listing_parts(
+        &self,
+        channel_id: &str,
+        locations: &[String],
+    ) -> Result<Vec<ListingParts>>;
+    /// On-hand, ledger balances, reservations and open-order demand in one read transaction;
+    /// the caller adds the listing checks (it knows each channel's rules).
+    async fn audit_snapshot(&self) -> Result<AuditSnapshot>;
+    async fn record_audit(&self, now_ms: i64, violations: &[Violation]) -> Result<()>;
+    /// Levels read back from a channel. A listing Switchyard believed settled at another level
+    /// is drift: the belief takes the channel's level and the listing is queued for a push, so
+    /// the pusher puts the right level back. Listings pushed since `read_started_at` are
+    /// skipped: the read may predate the push.
+    async fn observe_channel_levels(
+        &self,
+        channel_id: &str,
+        observed: &[(String, i64)],
+        read_started_at: i64,
+    ) -> Result<Vec<Drift>>;
+    async fn dirty_depth(&self, now_ms: i64) -> Result<Vec<DirtyDepth>>;
     async fn stock(&self, sku: Option<&str>) -> Result<Vec<OnHandRow>>;
     async fn all_skus(&self) -> Result<Vec<String>>;
     /// Records listings found in a channel's catalog (or configured) and marks them dirty.

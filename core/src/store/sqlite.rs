@@ -14,9 +14,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 
+use super::stock_sql::{self, Which, mark_sku_dirty, record_movements};
 use super::*;
 use crate::model::{Order, OrderStatus, Shipment};
-use crate::stock::reservation_delta;
+use crate::stock::{Account, Movement, expand_kits, reservation_movements};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -64,29 +65,6 @@ fn json_col<T: serde::de::DeserializeOwned>(row: &SqliteRow, col: &str) -> Resul
 
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| corrupt("serializing", e))
-}
-
-/// Marks every channel listing of `sku` dirty. A listing already dirty gets a new `seq`, so a
-/// push computed before this change cannot clear it.
-async fn mark_sku_dirty(
-    tx: &mut Transaction<'static, Sqlite>,
-    sku: &str,
-    cause: &str,
-    now: i64,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO stock_dirty (channel_id, sku, seq, cause, attempts, next_attempt_at)
-         SELECT channel_id, sku, 1, ?1, 0, ?2 FROM listings WHERE sku = ?3
-         ON CONFLICT (channel_id, sku) DO UPDATE SET
-            seq = stock_dirty.seq + 1, cause = excluded.cause, attempts = 0,
-            next_attempt_at = excluded.next_attempt_at, last_error = NULL",
-    )
-    .bind(cause)
-    .bind(now)
-    .bind(sku)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 /// Resolves `42`, `channel:external_id` or an order number to the internal order id.
@@ -367,42 +345,59 @@ impl Store for SqliteStore {
         };
 
         // Reservations follow the order: held while open and not yet shipped, released otherwise.
+        // Kits reserve their components.
         let target = if order.reserves_stock() && next_state != "shipped" && next_state != "closed"
         {
-            order.sku_quantities()
+            let kits = stock_sql::kits(&mut tx).await?;
+            expand_kits(&order.sku_quantities(), &kits)
         } else {
             Vec::new()
         };
-        let before: Vec<(String, i64)> =
-            sqlx::query_as("SELECT sku, quantity FROM reservations WHERE order_id = ?")
+        let before: Vec<(String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT sku, location_id, quantity FROM reservations WHERE order_id = ? ORDER BY sku",
+        )
+        .bind(order_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let routed_to: Option<String> =
+            sqlx::query_scalar("SELECT location_id FROM routing_decisions WHERE order_id = ?")
                 .bind(order_id)
-                .fetch_all(&mut *tx)
-                .await?;
-        let delta = reservation_delta(&before, &target);
-        if !delta.is_empty() {
-            let location: Option<String> =
-                sqlx::query_scalar("SELECT location_id FROM routing_decisions WHERE order_id = ?")
-                    .bind(order_id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .flatten();
+                .fetch_optional(&mut *tx)
+                .await?
+                .flatten();
+        // A SKU already held somewhere stays there; a new one goes where the order was routed.
+        let after: Vec<(String, Option<String>, i64)> = target
+            .iter()
+            .map(|(sku, q)| {
+                let at = before
+                    .iter()
+                    .find(|(s, _, _)| s == sku)
+                    .map_or_else(|| routed_to.clone(), |(_, l, _)| l.clone());
+                (sku.clone(), at, *q)
+            })
+            .collect();
+        let moves = reservation_movements(&before, &after, "reservation", "release");
+        if !moves.is_empty() {
             sqlx::query("DELETE FROM reservations WHERE order_id = ?")
                 .bind(order_id)
                 .execute(&mut *tx)
                 .await?;
-            for (sku, qty) in &target {
+            for (sku, location, qty) in &after {
                 sqlx::query(
                     "INSERT INTO reservations (order_id, sku, location_id, quantity) VALUES (?, ?, ?, ?)",
                 )
                 .bind(order_id)
                 .bind(sku)
-                .bind(&location)
+                .bind(location)
                 .bind(qty)
                 .execute(&mut *tx)
                 .await?;
             }
             let cause = format!("order {}:{}", item.channel_id, order.external_id);
-            for (sku, _) in &delta {
+            record_movements(&mut tx, &moves, &cause, now).await?;
+            let skus: std::collections::BTreeSet<&str> =
+                moves.iter().map(|m| m.sku.as_str()).collect();
+            for sku in skus {
                 mark_sku_dirty(&mut tx, sku, &cause, now).await?;
             }
         }
@@ -482,6 +477,24 @@ impl Store for SqliteStore {
             .bind(&decision.explanation)
             .bind(now)
             .execute(&mut *tx)
+            .await?;
+            let before: Vec<(String, Option<String>, i64)> = sqlx::query_as(
+                "SELECT sku, location_id, quantity FROM reservations WHERE order_id = ?",
+            )
+            .bind(order_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let after: Vec<(String, Option<String>, i64)> = before
+                .iter()
+                .map(|(sku, _, q)| (sku.clone(), decision.location_id.clone(), *q))
+                .collect();
+            let moves = reservation_movements(&before, &after, "route", "route");
+            record_movements(
+                &mut tx,
+                &moves,
+                &format!("routing of order {order_id}"),
+                now,
+            )
             .await?;
             sqlx::query("UPDATE reservations SET location_id = ? WHERE order_id = ?")
                 .bind(&decision.location_id)
@@ -590,17 +603,38 @@ impl Store for SqliteStore {
                 })
                 .collect(),
         };
-        let reserved: Vec<(String, i64)> =
-            sqlx::query_as("SELECT sku, quantity FROM reservations WHERE order_id = ?")
-                .bind(order_id)
-                .fetch_all(&mut *tx)
-                .await?;
+        let reserved: Vec<(String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT sku, location_id, quantity FROM reservations WHERE order_id = ?",
+        )
+        .bind(order_id)
+        .fetch_all(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM reservations WHERE order_id = ?")
             .bind(order_id)
             .execute(&mut *tx)
             .await?;
         let cause = format!("shipment of order {channel_id}:{external_id}");
-        for (sku, qty) in order.sku_quantities() {
+        let kits = stock_sql::kits(&mut tx).await?;
+        let units = expand_kits(&order.sku_quantities(), &kits);
+        let mut moves = reservation_movements(&reserved, &[], "shipment", "shipment");
+        moves.extend(units.iter().filter_map(|(sku, qty)| {
+            Movement::signed(
+                sku,
+                *qty,
+                Account::OnHand(location.clone()),
+                Account::Customer,
+                "shipment",
+            )
+        }));
+        record_movements(
+            &mut tx,
+            &moves,
+            &format!("{cause} ({tracking_number})"),
+            now_ms,
+        )
+        .await?;
+        let reserved: Vec<(String, i64)> = reserved.into_iter().map(|(s, _, q)| (s, q)).collect();
+        for (sku, qty) in units {
             sqlx::query(
                 "INSERT INTO on_hand (sku, location_id, quantity, updated_at) VALUES (?1, ?2, -?3, ?4)
                  ON CONFLICT (sku, location_id) DO UPDATE SET quantity = quantity - ?3, updated_at = ?4",
@@ -657,15 +691,29 @@ impl Store for SqliteStore {
         &self,
         location_id: &str,
         levels: &[(String, i64)],
-        cause: &str,
+        source: OnHandSource,
+        reference: &str,
     ) -> Result<()> {
         let now = now_ms();
+        let external = match source {
+            OnHandSource::Count | OnHandSource::Import => Account::Count,
+            OnHandSource::Feed => Account::Feed,
+        };
         let mut tx = self.write().await?;
         for (sku, qty) in levels {
-            let changed = sqlx::query(
+            let current: Option<i64> = sqlx::query_scalar(
+                "SELECT quantity FROM on_hand WHERE sku = ? AND location_id = ?",
+            )
+            .bind(sku)
+            .bind(location_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if current == Some(*qty) {
+                continue;
+            }
+            sqlx::query(
                 "INSERT INTO on_hand (sku, location_id, quantity, updated_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (sku, location_id) DO UPDATE SET quantity = ?3, updated_at = ?4
-                 WHERE on_hand.quantity <> ?3",
+                 ON CONFLICT (sku, location_id) DO UPDATE SET quantity = ?3, updated_at = ?4",
             )
             .bind(sku)
             .bind(location_id)
@@ -673,9 +721,17 @@ impl Store for SqliteStore {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            if changed.rows_affected() > 0 {
-                mark_sku_dirty(&mut tx, sku, cause, now).await?;
-            }
+            let moves: Vec<Movement> = Movement::signed(
+                sku,
+                qty - current.unwrap_or(0),
+                external.clone(),
+                Account::OnHand(location_id.to_string()),
+                source.as_str(),
+            )
+            .into_iter()
+            .collect();
+            record_movements(&mut tx, &moves, reference, now).await?;
+            mark_sku_dirty(&mut tx, sku, reference, now).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -705,7 +761,8 @@ impl Store for SqliteStore {
 
     async fn all_skus(&self) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
-            "SELECT sku FROM on_hand UNION SELECT sku FROM reservations ORDER BY 1",
+            "SELECT sku FROM on_hand UNION SELECT sku FROM reservations
+             UNION SELECT kit_sku FROM kit_components ORDER BY 1",
         )
         .fetch_all(&self.pool)
         .await?)
@@ -736,8 +793,8 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
             sqlx::query(
-                "INSERT INTO stock_dirty (channel_id, sku, seq, cause, attempts, next_attempt_at)
-                 VALUES (?1, ?2, 1, 'listing discovered', 0, ?3)
+                "INSERT INTO stock_dirty (channel_id, sku, seq, cause, attempts, next_attempt_at, since)
+                 VALUES (?1, ?2, 1, 'listing discovered', 0, ?3, ?3)
                  ON CONFLICT (channel_id, sku) DO UPDATE SET seq = stock_dirty.seq + 1",
             )
             .bind(channel_id)
@@ -779,44 +836,14 @@ impl Store for SqliteStore {
         now_ms: i64,
         limit: i64,
     ) -> Result<Vec<DirtyListing>> {
-        // Location ids are bound, never interpolated; only the placeholder list is built.
-        let marks = vec!["?"; locations.len().max(1)].join(", ");
-        let sql = format!(
-            "SELECT d.sku, d.seq, d.attempts, l.reference, l.channel_quantity,
-                COALESCE((SELECT SUM(h.quantity) FROM on_hand h WHERE h.sku = d.sku AND h.location_id IN ({marks})), 0) AS on_hand,
-                COALESCE((SELECT SUM(r.quantity) FROM reservations r WHERE r.sku = d.sku
-                          AND (r.location_id IS NULL OR r.location_id IN ({marks}))), 0) AS reserved
-             FROM stock_dirty d JOIN listings l ON l.channel_id = d.channel_id AND l.sku = d.sku
-             WHERE d.channel_id = ? AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.sku LIMIT ?"
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for _ in 0..2 {
-            if locations.is_empty() {
-                q = q.bind("");
-            }
-            for loc in locations {
-                q = q.bind(loc);
-            }
-        }
-        let rows = q
-            .bind(channel_id)
-            .bind(now_ms)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(DirtyListing {
-                    sku: r.try_get("sku")?,
-                    seq: r.try_get("seq")?,
-                    attempts: r.try_get("attempts")?,
-                    reference: json_col(r, "reference")?,
-                    channel_quantity: r.try_get("channel_quantity")?,
-                    on_hand: r.try_get("on_hand")?,
-                    reserved: r.try_get("reserved")?,
-                })
-            })
-            .collect()
+        let mut conn = self.pool.acquire().await?;
+        stock_sql::listing_parts(
+            &mut conn,
+            channel_id,
+            locations,
+            Which::Due { now: now_ms, limit },
+        )
+        .await
     }
 
     async fn begin_push(&self, channel_id: &str, skus: &[String]) -> Result<()> {
@@ -946,8 +973,8 @@ impl Store for SqliteStore {
         let now = now_ms();
         let mut tx = self.write().await?;
         let done = sqlx::query(
-            "INSERT INTO stock_dirty (channel_id, sku, seq, cause, attempts, next_attempt_at)
-             SELECT channel_id, sku, 1, ?1, 0, ?2 FROM listings WHERE channel_id = ?3
+            "INSERT INTO stock_dirty (channel_id, sku, seq, cause, attempts, next_attempt_at, since)
+             SELECT channel_id, sku, 1, ?1, 0, ?2, ?2 FROM listings WHERE channel_id = ?3
              ON CONFLICT (channel_id, sku) DO UPDATE SET seq = stock_dirty.seq + 1,
                 attempts = 0, next_attempt_at = excluded.next_attempt_at",
         )
@@ -1108,6 +1135,332 @@ impl Store for SqliteStore {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn sync_kits(&self, kits: &[(String, String, i64)]) -> Result<()> {
+        let now = now_ms();
+        let mut tx = self.write().await?;
+        let current: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT kit_sku, component_sku, quantity FROM kit_components ORDER BY 1, 2",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut wanted = kits.to_vec();
+        wanted.sort();
+        if current == wanted {
+            return Ok(());
+        }
+        let changed: std::collections::BTreeSet<String> = current
+            .iter()
+            .chain(wanted.iter())
+            .map(|(k, _, _)| k.clone())
+            .collect();
+        sqlx::query("DELETE FROM kit_components")
+            .execute(&mut *tx)
+            .await?;
+        for (kit, part, q) in &wanted {
+            sqlx::query(
+                "INSERT INTO kit_components (kit_sku, component_sku, quantity) VALUES (?, ?, ?)",
+            )
+            .bind(kit)
+            .bind(part)
+            .bind(q)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for kit in &changed {
+            mark_sku_dirty(&mut tx, kit, "kit definition changed", now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn record_return(
+        &self,
+        order_ref: &str,
+        line_id: &str,
+        quantity: i64,
+        restock: bool,
+        now_ms: i64,
+    ) -> Result<ReturnReceipt> {
+        if quantity <= 0 {
+            return Err(StoreError::Conflict(format!(
+                "quantity must be at least 1 (got {quantity})"
+            )));
+        }
+        let mut tx = self.write().await?;
+        let order_id = resolve_order(&mut tx, order_ref)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("order `{order_ref}`")))?;
+        let row = sqlx::query("SELECT canonical, fulfil_state FROM orders WHERE id = ?")
+            .bind(order_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let state: String = row.try_get("fulfil_state")?;
+        if state != "shipped" {
+            return Err(StoreError::Conflict(format!(
+                "order {order_ref} is `{state}`: only shipped orders take returns"
+            )));
+        }
+        let order: Order = json_col(&row, "canonical")?;
+        let line = order
+            .lines
+            .iter()
+            .find(|l| l.line_id == line_id)
+            .ok_or_else(|| {
+                let ids: Vec<&str> = order.lines.iter().map(|l| l.line_id.as_str()).collect();
+                StoreError::NotFound(format!(
+                    "line `{line_id}` on order {order_ref} (lines: {})",
+                    ids.join(", ")
+                ))
+            })?;
+        let already: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(quantity), 0) FROM returns WHERE order_id = ? AND line_id = ?",
+        )
+        .bind(order_id)
+        .bind(line_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let sold = i64::from(line.quantity);
+        if already + quantity > sold {
+            return Err(StoreError::Conflict(format!(
+                "line `{line_id}` shipped {sold} unit(s) and {already} came back already; {quantity} more is too many"
+            )));
+        }
+        let location: Option<String> = sqlx::query_scalar(
+            "SELECT location_id FROM shipments WHERE order_id = ? ORDER BY id LIMIT 1",
+        )
+        .bind(order_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let return_id: i64 = sqlx::query_scalar(
+            "INSERT INTO returns (order_id, line_id, sku, quantity, restocked, location_id, returned_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(order_id)
+        .bind(line_id)
+        .bind(&line.sku)
+        .bind(quantity)
+        .bind(restock)
+        .bind(&location)
+        .bind(now_ms)
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut restocked = Vec::new();
+        if restock && let (Some(sku), Some(loc)) = (&line.sku, &location) {
+            let kits = stock_sql::kits(&mut tx).await?;
+            restocked = expand_kits(&[(sku.clone(), quantity)], &kits);
+            let reference = format!("return {return_id} of order {order_ref} line {line_id}");
+            let mut moves = Vec::new();
+            for (part, q) in &restocked {
+                sqlx::query(
+                    "INSERT INTO on_hand (sku, location_id, quantity, updated_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (sku, location_id) DO UPDATE SET quantity = quantity + ?3, updated_at = ?4",
+                )
+                .bind(part)
+                .bind(loc)
+                .bind(q)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+                moves.extend(Movement::signed(
+                    part,
+                    *q,
+                    Account::Return,
+                    Account::OnHand(loc.clone()),
+                    "return",
+                ));
+                mark_sku_dirty(&mut tx, part, &reference, now_ms).await?;
+            }
+            record_movements(&mut tx, &moves, &reference, now_ms).await?;
+        }
+        tx.commit().await?;
+        Ok(ReturnReceipt {
+            return_id,
+            order_id,
+            restocked,
+            location_id: location,
+        })
+    }
+
+    async fn stock_history(&self, sku: &str, limit: i64) -> Result<Vec<LedgerEntry>> {
+        let rows = sqlx::query(
+            "SELECT id, at, sku, quantity, from_account, to_account, cause, reference
+             FROM stock_ledger WHERE sku = ? ORDER BY id LIMIT ?",
+        )
+        .bind(sku)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LedgerEntry {
+                    id: r.try_get("id")?,
+                    at: r.try_get("at")?,
+                    sku: r.try_get("sku")?,
+                    quantity: r.try_get("quantity")?,
+                    from_account: r.try_get("from_account")?,
+                    to_account: r.try_get("to_account")?,
+                    cause: r.try_get("cause")?,
+                    reference: r.try_get("reference")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn listing_parts(
+        &self,
+        channel_id: &str,
+        locations: &[String],
+    ) -> Result<Vec<ListingParts>> {
+        let mut conn = self.pool.acquire().await?;
+        stock_sql::listing_parts(&mut conn, channel_id, locations, Which::All).await
+    }
+
+    async fn audit_snapshot(&self) -> Result<AuditSnapshot> {
+        // One read transaction: WAL gives it a consistent view while writers go on.
+        let mut tx = self.pool.begin().await?;
+        let mut snap = AuditSnapshot::default();
+        let on_hand: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT sku, location_id, quantity FROM on_hand")
+                .fetch_all(&mut *tx)
+                .await?;
+        for (sku, loc, q) in on_hand {
+            snap.on_hand.insert((sku, loc), q);
+        }
+        let legs: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT account, sku, SUM(q) FROM (
+                SELECT to_account AS account, sku, quantity AS q FROM stock_ledger
+                UNION ALL SELECT from_account, sku, -quantity FROM stock_ledger)
+             GROUP BY account, sku",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for (account, sku, balance) in legs {
+            let parsed = Account::parse(&account)
+                .ok_or_else(|| corrupt("stock_ledger account", &account))?;
+            snap.ledger.insert((parsed, sku), balance);
+        }
+        let reserved: Vec<(String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT sku, location_id, SUM(quantity) FROM reservations GROUP BY sku, location_id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for (sku, loc, q) in reserved {
+            snap.reserved.insert((sku, loc), q);
+        }
+        let kits = stock_sql::kits(&mut tx).await?;
+        let open: Vec<(String,)> = sqlx::query_as(
+            "SELECT canonical FROM orders WHERE fulfil_state NOT IN ('shipped', 'closed')",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for (canonical,) in open {
+            let order: Order =
+                serde_json::from_str(&canonical).map_err(|e| corrupt("orders.canonical", e))?;
+            if !order.reserves_stock() {
+                continue;
+            }
+            for (sku, q) in expand_kits(&order.sku_quantities(), &kits) {
+                *snap.open_demand.entry(sku).or_default() += q;
+            }
+        }
+        tx.commit().await?;
+        Ok(snap)
+    }
+
+    async fn record_audit(&self, now_ms: i64, violations: &[Violation]) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("INSERT INTO stock_audits (at, violations, detail) VALUES (?, ?, ?)")
+            .bind(now_ms)
+            .bind(violations.len() as i64)
+            .bind(to_json(&violations)?)
+            .execute(&mut *tx)
+            .await?;
+        // Keep a month of five-minute audits; older ones say nothing the ledger does not.
+        sqlx::query(
+            "DELETE FROM stock_audits WHERE id <= (SELECT MAX(id) FROM stock_audits) - 10000",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn observe_channel_levels(
+        &self,
+        channel_id: &str,
+        observed: &[(String, i64)],
+        read_started_at: i64,
+    ) -> Result<Vec<Drift>> {
+        let now = now_ms();
+        let mut drifts = Vec::new();
+        let mut tx = self.write().await?;
+        for (sku, found) in observed {
+            let row = sqlx::query(
+                "SELECT l.channel_quantity, l.last_pushed_at,
+                    EXISTS (SELECT 1 FROM stock_dirty d WHERE d.channel_id = l.channel_id AND d.sku = l.sku) AS pending
+                 FROM listings l WHERE l.channel_id = ? AND l.sku = ?",
+            )
+            .bind(channel_id)
+            .bind(sku)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(row) = row else { continue };
+            let believed: Option<i64> = row.try_get("channel_quantity")?;
+            let pushed_at: Option<i64> = row.try_get("last_pushed_at")?;
+            let pending: bool = row.try_get("pending")?;
+            if pending || pushed_at.is_some_and(|t| t >= read_started_at) {
+                continue;
+            }
+            if believed == Some(*found) {
+                continue;
+            }
+            if let Some(expected) = believed {
+                drifts.push(Drift {
+                    channel_id: channel_id.to_string(),
+                    sku: sku.clone(),
+                    expected,
+                    found: *found,
+                });
+            }
+            sqlx::query(
+                "UPDATE listings SET channel_quantity = ? WHERE channel_id = ? AND sku = ?",
+            )
+            .bind(found)
+            .bind(channel_id)
+            .bind(sku)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO stock_dirty (channel_id, sku, seq, cause, attempts, next_attempt_at, since)
+                 VALUES (?1, ?2, 1, 'drift: level changed on the channel', 0, ?3, ?3)
+                 ON CONFLICT (channel_id, sku) DO UPDATE SET seq = stock_dirty.seq + 1",
+            )
+            .bind(channel_id)
+            .bind(sku)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(drifts)
+    }
+
+    async fn dirty_depth(&self, now_ms: i64) -> Result<Vec<DirtyDepth>> {
+        let rows: Vec<(String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT channel_id, COUNT(*), MIN(since) FROM stock_dirty GROUP BY channel_id ORDER BY channel_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(channel_id, pending, since)| DirtyDepth {
+                channel_id,
+                pending,
+                oldest_ms: since.map(|t| (now_ms - t).max(0)),
+            })
+            .collect())
     }
 
     async fn orders(&self, limit: i64) -> Result<Vec<OrderSummary>> {

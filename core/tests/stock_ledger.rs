@@ -1,0 +1,272 @@
+//! The ledger's invariants under random days of trading, on a real SQLite file: whatever mix of
+//! counts, orders (plain and kit), edits, cancellations, routing, shipments and returns, the
+//! auditor finds nothing, and on-hand matches an independent model of what happened.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, FixedOffset};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+use switchyard_core::model::*;
+use switchyard_core::ports::RawOrder;
+use switchyard_core::routing::RouteDecision;
+use switchyard_core::stock::{AuditSnapshot, audit};
+use switchyard_core::store::*;
+
+const SKUS: [&str; 3] = ["MUG", "TEA", "BOX"];
+/// BOX is a kit: 2 MUG + 1 TEA.
+fn kits() -> Vec<(String, String, i64)> {
+    vec![
+        ("BOX".into(), "MUG".into(), 2),
+        ("BOX".into(), "TEA".into(), 1),
+    ]
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Count {
+        sku: usize,
+        qty: i64,
+    },
+    Order {
+        lines: Vec<(usize, u32)>,
+    },
+    Edit {
+        order: usize,
+        lines: Vec<(usize, u32)>,
+    },
+    Cancel {
+        order: usize,
+    },
+    /// Routes every paid order waiting for a decision.
+    Route,
+    Ship {
+        order: usize,
+    },
+    Return {
+        order: usize,
+        qty: i64,
+        restock: bool,
+    },
+}
+
+fn lines() -> impl Strategy<Value = Vec<(usize, u32)>> {
+    proptest::collection::vec((0usize..3, 1u32..4), 1..3)
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        (0usize..2, 0i64..40).prop_map(|(sku, qty)| Step::Count { sku, qty }),
+        lines().prop_map(|lines| Step::Order { lines }),
+        (0usize..8, lines()).prop_map(|(order, lines)| Step::Edit { order, lines }),
+        (0usize..8).prop_map(|order| Step::Cancel { order }),
+        Just(Step::Route),
+        (0usize..8).prop_map(|order| Step::Ship { order }),
+        (0usize..8, 1i64..3, any::<bool>()).prop_map(|(order, qty, restock)| Step::Return {
+            order,
+            qty,
+            restock
+        }),
+    ]
+}
+
+fn order(n: usize, version: i64, status: OrderStatus, lines: &[(usize, u32)]) -> Order {
+    let t0: DateTime<FixedOffset> = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap();
+    let t = t0 + Duration::seconds(version);
+    Order {
+        channel_kind: ChannelKind::Shopify,
+        external_id: n.to_string(),
+        number: format!("#{n}"),
+        placed_at: t0,
+        updated_at: t,
+        status,
+        payment_status: PaymentStatus::Paid,
+        currency: "USD".into(),
+        total: Decimal::TEN,
+        lines: lines
+            .iter()
+            .enumerate()
+            .map(|(i, (sku, q))| OrderLine {
+                line_id: format!("L{i}"),
+                sku: Some(SKUS[*sku].to_string()),
+                quantity: *q,
+                unit_price: Decimal::ONE,
+                title: SKUS[*sku].to_string(),
+            })
+            .collect(),
+        ship_to: None,
+        customer_email: None,
+        fulfilled_by_channel: false,
+    }
+}
+
+async fn deliver(s: &SqliteStore, o: &Order) {
+    let key = format!("{}@{}", o.external_id, o.updated_at.to_rfc3339());
+    let raw = RawOrder {
+        format: "rest".into(),
+        external_id: Some(o.external_id.clone()),
+        dedup_key: key.clone(),
+        topic: "orders/updated".into(),
+        body: b"{}".to_vec(),
+    };
+    s.insert_inbox("shop", Source::Webhook, &[raw], None)
+        .await
+        .unwrap();
+    for item in s.pending_inbox(100).await.unwrap() {
+        if item.raw.dedup_key == key {
+            s.apply_inbox(&item, Ok(o)).await.unwrap();
+        }
+    }
+}
+
+type ModelOrder = (Vec<(usize, u32)>, &'static str, i64);
+
+/// What the test itself believes: per order its lines and state, per SKU the units on hand.
+#[derive(Default)]
+struct Model {
+    /// Per order: its lines, its state, its version.
+    orders: Vec<ModelOrder>,
+    on_hand: BTreeMap<String, i64>,
+    returned: BTreeMap<usize, i64>,
+}
+
+fn expand(lines: &[(usize, u32)]) -> Vec<(String, i64)> {
+    let mut out: BTreeMap<String, i64> = BTreeMap::new();
+    for (sku, q) in lines {
+        let q = i64::from(*q);
+        if SKUS[*sku] == "BOX" {
+            *out.entry("MUG".into()).or_default() += 2 * q;
+            *out.entry("TEA".into()).or_default() += q;
+        } else {
+            *out.entry(SKUS[*sku].into()).or_default() += q;
+        }
+    }
+    out.into_iter().collect()
+}
+
+async fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let s = SqliteStore::open(&url).await.unwrap();
+    s.sync_kits(&kits()).await.unwrap();
+    let mut m = Model::default();
+    for step in steps {
+        match step {
+            Step::Count { sku, qty } => {
+                s.set_on_hand(
+                    "wh",
+                    &[(SKUS[sku].into(), qty)],
+                    OnHandSource::Count,
+                    "count",
+                )
+                .await
+                .unwrap();
+                m.on_hand.insert(SKUS[sku].into(), qty);
+            }
+            Step::Order { lines } => {
+                let n = m.orders.len();
+                deliver(&s, &order(n, 1, OrderStatus::Open, &lines)).await;
+                m.orders.push((lines, "open", 1));
+            }
+            Step::Edit { order: i, lines } => {
+                let Some((_, _, version)) = m.orders.get(i).cloned() else {
+                    continue;
+                };
+                // The store keeps the newest version; a closed or shipped order reserves nothing.
+                deliver(&s, &order(i, version + 1, OrderStatus::Open, &lines)).await;
+                m.orders[i].0 = lines;
+                m.orders[i].2 = version + 1;
+            }
+            Step::Cancel { order: i } => {
+                let Some((lines, state, version)) = m.orders.get(i).cloned() else {
+                    continue;
+                };
+                deliver(&s, &order(i, version + 1, OrderStatus::Cancelled, &lines)).await;
+                m.orders[i].2 = version + 1;
+                if state != "shipped" {
+                    m.orders[i].1 = "cancelled";
+                }
+            }
+            Step::Route => {
+                for o in s.orders_to_route(100).await.unwrap() {
+                    let d = RouteDecision {
+                        location_id: Some("wh".into()),
+                        rule: "test".into(),
+                        explanation: "test".into(),
+                    };
+                    s.record_route(o.order_id, &d).await.unwrap();
+                }
+            }
+            Step::Ship { order: i } => {
+                if i >= m.orders.len() {
+                    continue;
+                }
+                let r = s
+                    .ship(
+                        &format!("shop:{i}"),
+                        "UPS",
+                        &format!("1Z{i}"),
+                        chrono::Local::now().fixed_offset(),
+                    )
+                    .await;
+                if r.is_ok() && m.orders[i].1 != "shipped" {
+                    for (sku, q) in expand(&m.orders[i].0) {
+                        *m.on_hand.entry(sku).or_default() -= q;
+                    }
+                    m.orders[i].1 = "shipped";
+                }
+            }
+            Step::Return {
+                order: i,
+                qty,
+                restock,
+            } => {
+                if i >= m.orders.len() {
+                    continue;
+                }
+                let r = s
+                    .record_return(&format!("shop:{i}"), "L0", qty, restock, 0)
+                    .await;
+                if r.is_ok() {
+                    *m.returned.entry(i).or_default() += qty;
+                    if restock {
+                        for (sku, q) in expand(&[(m.orders[i].0[0].0, qty as u32)]) {
+                            *m.on_hand.entry(sku).or_default() += q;
+                        }
+                    }
+                } else {
+                    // Refused only when not shipped or more than was sold on that line.
+                    let shipped = m.orders[i].1 == "shipped";
+                    let sold = m.orders[i].0.first().map_or(0, |l| i64::from(l.1));
+                    prop_assert!(
+                        !shipped || m.returned.get(&i).copied().unwrap_or(0) + qty > sold,
+                        "return refused: {:?}",
+                        r.err()
+                    );
+                }
+            }
+        }
+    }
+    let snapshot: AuditSnapshot = s.audit_snapshot().await.unwrap();
+    let violations = audit(&snapshot);
+    prop_assert!(violations.is_empty(), "violations: {violations:?}");
+    for (sku, want) in &m.on_hand {
+        let got = snapshot
+            .on_hand
+            .get(&(sku.clone(), "wh".to_string()))
+            .copied()
+            .unwrap_or(0);
+        prop_assert_eq!(got, *want, "on-hand of {}", sku);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_auditor_finds_nothing_after_any_day_of_trading(steps in proptest::collection::vec(step(), 1..30)) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(run(steps))?;
+    }
+}
