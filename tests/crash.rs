@@ -223,4 +223,11 @@ async fn sigkill_during_a_burst_and_during_write_backs_loses_nothing_and_repeats
     assert!(q.contains("nothing quarantined"), "{q}");
     let dl = String::from_utf8_lossy(&env.cli(&["dead-letters", "list"]).stdout).to_string();
     assert!(dl.contains("no dead letters"), "{dl}");
+    let audit = env.cli(&["stock", "audit"]);
+    assert!(
+        audit.status.success(),
+        "the auditor finds no violation after the kills:\n{}{}",
+        String::from_utf8_lossy(&audit.stdout),
+        String::from_utf8_lossy(&audit.stderr)
+    );
 }

@@ -134,6 +134,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
 
     let outcome = script::play(&daemon, &channels, &skus, args.seed, args.orders).await;
     let store = daemon.app.store.clone();
+    let audit = crate::daemon::auditor::audit_now(&daemon.app.config, store.as_ref()).await;
     let metrics_text = daemon.app.metrics.render();
     daemon.shutdown().await;
     let report = match outcome {
@@ -145,7 +146,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     };
 
     let all_ok = report
-        .print(&channels, store.as_ref(), started.elapsed())
+        .print(&channels, store.as_ref(), &audit?, started.elapsed())
         .await?;
     if std::env::var_os("SWITCHYARD_DEMO_METRICS").is_some() {
         println!("{metrics_text}");

@@ -233,6 +233,7 @@ impl Report {
         &self,
         channels: &[DemoChannel],
         store: &dyn Store,
+        audit: &crate::daemon::auditor::AuditReport,
         wall: Duration,
     ) -> anyhow::Result<bool> {
         let l = &self.ledger;
@@ -305,6 +306,20 @@ impl Report {
             format!(
                 "nothing quarantined ({}) and no dead letters ({})",
                 counts.quarantined, counts.dead_letters
+            ),
+        ));
+        checks.push((
+            audit.violations.is_empty(),
+            format!(
+                "stock audit: on-hand = ledger, reserved = open order lines, {} listings at or below available-to-sell: {} violation(s){}",
+                audit.listings_checked,
+                audit.violations.len(),
+                audit
+                    .violations
+                    .iter()
+                    .take(5)
+                    .map(|v| format!("; {v:?}"))
+                    .collect::<String>()
             ),
         ));
 

@@ -14,6 +14,20 @@ use switchyard_sim::woocommerce::{WooSim, WooSimConfig};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_switchyard");
 
+/// Extra configuration for [`Env::with_options`].
+#[derive(Default)]
+pub struct Options {
+    pub buffer: u32,
+    /// YAML lines under the Shopify channel's `stock:` (indented six spaces).
+    pub shop_stock: String,
+    /// A top-level `kits:` section.
+    pub kits: String,
+    /// 0 turns drift checks off (the default here: tests that want them say so).
+    pub drift_interval_secs: u64,
+    /// SKUs in the channels' catalogs without stock of their own (kits).
+    pub catalog_only: Vec<&'static str>,
+}
+
 pub struct Env {
     pub dir: tempfile::TempDir,
     pub shopify: Arc<ShopifySim>,
@@ -69,6 +83,25 @@ impl Env {
     /// Simulators with `skus` in their catalogs (each channel starts at level 0) and the
     /// warehouse counts imported through the CLI.
     pub async fn new(skus: &[(&str, i64)], buffer: u32) -> Env {
+        Env::with_options(
+            skus,
+            Options {
+                buffer,
+                ..Options::default()
+            },
+        )
+        .await
+    }
+
+    /// Like [`Env::new`], with stock rules, kits and drift checks in the configuration.
+    pub async fn with_options(skus: &[(&str, i64)], options: Options) -> Env {
+        let Options {
+            buffer,
+            shop_stock,
+            kits,
+            drift_interval_secs,
+            catalog_only,
+        } = options;
         let dir = tempfile::tempdir().expect("temp dir");
         let shopify_cfg = ShopifySimConfig::default();
         let woo_cfg = WooSimConfig::default();
@@ -76,7 +109,11 @@ impl Env {
             .await
             .expect("shopify sim");
         let woo = WooSim::start(woo_cfg.clone()).await.expect("woo sim");
-        for (sku, _) in skus {
+        for sku in skus
+            .iter()
+            .map(|(s, _)| *s)
+            .chain(catalog_only.iter().copied())
+        {
             shopify.add_product(sku, &format!("Item {sku}"), "12.50", 0);
             woo.add_product(sku, &format!("Item {sku}"), "12.50", 0);
         }
@@ -100,8 +137,10 @@ channels:
     webhook_secret: "${{TEST_SHOPIFY_SECRET}}"
     poll_interval_secs: 1
     poll_overlap_secs: 5
+    drift_interval_secs: {drift_interval_secs}
     stock:
       buffer: {buffer}
+{shop_stock}
   - id: woo
     kind: woocommerce
     base_url: "{woo_url}"
@@ -110,11 +149,14 @@ channels:
     webhook_secret: "${{TEST_WOO_WEBHOOK_SECRET}}"
     poll_interval_secs: 1
     poll_overlap_secs: 5
+    drift_interval_secs: {drift_interval_secs}
     stock:
       buffer: {buffer}
 locations:
   - id: main
     kind: self
+audit_interval_secs: 1
+{kits}
 "#,
             db = db.display(),
             shop_url = shopify.base_url(),
@@ -204,6 +246,15 @@ locations:
         // WooCommerce pings a new webhook URL; do it once the daemon listens.
         self.woo.set_webhook_target(&self.webhook_url("woo"));
         daemon
+    }
+
+    /// The daemon's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        let url = format!("http://127.0.0.1:{}/metrics", self.port);
+        match reqwest::get(&url).await {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
     }
 
     pub fn log(&self) -> String {
