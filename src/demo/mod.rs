@@ -104,6 +104,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             id: WAREHOUSE.into(),
             kind: LocationKind::SelfWarehouse,
             name: Some("Demo warehouse".into()),
+            adapter: None,
         }],
     };
     let issues = config.validate();
