@@ -2,5 +2,6 @@
 //! plus the HTTP plumbing they share.
 
 pub mod channels;
+pub mod fulfillment;
 pub mod http;
 pub mod registry;

@@ -3,6 +3,7 @@
 mod errors;
 mod limiter;
 mod retry;
+pub mod standard_webhooks;
 mod token_cache;
 
 pub use errors::{check_status, retry_after, transport};
