@@ -2,6 +2,7 @@
 //! plus the HTTP plumbing they share.
 
 pub mod channels;
+pub mod fulfillment;
 pub mod http;
 pub mod instrumented;
 pub mod registry;

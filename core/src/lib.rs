@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod fields;
+pub mod fulfillment;
 pub mod model;
 pub mod money;
 pub mod ports;

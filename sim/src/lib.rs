@@ -7,6 +7,7 @@ pub mod amazon;
 pub mod bigcommerce;
 pub mod ebay;
 pub mod etsy;
+pub mod shipbob;
 pub mod shopify;
 pub mod walmart;
 pub mod woocommerce;

@@ -104,6 +104,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             id: WAREHOUSE.into(),
             kind: LocationKind::SelfWarehouse,
             name: Some("Demo warehouse".into()),
+            adapter: None,
         }],
         kits: Vec::new(),
         audit_interval_secs: 5,

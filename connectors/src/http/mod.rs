@@ -3,6 +3,7 @@
 mod errors;
 mod limiter;
 mod retry;
+pub mod standard_webhooks;
 mod stats;
 mod token_cache;
 

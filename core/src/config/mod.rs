@@ -11,12 +11,14 @@ mod collect;
 mod de;
 mod env;
 mod error;
+mod fulfillment;
 mod load;
 mod locate;
 mod stock;
 mod tree;
 
 pub use error::{ConfigError, ConfigErrors};
+pub use fulfillment::{AdapterConfig, AdapterKind};
 pub use load::{load, load_str};
 pub use stock::{KitComponent, KitConfig, SkuStockRules, StockRules};
 
@@ -246,6 +248,9 @@ pub struct LocationConfig {
     pub kind: LocationKind,
     #[serde(default)]
     pub name: Option<String>,
+    /// How orders reach the partner behind a `3pl` or `dropship` location.
+    #[serde(default)]
+    pub adapter: Option<AdapterConfig>,
 }
 
 /// A problem found after parsing, with the dotted path of the field it concerns.
@@ -380,6 +385,12 @@ impl Config {
                     format!("locations[{i}].id"),
                     format!("duplicate location id `{}`", l.id),
                 );
+            }
+            if let Some(adapter) = &l.adapter {
+                let path = format!("locations[{i}]");
+                for found in fulfillment::adapter_issues(&path, l.kind, adapter) {
+                    issue(found.path, found.message);
+                }
             }
         }
         let kit_skus: std::collections::BTreeSet<&str> =

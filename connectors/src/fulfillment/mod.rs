@@ -1,0 +1,33 @@
+//! Adapters to the partners that ship for the merchant (3PLs, dropship suppliers), one folder
+//! per partner protocol, and the one place that maps a location's `adapter.kind` to its adapter.
+
+pub mod shipbob;
+
+use std::sync::Arc;
+
+use switchyard_core::config::{AdapterKind, LocationConfig};
+use switchyard_core::fulfillment::FulfillmentTarget;
+
+#[derive(Debug, thiserror::Error)]
+#[error("location `{location}`: {message}")]
+pub struct BuildError {
+    pub location: String,
+    pub message: String,
+}
+
+/// The adapter for a location, `None` for one without an `adapter:` block (the merchant's own
+/// warehouse, packed from `switchyard picks list`).
+pub fn build(location: &LocationConfig) -> Result<Option<Arc<dyn FulfillmentTarget>>, BuildError> {
+    let Some(adapter) = &location.adapter else {
+        return Ok(None);
+    };
+    let built: Result<Arc<dyn FulfillmentTarget>, String> = match adapter.kind {
+        AdapterKind::Shipbob => {
+            shipbob::ShipBobTarget::new(&location.id, adapter).map(|t| Arc::new(t) as _)
+        }
+    };
+    built.map(Some).map_err(|message| BuildError {
+        location: location.id.clone(),
+        message,
+    })
+}
