@@ -104,7 +104,12 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             id: WAREHOUSE.into(),
             kind: LocationKind::SelfWarehouse,
             name: Some("Demo warehouse".into()),
+            coordinates: None,
+            country: None,
+            region: None,
+            catalog: Vec::new(),
         }],
+        routing: Default::default(),
     };
     let issues = config.validate();
     anyhow::ensure!(issues.is_empty(), "demo config invalid: {issues:?}");

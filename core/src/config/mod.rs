@@ -13,10 +13,17 @@ mod env;
 mod error;
 mod load;
 mod locate;
+mod routing;
+mod routing_load;
 mod tree;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{load, load_str};
+pub use routing::{
+    Action, Conditions, Coordinates, Fallback, Rule, RoutingConfig, SplitMode, TotalRange,
+    position_of,
+};
+pub use routing_load::{load_routing, load_routing_str};
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -27,6 +34,9 @@ pub struct Config {
     pub server: ServerConfig,
     pub channels: Vec<ChannelConfig>,
     pub locations: Vec<LocationConfig>,
+    /// Where paid orders go (`routing::evaluate`); empty means the first own warehouse.
+    #[serde(default)]
+    pub routing: RoutingConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -233,6 +243,18 @@ pub struct LocationConfig {
     pub kind: LocationKind,
     #[serde(default)]
     pub name: Option<String>,
+    /// Where it is, for `nearest_in_stock`; else `country`/`region` give a built-in centroid.
+    #[serde(default)]
+    pub coordinates: Option<Coordinates>,
+    /// ISO 3166-1 alpha-2 code.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// Subdivision code within `country` (`CA`, `ON`, `NSW`).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// SKU globs a dropship supplier carries; SKUs its stock feed reports count too.
+    #[serde(default)]
+    pub catalog: Vec<String>,
 }
 
 /// A problem found after parsing, with the dotted path of the field it concerns.
@@ -366,6 +388,7 @@ impl Config {
                 );
             }
         }
+        issues.extend(routing::issues(self));
         issues
     }
 
