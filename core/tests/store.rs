@@ -2,9 +2,9 @@
 
 use chrono::DateTime;
 use rust_decimal::Decimal;
+use switchyard_core::config::{LocationConfig, LocationKind, RoutingConfig};
 use switchyard_core::model::*;
 use switchyard_core::ports::{Listing, NormalizeError, PollCursor, RawOrder};
-use switchyard_core::config::{LocationConfig, LocationKind, RoutingConfig};
 use switchyard_core::routing::{RoutePlan, Router, StockSnapshot};
 use switchyard_core::store::*;
 
@@ -231,8 +231,8 @@ async fn routing_then_shipping_consumes_stock_and_queues_one_write_back() {
     let to_route = s.orders_to_route(10).await.unwrap();
     assert_eq!(to_route.len(), 1);
     s.record_route(to_route[0].order_id, &to_main(&to_route[0]))
-    .await
-    .unwrap();
+        .await
+        .unwrap();
     assert_eq!(s.picks(None).await.unwrap().len(), 1);
 
     let receipt = s.ship("shop:7", "UPS", "T1", now).await.unwrap();
@@ -331,8 +331,8 @@ async fn failures_back_off_then_dead_letter_and_replay_with_the_same_key() {
     .await;
     let r = s.orders_to_route(1).await.unwrap();
     s.record_route(r[0].order_id, &to_main(&r[0]))
-    .await
-    .unwrap();
+        .await
+        .unwrap();
     let now = DateTime::parse_from_rfc3339("2026-01-02T10:00:00Z").unwrap();
     s.ship("8", "UPS", "T8", now).await.unwrap();
     let item = s.due_outbox(i64::MAX, 10).await.unwrap().remove(0);

@@ -4,7 +4,7 @@
 use chrono::DateTime;
 use rust_decimal::Decimal;
 use switchyard_core::config::{
-    Action, Conditions, Fallback, LocationConfig, LocationKind, Rule, RoutingConfig, SplitMode,
+    Action, Conditions, Fallback, LocationConfig, LocationKind, RoutingConfig, Rule, SplitMode,
 };
 use switchyard_core::model::*;
 use switchyard_core::ports::{Listing, RawOrder};
@@ -150,8 +150,19 @@ async fn the_snapshot_counts_other_orders_where_they_are_routed_but_not_the_orde
     assert_eq!(snap.available("main", "B"), 1);
     assert!(!snap.lists("east", "B"));
     let own = s.stock_by_location(&skus, Some(first)).await.unwrap();
-    assert_eq!(own.available("main", "A"), 5, "an order does not compete with itself");
-    assert!(s.stock_by_location(&[], None).await.unwrap().iter().next().is_none());
+    assert_eq!(
+        own.available("main", "A"),
+        5,
+        "an order does not compete with itself"
+    );
+    assert!(
+        s.stock_by_location(&[], None)
+            .await
+            .unwrap()
+            .iter()
+            .next()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -163,7 +174,11 @@ async fn a_split_plan_reserves_picks_and_ships_each_sku_at_its_location() {
     s.set_on_hand("east", &[("B".into(), 5)], "count")
         .await
         .unwrap();
-    deliver(&s, &order("7", "2026-01-01T10:00:00Z", &[("A", 2), ("B", 1)])).await;
+    deliver(
+        &s,
+        &order("7", "2026-01-01T10:00:00Z", &[("A", 2), ("B", 1)]),
+    )
+    .await;
     let (_, plan) = route_next(&s).await;
     assert_eq!(plan.outcome(), "east: B×1 | main: A×2");
     assert_eq!(
@@ -189,7 +204,11 @@ async fn a_split_plan_reserves_picks_and_ships_each_sku_at_its_location() {
     assert_eq!(decision.location_id.as_deref(), Some("main"));
 
     // A newer version of the order keeps each SKU where it was routed.
-    deliver(&s, &order("7", "2026-01-02T10:00:00Z", &[("A", 3), ("B", 1)])).await;
+    deliver(
+        &s,
+        &order("7", "2026-01-02T10:00:00Z", &[("A", 3), ("B", 1)]),
+    )
+    .await;
     assert_eq!(
         reservations(&s, "shop:7").await,
         vec![
@@ -227,12 +246,18 @@ async fn a_reservation_that_moves_marks_its_listing_dirty() {
     .unwrap();
     deliver(&s, &order("3", "2026-01-01T10:00:00Z", &[("A", 2)])).await;
     // A channel selling only from east sees the unrouted reservation against its stock...
-    let before = s.due_dirty("shop", &["east".into()], i64::MAX, 10).await.unwrap();
+    let before = s
+        .due_dirty("shop", &["east".into()], i64::MAX, 10)
+        .await
+        .unwrap();
     let seq = before[0].seq;
     assert_eq!(before[0].reserved, 2);
     route_next(&s).await;
     // ...and once it sits at main, no longer; the listing is dirty again to say so.
-    let after = s.due_dirty("shop", &["east".into()], i64::MAX, 10).await.unwrap();
+    let after = s
+        .due_dirty("shop", &["east".into()], i64::MAX, 10)
+        .await
+        .unwrap();
     assert_eq!(after[0].reserved, 0);
     assert!(after[0].seq > seq);
 }
@@ -243,14 +268,21 @@ async fn held_orders_are_listed_with_their_reason_and_released_once() {
     s.set_on_hand("main", &[("A".into(), 5)], "count")
         .await
         .unwrap();
-    deliver(&s, &order("9", "2026-01-01T10:00:00Z", &[("A", 1), ("HOLD-1", 1)])).await;
+    deliver(
+        &s,
+        &order("9", "2026-01-01T10:00:00Z", &[("A", 1), ("HOLD-1", 1)]),
+    )
+    .await;
     let (id, plan) = route_next(&s).await;
     assert!(plan.is_held());
     let held = s.held_orders(10).await.unwrap();
     assert_eq!(held.len(), 1);
     assert_eq!(held[0].order_id, id);
     assert!(held[0].reason.contains("review"), "{}", held[0].reason);
-    assert!(s.picks(None).await.unwrap().is_empty(), "held orders are not picked");
+    assert!(
+        s.picks(None).await.unwrap().is_empty(),
+        "held orders are not picked"
+    );
     assert_eq!(
         reservations(&s, "shop:9").await,
         vec![
@@ -300,7 +332,10 @@ async fn decided_orders_come_newest_first_with_their_decisions() {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     let decided = s.decided_orders(10).await.unwrap();
-    let ids: Vec<&str> = decided.iter().map(|d| d.order.external_id.as_str()).collect();
+    let ids: Vec<&str> = decided
+        .iter()
+        .map(|d| d.order.external_id.as_str())
+        .collect();
     assert_eq!(ids, ["2", "1"]);
     assert!(decided.iter().all(|d| d.decision.plan.is_some()));
     assert_eq!(s.decided_orders(1).await.unwrap().len(), 1);

@@ -3,6 +3,7 @@
 mod check;
 mod normalize;
 mod orders;
+mod route;
 mod stock;
 
 use std::path::PathBuf;
@@ -75,6 +76,8 @@ pub enum Command {
         #[command(subcommand)]
         action: orders::OrdersCmd,
     },
+    /// Replay recent orders through other routing rules and print what would change.
+    Route(route::RouteArgs),
     /// Side effects that ran out of attempts.
     DeadLetters {
         #[command(subcommand)]
@@ -156,6 +159,7 @@ pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
         Command::Picks { action } => orders::picks(&args, action).await,
         Command::Ship(ship) => orders::ship(&args, ship).await,
         Command::Orders { action } => orders::orders(&args, action).await,
+        Command::Route(route) => route::what_if(&args, route).await,
         Command::DeadLetters { action } => orders::dead_letters(&args, action).await,
     }
 }

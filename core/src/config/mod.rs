@@ -20,7 +20,7 @@ mod tree;
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{load, load_str};
 pub use routing::{
-    Action, Conditions, Coordinates, Fallback, Rule, RoutingConfig, SplitMode, TotalRange,
+    Action, Conditions, Coordinates, Fallback, RoutingConfig, Rule, SplitMode, TotalRange,
     position_of,
 };
 pub use routing_load::{load_routing, load_routing_str};

@@ -214,7 +214,10 @@ impl RoutingConfig {
         for (tag, globs) in &self.sku_tags {
             let path = format!("routing.sku_tags.{tag}");
             if !is_name(tag) {
-                issue(path.clone(), format!("tag `{tag}` must be 1-64 of [A-Za-z0-9_-]"));
+                issue(
+                    path.clone(),
+                    format!("tag `{tag}` must be 1-64 of [A-Za-z0-9_-]"),
+                );
             }
             if globs.is_empty() {
                 issue(path.clone(), "must list at least one SKU glob".into());
@@ -332,14 +335,18 @@ impl Conditions {
             if sku_tags.contains_key(tag) {
                 Ok(())
             } else {
-                Err(format!("unknown SKU tag `{tag}` (define it under routing.sku_tags)"))
+                Err(format!(
+                    "unknown SKU tag `{tag}` (define it under routing.sku_tags)"
+                ))
             }
         });
         list("country", &self.country, &|c| {
             if is_country_code(c) {
                 Ok(())
             } else {
-                Err(format!("`{c}` is not an ISO 3166-1 alpha-2 code such as US or DE"))
+                Err(format!(
+                    "`{c}` is not an ISO 3166-1 alpha-2 code such as US or DE"
+                ))
             }
         });
         list("region", &self.region, &|r| match r.split_once('-') {
@@ -362,10 +369,9 @@ impl Conditions {
         if let Some(t) = &self.total {
             match (t.min, t.max) {
                 (None, None) => out.push(("total".into(), "give `min`, `max` or both".into())),
-                (Some(min), Some(max)) if min > max => out.push((
-                    "total.max".into(),
-                    format!("{max} is below min {min}"),
-                )),
+                (Some(min), Some(max)) if min > max => {
+                    out.push(("total.max".into(), format!("{max} is below min {min}")))
+                }
                 _ => {}
             }
             if let Some(c) = &t.currency

@@ -77,13 +77,18 @@ pub(super) fn order_misses(c: &Conditions, order: &Order, channel_id: &str) -> V
         if let Some(cur) = &t.currency {
             wanted.push(format!("in {}", cur.to_ascii_uppercase()));
         }
-        let in_range = t.min.is_none_or(|m| order.total >= m) && t.max.is_none_or(|m| order.total <= m);
+        let in_range =
+            t.min.is_none_or(|m| order.total >= m) && t.max.is_none_or(|m| order.total <= m);
         let currency_ok = t
             .currency
             .as_deref()
             .is_none_or(|c| c.eq_ignore_ascii_case(&order.currency));
         if !(in_range && currency_ok) {
-            miss("total", &wanted, format!("{} {}", order.total, order.currency));
+            miss(
+                "total",
+                &wanted,
+                format!("{} {}", order.total, order.currency),
+            );
         }
     }
     let tags_hit = |wanted: &[String], have: &[String]| {

@@ -44,7 +44,10 @@ struct Place {
 impl Router {
     /// Compiles `routing` for `locations`. A configuration that passed `Config::validate`
     /// always compiles; the error is for rules built any other way.
-    pub fn new(routing: &RoutingConfig, locations: &[LocationConfig]) -> Result<Self, RoutingError> {
+    pub fn new(
+        routing: &RoutingConfig,
+        locations: &[LocationConfig],
+    ) -> Result<Self, RoutingError> {
         let mut sites = Vec::with_capacity(locations.len());
         for (i, l) in locations.iter().enumerate() {
             let catalog = l
@@ -205,7 +208,11 @@ impl Router {
         };
         match &self.fallback {
             Some(Fallback::Hold) => {
-                hold(places, "no rule placed it; the fallback is hold".into(), "fallback");
+                hold(
+                    places,
+                    "no rule placed it; the fallback is hold".into(),
+                    "fallback",
+                );
                 FallbackTrace {
                     action: "hold".into(),
                     lines: keys,

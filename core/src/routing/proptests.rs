@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 
 use super::*;
 use crate::config::{
-    Action, Conditions, Fallback, LocationConfig, LocationKind, Rule, RoutingConfig, SplitMode,
+    Action, Conditions, Fallback, LocationConfig, LocationKind, RoutingConfig, Rule, SplitMode,
 };
 use crate::model::*;
 

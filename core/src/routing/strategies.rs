@@ -140,7 +140,8 @@ fn refusal(site: &Site, unit: &Unit, stock: &StockSnapshot, check_stock: bool) -
         match &unit.sku {
             None => return Some(format!("{} has no SKU for a dropship supplier", unit.key)),
             Some(sku) => {
-                let listed = site.catalog.iter().any(|p| p.matches(sku)) || stock.lists(&site.id, sku);
+                let listed =
+                    site.catalog.iter().any(|p| p.matches(sku)) || stock.lists(&site.id, sku);
                 if !listed {
                     return Some(format!("{sku} is not in its catalog"));
                 }

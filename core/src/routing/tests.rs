@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 
 use super::*;
 use crate::config::{
-    Action, Conditions, Coordinates, Fallback, LocationConfig, LocationKind, Rule, RoutingConfig,
+    Action, Conditions, Coordinates, Fallback, LocationConfig, LocationKind, RoutingConfig, Rule,
     SplitMode, TotalRange,
 };
 use crate::model::*;
@@ -118,7 +118,12 @@ fn list(ids: &[&str]) -> Vec<String> {
 fn placed(p: &RoutePlan) -> Vec<(String, Option<String>)> {
     p.lines
         .iter()
-        .map(|l| (l.sku.clone().unwrap_or(l.line_id.clone()), l.location.clone()))
+        .map(|l| {
+            (
+                l.sku.clone().unwrap_or(l.line_id.clone()),
+                l.location.clone(),
+            )
+        })
         .collect()
 }
 
@@ -131,9 +136,17 @@ fn at(pairs: &[(&str, Option<&str>)]) -> Vec<(String, Option<String>)> {
 
 #[test]
 fn without_rules_every_line_goes_to_the_own_warehouse_whatever_the_stock() {
-    let p = plan(&RoutingConfig::default(), &order(&[("A", 2), ("", 1)]), &stock(&[]));
+    let p = plan(
+        &RoutingConfig::default(),
+        &order(&[("A", 2), ("", 1)]),
+        &stock(&[]),
+    );
     assert_eq!(placed(&p), at(&[("A", Some("main")), ("L1", Some("main"))]));
-    assert!(p.lines.iter().all(|l| l.decided_by == "default:own_warehouse"));
+    assert!(
+        p.lines
+            .iter()
+            .all(|l| l.decided_by == "default:own_warehouse")
+    );
     let f = p.explanation.fallback.unwrap();
     assert!(f.note.unwrap().contains("paid"));
 }
@@ -141,9 +154,11 @@ fn without_rules_every_line_goes_to_the_own_warehouse_whatever_the_stock() {
 #[test]
 fn without_rules_or_an_own_warehouse_the_order_is_held() {
     let locs = vec![location("tpl", LocationKind::ThirdParty)];
-    let p = Router::new(&RoutingConfig::default(), &locs)
-        .unwrap()
-        .plan(&order(&[("A", 1)]), "shop", &stock(&[]));
+    let p = Router::new(&RoutingConfig::default(), &locs).unwrap().plan(
+        &order(&[("A", 1)]),
+        "shop",
+        &stock(&[]),
+    );
     assert!(p.is_held());
     assert_eq!(p.lines[0].decided_by, "default:hold");
 }
@@ -154,7 +169,10 @@ fn channel_condition_names_the_channel_it_saw() {
         channel: Some(list(&["woo"])),
         ..Conditions::default()
     };
-    let r = routing(vec![rule("woo-only", when, to("berlin"))], Some(Fallback::Hold));
+    let r = routing(
+        vec![rule("woo-only", when, to("berlin"))],
+        Some(Fallback::Hold),
+    );
     let p = plan(&r, &order(&[("A", 1)]), &stock(&[]));
     assert!(p.is_held());
     let t = &p.explanation.rules[0];
@@ -187,7 +205,11 @@ fn sku_glob_takes_only_matching_lines_and_the_rest_go_on() {
         ],
         None,
     );
-    let p = plan(&r, &order(&[("MUG-1", 1), ("CAP", 1), ("MUG-2", 2)]), &stock(&[]));
+    let p = plan(
+        &r,
+        &order(&[("MUG-1", 1), ("CAP", 1), ("MUG-2", 2)]),
+        &stock(&[]),
+    );
     assert_eq!(
         placed(&p),
         at(&[
@@ -224,7 +246,11 @@ fn sku_tag_selects_by_a_named_group() {
     );
     r.sku_tags
         .insert("fragile".into(), list(&["GLASS-*", "VASE"]));
-    let p = plan(&r, &order(&[("VASE", 1), ("GLASS-9", 1), ("MUG", 1)]), &stock(&[]));
+    let p = plan(
+        &r,
+        &order(&[("VASE", 1), ("GLASS-9", 1), ("MUG", 1)]),
+        &stock(&[]),
+    );
     assert_eq!(
         placed(&p),
         at(&[
@@ -264,7 +290,10 @@ fn destination_conditions_country_region_and_postal_prefix() {
     if let Some(a) = o.ship_to.as_mut() {
         a.region = Some("New Jersey".into());
     }
-    let r = routing(vec![rule("r", region(&["US-NJ"]), to("east"))], Some(Fallback::Hold));
+    let r = routing(
+        vec![rule("r", region(&["US-NJ"]), to("east"))],
+        Some(Fallback::Hold),
+    );
     assert!(!plan(&r, &o, &stock(&[])).is_held());
 
     let postal = |p: &[&str]| Conditions {
@@ -278,13 +307,19 @@ fn destination_conditions_country_region_and_postal_prefix() {
     if let Some(a) = o.ship_to.as_mut() {
         a.postal_code = Some("sw1a 1aa".into());
     }
-    let r = routing(vec![rule("r", postal(&["SW1A1"]), to("east"))], Some(Fallback::Hold));
+    let r = routing(
+        vec![rule("r", postal(&["SW1A1"]), to("east"))],
+        Some(Fallback::Hold),
+    );
     assert!(!plan(&r, &o, &stock(&[])).is_held());
 
     // No address at all: every destination condition fails and says so.
     let mut o = order(&[("A", 1)]);
     o.ship_to = None;
-    let r = routing(vec![rule("r", country(&["US"]), to("east"))], Some(Fallback::Hold));
+    let r = routing(
+        vec![rule("r", country(&["US"]), to("east"))],
+        Some(Fallback::Hold),
+    );
     let p = plan(&r, &o, &stock(&[]));
     assert_eq!(p.explanation.rules[0].failed[0].found, "(none)");
 }
@@ -296,16 +331,43 @@ fn total_bounds_are_inclusive_and_currency_must_match() {
             total: Some(t),
             ..Conditions::default()
         };
-        let r = routing(vec![rule("big", when, Action::Hold)], Some(Fallback::Location("main".into())));
+        let r = routing(
+            vec![rule("big", when, Action::Hold)],
+            Some(Fallback::Location("main".into())),
+        );
         plan(&r, &order(&[("A", 1)]), &stock(&[])).is_held()
     };
     let d = |s: &str| Some(s.parse::<Decimal>().unwrap());
-    assert!(by(TotalRange { min: d("120.00"), max: None, currency: None }));
-    assert!(!by(TotalRange { min: d("120.01"), max: None, currency: None }));
-    assert!(by(TotalRange { min: None, max: d("120"), currency: None }));
-    assert!(!by(TotalRange { min: None, max: d("119.99"), currency: None }));
-    assert!(by(TotalRange { min: d("100"), max: d("200"), currency: Some("usd".into()) }));
-    assert!(!by(TotalRange { min: d("100"), max: d("200"), currency: Some("EUR".into()) }));
+    assert!(by(TotalRange {
+        min: d("120.00"),
+        max: None,
+        currency: None
+    }));
+    assert!(!by(TotalRange {
+        min: d("120.01"),
+        max: None,
+        currency: None
+    }));
+    assert!(by(TotalRange {
+        min: None,
+        max: d("120"),
+        currency: None
+    }));
+    assert!(!by(TotalRange {
+        min: None,
+        max: d("119.99"),
+        currency: None
+    }));
+    assert!(by(TotalRange {
+        min: d("100"),
+        max: d("200"),
+        currency: Some("usd".into())
+    }));
+    assert!(!by(TotalRange {
+        min: d("100"),
+        max: d("200"),
+        currency: Some("EUR".into())
+    }));
 }
 
 #[test]
@@ -339,7 +401,10 @@ fn payment_status_condition() {
         payment_status: Some(vec![PaymentStatus::Authorized]),
         ..Conditions::default()
     };
-    let r = routing(vec![rule("auth", when, Action::Hold)], Some(Fallback::Location("main".into())));
+    let r = routing(
+        vec![rule("auth", when, Action::Hold)],
+        Some(Fallback::Location("main".into())),
+    );
     let mut o = order(&[("A", 1)]);
     assert!(!plan(&r, &o, &stock(&[])).is_held());
     o.payment_status = PaymentStatus::Authorized;
@@ -366,7 +431,10 @@ fn every_failing_condition_is_reported_not_just_the_first() {
 
 #[test]
 fn fixed_location_takes_the_lines_whatever_its_stock() {
-    let r = routing(vec![rule("all", Conditions::default(), to("berlin"))], Some(Fallback::Hold));
+    let r = routing(
+        vec![rule("all", Conditions::default(), to("berlin"))],
+        Some(Fallback::Hold),
+    );
     let p = plan(&r, &order(&[("A", 5)]), &stock(&[("berlin", "A", 1)]));
     assert_eq!(placed(&p), at(&[("A", Some("berlin"))]));
     let c = &p.explanation.rules[0].candidates[0];
@@ -437,7 +505,13 @@ fn nearest_in_stock_ranks_by_distance_to_the_ship_to_region() {
     o.ship_to = None;
     let p = plan(&r, &o, &s);
     assert_eq!(placed(&p), at(&[("A", Some("berlin"))]));
-    assert!(p.explanation.rules[0].note.as_deref().unwrap().contains("list order"));
+    assert!(
+        p.explanation.rules[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("list order")
+    );
 }
 
 #[test]
@@ -451,20 +525,38 @@ fn split_never_needs_one_location_for_every_line() {
     // main has A only, east has B only: no single location serves both.
     let s = stock(&[("main", "A", 5), ("east", "B", 5)]);
     let o = order(&[("A", 1), ("B", 1)]);
-    let p = plan(&routing(vec![fis(SplitMode::Never)], Some(Fallback::Hold)), &o, &s);
+    let p = plan(
+        &routing(vec![fis(SplitMode::Never)], Some(Fallback::Hold)),
+        &o,
+        &s,
+    );
     assert!(p.lines.iter().all(|l| l.location.is_none()));
     let cands = &p.explanation.rules[0].candidates;
-    assert_eq!(cands[0].skipped.as_deref(), Some("short of B (needs 1, has 0)"));
-    assert_eq!(cands[1].skipped.as_deref(), Some("short of A (needs 1, has 0)"));
+    assert_eq!(
+        cands[0].skipped.as_deref(),
+        Some("short of B (needs 1, has 0)")
+    );
+    assert_eq!(
+        cands[1].skipped.as_deref(),
+        Some("short of A (needs 1, has 0)")
+    );
 
     // Allowed: line by line.
-    let p = plan(&routing(vec![fis(SplitMode::Allowed)], Some(Fallback::Hold)), &o, &s);
+    let p = plan(
+        &routing(vec![fis(SplitMode::Allowed)], Some(Fallback::Hold)),
+        &o,
+        &s,
+    );
     assert_eq!(placed(&p), at(&[("A", Some("main")), ("B", Some("east"))]));
     assert_eq!(p.explanation.rules[0].outcome, RuleOutcome::Applied);
 
     // Allowed and one line fits nowhere: partly applied, the rest falls back.
     let o = order(&[("A", 1), ("C", 1)]);
-    let p = plan(&routing(vec![fis(SplitMode::Allowed)], Some(Fallback::Hold)), &o, &s);
+    let p = plan(
+        &routing(vec![fis(SplitMode::Allowed)], Some(Fallback::Hold)),
+        &o,
+        &s,
+    );
     assert_eq!(placed(&p), at(&[("A", Some("main")), ("C", None)]));
     assert_eq!(p.explanation.rules[0].outcome, RuleOutcome::Partial);
 
@@ -501,14 +593,23 @@ fn fallbacks_location_hold_and_none() {
         ..Conditions::default()
     };
     let o = order(&[("A", 1)]);
-    let r = routing(vec![rule("jp", miss.clone(), to("berlin"))], Some(Fallback::Location("east".into())));
+    let r = routing(
+        vec![rule("jp", miss.clone(), to("berlin"))],
+        Some(Fallback::Location("east".into())),
+    );
     let p = plan(&r, &o, &stock(&[]));
     assert_eq!(placed(&p), at(&[("A", Some("east"))]));
     assert_eq!(p.explanation.fallback.unwrap().action, "location east");
 
-    let r = routing(vec![rule("jp", miss.clone(), to("berlin"))], Some(Fallback::Hold));
+    let r = routing(
+        vec![rule("jp", miss.clone(), to("berlin"))],
+        Some(Fallback::Hold),
+    );
     let p = plan(&r, &o, &stock(&[]));
-    assert_eq!(p.held_reason().unwrap(), "no rule placed it; the fallback is hold");
+    assert_eq!(
+        p.held_reason().unwrap(),
+        "no rule placed it; the fallback is hold"
+    );
 
     // Rules but no fallback: held, not sent to the own warehouse behind the rules' back.
     let r = routing(vec![rule("jp", miss, to("berlin"))], None);
@@ -523,7 +624,10 @@ fn hold_action_holds_the_lines_it_takes() {
         sku: Some(list(&["RISKY"])),
         ..Conditions::default()
     };
-    let r = routing(vec![rule("review", when, Action::Hold)], Some(Fallback::Location("main".into())));
+    let r = routing(
+        vec![rule("review", when, Action::Hold)],
+        Some(Fallback::Location("main".into())),
+    );
     let p = plan(&r, &order(&[("RISKY", 1), ("A", 1)]), &stock(&[]));
     assert_eq!(placed(&p), at(&[("RISKY", None), ("A", Some("main"))]));
     assert!(p.lines[0].held.as_deref().unwrap().contains("review"));
@@ -532,12 +636,14 @@ fn hold_action_holds_the_lines_it_takes() {
 #[test]
 fn dropship_takes_only_catalog_skus_from_config_or_its_stock_feed() {
     let r = routing(
-        vec![rule(
-            "supplier first",
-            Conditions::default(),
-            Action::FirstInStock(list(&["drop", "main"])),
-        )
-        .with_split(SplitMode::Allowed)],
+        vec![
+            rule(
+                "supplier first",
+                Conditions::default(),
+                Action::FirstInStock(list(&["drop", "main"])),
+            )
+            .with_split(SplitMode::Allowed),
+        ],
         Some(Fallback::Hold),
     );
     // DS-1 by catalog glob, FEED-9 because the supplier's feed lists it, A only at main.
@@ -548,7 +654,11 @@ fn dropship_takes_only_catalog_skus_from_config_or_its_stock_feed() {
         ("main", "A", 5),
         ("main", "X", 5),
     ]);
-    let p = plan(&r, &order(&[("DS-1", 1), ("FEED-9", 1), ("X", 1), ("", 1)]), &s);
+    let p = plan(
+        &r,
+        &order(&[("DS-1", 1), ("FEED-9", 1), ("X", 1), ("", 1)]),
+        &s,
+    );
     assert_eq!(
         placed(&p),
         at(&[
@@ -568,7 +678,10 @@ fn dropship_takes_only_catalog_skus_from_config_or_its_stock_feed() {
     );
     let p = plan(&r, &order(&[("X", 1)]), &stock(&[]));
     assert!(p.is_held());
-    assert!(p.held_reason().unwrap().contains("X is not in its catalog"), "{p:?}");
+    assert!(
+        p.held_reason().unwrap().contains("X is not in its catalog"),
+        "{p:?}"
+    );
 }
 
 #[test]
@@ -591,7 +704,11 @@ fn the_plan_round_trips_as_json_and_reads_as_text() {
         ],
         Some(Fallback::Hold),
     );
-    let p = plan(&r, &order(&[("A", 2)]), &stock(&[("main", "A", 1), ("east", "A", 2)]));
+    let p = plan(
+        &r,
+        &order(&[("A", 2)]),
+        &stock(&[("main", "A", 1), ("east", "A", 2)]),
+    );
     let json = serde_json::to_string(&p).unwrap();
     let back: RoutePlan = serde_json::from_str(&json).unwrap();
     assert_eq!(back, p);
@@ -610,7 +727,11 @@ fn the_plan_round_trips_as_json_and_reads_as_text() {
     let d = RouteDecision::from_row(Some("east".into()), p.rule_summary(), json);
     assert_eq!(d.plan.as_ref(), Some(&p));
     // A decision stored before rules existed is plain text.
-    let old = RouteDecision::from_row(Some("main".into()), "default:own_warehouse".into(), "text".into());
+    let old = RouteDecision::from_row(
+        Some("main".into()),
+        "default:own_warehouse".into(),
+        "text".into(),
+    );
     assert!(old.plan.is_none() && old.describe().contains("default:own_warehouse"));
 }
 
@@ -620,27 +741,38 @@ fn release_moves_held_lines_and_records_who() {
         sku: Some(list(&["B"])),
         ..Conditions::default()
     };
-    let r = routing(vec![rule("b", when, Action::Hold)], Some(Fallback::Location("main".into())));
+    let r = routing(
+        vec![rule("b", when, Action::Hold)],
+        Some(Fallback::Location("main".into())),
+    );
     let p = plan(&r, &order(&[("A", 1), ("B", 1)]), &stock(&[]));
     assert!(p.is_held());
     let released = p.released("east", "operator", "2026-01-02T00:00:00Z");
     assert!(!released.is_held());
-    assert_eq!(placed(&released), at(&[("A", Some("main")), ("B", Some("east"))]));
+    assert_eq!(
+        placed(&released),
+        at(&[("A", Some("main")), ("B", Some("east"))])
+    );
     assert_eq!(released.lines[1].decided_by, "operator");
     let rel = released.explanation.release.as_ref().unwrap();
-    assert_eq!((rel.to.as_str(), rel.lines.clone()), ("east", vec!["B".to_string()]));
+    assert_eq!(
+        (rel.to.as_str(), rel.lines.clone()),
+        ("east", vec!["B".to_string()])
+    );
     assert!(released.describe().contains("Released by operator"));
 }
 
 #[test]
 fn outcome_and_primary_location_summaries() {
     let r = routing(
-        vec![rule(
-            "fis",
-            Conditions::default(),
-            Action::FirstInStock(list(&["main", "east"])),
-        )
-        .with_split(SplitMode::Allowed)],
+        vec![
+            rule(
+                "fis",
+                Conditions::default(),
+                Action::FirstInStock(list(&["main", "east"])),
+            )
+            .with_split(SplitMode::Allowed),
+        ],
         Some(Fallback::Hold),
     );
     let s = stock(&[("main", "A", 1), ("east", "B", 5)]);

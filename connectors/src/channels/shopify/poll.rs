@@ -42,7 +42,8 @@ fn more_lines_query() -> String {
 }
 
 /// Requested cost of `orders_query` for `PAGE_SIZE` orders.
-const ORDERS_COST: u32 = 2 + (PAGE_SIZE as u32) * (1 + 2 + 1 + 1 + (2 + (LINES_PER_ORDER as u32) * 3));
+const ORDERS_COST: u32 =
+    2 + (PAGE_SIZE as u32) * (1 + 2 + 1 + 1 + (2 + (LINES_PER_ORDER as u32) * 3));
 const MORE_LINES_COST: u32 = 1 + 2 + (MORE_LINES as u32) * 3;
 
 // Shopify refuses a query whose requested cost is above 1,000 points.

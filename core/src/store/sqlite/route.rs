@@ -10,9 +10,7 @@ use sqlx::{Row, Sqlite, Transaction};
 use super::{SqliteStore, corrupt, json_col, mark_sku_dirty, resolve_order, to_json};
 use crate::model::Order;
 use crate::routing::{RouteDecision, RoutePlan, StockSnapshot};
-use crate::store::{
-    DecidedOrder, HeldOrder, PickLine, ReleaseReceipt, Result, StoreError, now_ms,
-};
+use crate::store::{DecidedOrder, HeldOrder, PickLine, ReleaseReceipt, Result, StoreError, now_ms};
 
 impl SqliteStore {
     pub(super) async fn route_stock_snapshot(
@@ -179,7 +177,8 @@ impl SqliteStore {
             Some(d) => RoutePlan::all_held(&order, &d.explanation),
             None => RoutePlan::all_held(&order, "held"),
         };
-        let plan = held.released(location_id, by, &now.to_rfc3339());
+        let at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+        let plan = held.released(location_id, by, &at);
         let lines = plan
             .explanation
             .release
