@@ -121,6 +121,15 @@ pub enum Fallback {
     Location(String),
 }
 
+impl std::fmt::Display for Fallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fallback::Hold => f.write_str("hold"),
+            Fallback::Location(id) => write!(f, "location {id}"),
+        }
+    }
+}
+
 /// A location's place on the map, for `nearest_in_stock`.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]

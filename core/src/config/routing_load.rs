@@ -314,4 +314,19 @@ routing:
         let empty = load_routing_str("# nothing\n", "rules.yaml", &no_env, &base()).unwrap_err();
         assert_eq!(empty.0.len(), 1);
     }
+
+    #[test]
+    fn the_example_configuration_routes() {
+        let text = include_str!("../../../config/switchyard.example.yaml");
+        let env = |name: &str| Some(format!("test-{name}"));
+        let config = match load_str(text, "switchyard.example.yaml", &env) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        let kinds: Vec<&str> = config.locations.iter().map(|l| l.kind.as_str()).collect();
+        assert_eq!(kinds, ["self", "3pl", "dropship"]);
+        assert_eq!(config.routing.rules.len(), 5);
+        assert_eq!(config.routing.fallback, Some(Fallback::Hold));
+        assert!(crate::routing::Router::new(&config.routing, &config.locations).is_ok());
+    }
 }
