@@ -517,6 +517,10 @@ async fn the_registry_builds_the_adapter_a_location_names() {
         kind: LocationKind::ThirdParty,
         name: None,
         adapter: Some(adapter(&sim)),
+        coordinates: None,
+        country: None,
+        region: None,
+        catalog: Vec::new(),
     };
     let built = fulfillment::build(&location).unwrap().expect("an adapter");
     assert_eq!(built.id(), "bob");

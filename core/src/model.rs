@@ -165,6 +165,13 @@ pub struct Order {
     /// reserves the merchant's stock and is never routed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fulfilled_by_channel: bool,
+    /// The merchant's labels on the order (Shopify tags), for routing rules; empty where the
+    /// channel has no such thing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// The buyer's labels (Shopify customer tags), for routing rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub customer_tags: Vec<String>,
 }
 
 impl Order {
@@ -250,6 +257,8 @@ mod tests {
             ship_to: None,
             customer_email: None,
             fulfilled_by_channel: false,
+            tags: Vec::new(),
+            customer_tags: Vec::new(),
         };
         assert_eq!(order.sku_quantities(), vec![("A".to_string(), 3)]);
     }

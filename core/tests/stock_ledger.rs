@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, FixedOffset};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
+use switchyard_core::config::{LocationConfig, LocationKind, RoutingConfig};
 use switchyard_core::model::*;
 use switchyard_core::ports::RawOrder;
-use switchyard_core::routing::RouteDecision;
+use switchyard_core::routing::{Router, StockSnapshot};
 use switchyard_core::stock::{AuditSnapshot, audit};
 use switchyard_core::store::*;
 
@@ -40,6 +41,8 @@ enum Step {
     },
     /// Routes every paid order waiting for a decision.
     Route,
+    /// Releases every held order to the warehouse.
+    Release,
     Ship {
         order: usize,
     },
@@ -61,6 +64,7 @@ fn step() -> impl Strategy<Value = Step> {
         (0usize..8, lines()).prop_map(|(order, lines)| Step::Edit { order, lines }),
         (0usize..8).prop_map(|order| Step::Cancel { order }),
         Just(Step::Route),
+        Just(Step::Release),
         (0usize..8).prop_map(|order| Step::Ship { order }),
         (0usize..8, 1i64..3, any::<bool>()).prop_map(|(order, qty, restock)| Step::Return {
             order,
@@ -97,7 +101,28 @@ fn order(n: usize, version: i64, status: OrderStatus, lines: &[(usize, u32)]) ->
         ship_to: None,
         customer_email: None,
         fulfilled_by_channel: false,
+        tags: Vec::new(),
+        customer_tags: Vec::new(),
     }
+}
+
+/// Rules: lines in stock at `wh` go there (split allowed); the rest are held for a person.
+fn router() -> Router {
+    let routing: RoutingConfig = serde_saphyr::from_str(
+        "rules:\n  - name: in-stock\n    action: {first_in_stock: [wh]}\n    split: allowed\nfallback: hold\n",
+    )
+    .unwrap();
+    let wh = LocationConfig {
+        id: "wh".into(),
+        kind: LocationKind::SelfWarehouse,
+        name: None,
+        adapter: None,
+        coordinates: None,
+        country: None,
+        region: None,
+        catalog: Vec::new(),
+    };
+    Router::new(&routing, &[wh]).unwrap()
 }
 
 async fn deliver(s: &SqliteStore, o: &Order) {
@@ -150,6 +175,7 @@ async fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
     let s = SqliteStore::open(&url).await.unwrap();
     s.sync_kits(&kits()).await.unwrap();
     let mut m = Model::default();
+    let router = router();
     for step in steps {
         match step {
             Step::Count { sku, qty } => {
@@ -189,12 +215,28 @@ async fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
             }
             Step::Route => {
                 for o in s.orders_to_route(100).await.unwrap() {
-                    let d = RouteDecision {
-                        location_id: Some("wh".into()),
-                        rule: "test".into(),
-                        explanation: "test".into(),
-                    };
-                    s.record_route(o.order_id, &d).await.unwrap();
+                    let skus: Vec<String> = o
+                        .order
+                        .sku_quantities()
+                        .into_iter()
+                        .map(|(k, _)| k)
+                        .collect();
+                    let stock: StockSnapshot =
+                        s.stock_by_location(&skus, Some(o.order_id)).await.unwrap();
+                    let plan = router.plan(&o.order, &o.channel_id, &stock);
+                    s.record_route(o.order_id, &plan).await.unwrap();
+                }
+            }
+            Step::Release => {
+                for h in s.held_orders(100).await.unwrap() {
+                    s.release_order(
+                        &h.order_id.to_string(),
+                        "wh",
+                        "test",
+                        chrono::Local::now().fixed_offset(),
+                    )
+                    .await
+                    .unwrap();
                 }
             }
             Step::Ship { order: i } => {

@@ -2,9 +2,10 @@
 
 use chrono::DateTime;
 use rust_decimal::Decimal;
+use switchyard_core::config::{LocationConfig, LocationKind, RoutingConfig};
 use switchyard_core::model::*;
 use switchyard_core::ports::{Listing, NormalizeError, PollCursor, RawOrder};
-use switchyard_core::routing::RouteDecision;
+use switchyard_core::routing::{RoutePlan, Router, StockSnapshot};
 use switchyard_core::store::*;
 
 async fn store() -> (tempfile::TempDir, SqliteStore) {
@@ -40,6 +41,8 @@ fn order(id: &str, updated: &str, status: OrderStatus, lines: &[(&str, u32)]) ->
         ship_to: None,
         customer_email: None,
         fulfilled_by_channel: false,
+        tags: Vec::new(),
+        customer_tags: Vec::new(),
     }
 }
 
@@ -65,6 +68,27 @@ async fn deliver(s: &SqliteStore, o: &Order) -> Applied {
         .find(|i| i.raw.dedup_key == key)
         .expect("pending");
     s.apply_inbox(item, Ok(o)).await.unwrap()
+}
+
+fn location(id: &str, kind: LocationKind) -> LocationConfig {
+    LocationConfig {
+        id: id.into(),
+        kind,
+        name: None,
+        adapter: None,
+        coordinates: None,
+        country: None,
+        region: None,
+        catalog: Vec::new(),
+    }
+}
+
+/// The plan without rules: every line to the own warehouse `main`.
+fn to_main(o: &RoutableOrder) -> RoutePlan {
+    let locations = [location("main", LocationKind::SelfWarehouse)];
+    Router::new(&RoutingConfig::default(), &locations)
+        .unwrap()
+        .plan(&o.order, &o.channel_id, &StockSnapshot::new())
 }
 
 async fn reserved(s: &SqliteStore, sku: &str) -> i64 {
@@ -207,16 +231,9 @@ async fn routing_then_shipping_consumes_stock_and_queues_one_write_back() {
     ));
     let to_route = s.orders_to_route(10).await.unwrap();
     assert_eq!(to_route.len(), 1);
-    s.record_route(
-        to_route[0].order_id,
-        &RouteDecision {
-            location_id: Some("main".into()),
-            rule: "r".into(),
-            explanation: "e".into(),
-        },
-    )
-    .await
-    .unwrap();
+    s.record_route(to_route[0].order_id, &to_main(&to_route[0]))
+        .await
+        .unwrap();
     assert_eq!(s.picks(None).await.unwrap().len(), 1);
 
     let receipt = s.ship("shop:7", "UPS", "T1", now).await.unwrap();
@@ -320,16 +337,9 @@ async fn failures_back_off_then_dead_letter_and_replay_with_the_same_key() {
     )
     .await;
     let r = s.orders_to_route(1).await.unwrap();
-    s.record_route(
-        r[0].order_id,
-        &RouteDecision {
-            location_id: Some("main".into()),
-            rule: "r".into(),
-            explanation: "e".into(),
-        },
-    )
-    .await
-    .unwrap();
+    s.record_route(r[0].order_id, &to_main(&r[0]))
+        .await
+        .unwrap();
     let now = DateTime::parse_from_rfc3339("2026-01-02T10:00:00Z").unwrap();
     s.ship("8", "UPS", "T8", now).await.unwrap();
     let item = s.due_outbox(i64::MAX, 10).await.unwrap().remove(0);

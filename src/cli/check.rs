@@ -22,7 +22,7 @@ pub fn run(path: &Path) -> ExitCode {
             }
             println!("{}: ok", path.display());
             println!(
-                "  store:     {}\n  server:    {}\n  channels:  {}\n  locations: {}",
+                "  store:     {}\n  server:    {}\n  channels:  {}\n  locations: {}\n  routing:   {}",
                 cfg.store.url,
                 cfg.server.listen,
                 cfg.channels
@@ -35,6 +35,11 @@ pub fn run(path: &Path) -> ExitCode {
                     .map(|l| l.id.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
+                match (cfg.routing.rules.len(), &cfg.routing.fallback) {
+                    (0, None) => "no rules: paid orders go to the first own warehouse".to_string(),
+                    (n, None) => format!("{n} rule(s), unplaced lines held"),
+                    (n, Some(f)) => format!("{n} rule(s), fallback {f}"),
+                },
             );
             ExitCode::SUCCESS
         }

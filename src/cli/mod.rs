@@ -4,6 +4,7 @@ mod check;
 mod normalize;
 mod orders;
 mod returns;
+mod route;
 mod stock;
 
 use std::path::PathBuf;
@@ -78,6 +79,8 @@ pub enum Command {
         #[command(subcommand)]
         action: orders::OrdersCmd,
     },
+    /// Replay recent orders through other routing rules and print what would change.
+    Route(route::RouteArgs),
     /// Side effects that ran out of attempts.
     DeadLetters {
         #[command(subcommand)]
@@ -160,6 +163,7 @@ pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
         Command::Ship(ship) => orders::ship(&args, ship).await,
         Command::Return(r) => returns::run(&args, r).await,
         Command::Orders { action } => orders::orders(&args, action).await,
+        Command::Route(route) => route::what_if(&args, route).await,
         Command::DeadLetters { action } => orders::dead_letters(&args, action).await,
     }
 }

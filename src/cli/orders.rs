@@ -2,11 +2,13 @@
 
 use std::process::ExitCode;
 
+use std::fmt::Write;
+
 use anyhow::bail;
 use clap::{Args as ClapArgs, Subcommand};
-use switchyard_core::store::PickLine;
+use switchyard_core::store::{OrderDetail, PickLine};
 
-use super::{Args, open_store};
+use super::{Args, load_config, open_store};
 
 #[derive(Debug, Subcommand)]
 pub enum OrdersCmd {
@@ -14,8 +16,29 @@ pub enum OrdersCmd {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
-    /// One order: canonical fields, routing decision with its reason, reservations, shipments.
-    Show { order: String },
+    /// One order: canonical fields, routing decision with its explanation, reservations,
+    /// shipments.
+    Show {
+        order: String,
+        /// Everything as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Orders waiting for a person, with why.
+    Held {
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// Send a held order's held lines to a location, as an operator's decision.
+    Release {
+        order: String,
+        /// Location id from the configuration.
+        #[arg(long)]
+        to: String,
+        /// Who decides (default: the login name).
+        #[arg(long)]
+        by: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,14 +91,154 @@ pub async fn orders(args: &Args, cmd: &OrdersCmd) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        OrdersCmd::Show { order } => {
+        OrdersCmd::Show { order, json } => {
             let Some(detail) = store.order(order).await? else {
                 bail!("no order `{order}`");
             };
-            println!("{}", serde_json::to_string_pretty(&detail)?);
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&detail)?);
+            } else {
+                print!("{}", describe_order(&detail));
+            }
+        }
+        OrdersCmd::Held { limit } => {
+            let held = store.held_orders(*limit).await?;
+            if held.is_empty() {
+                println!("no held orders");
+            } else {
+                println!("id\tchannel\texternal_id\tnumber\treason");
+            }
+            for h in held {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    h.order_id, h.channel_id, h.external_id, h.number, h.reason
+                );
+            }
+        }
+        OrdersCmd::Release { order, to, by } => {
+            check_location(args, to)?;
+            let by = operator(by.as_deref());
+            let receipt = store
+                .release_order(order, to, &by, chrono::Local::now().fixed_offset())
+                .await?;
+            println!(
+                "order {} released by {by}: {} → {}",
+                receipt.order_id,
+                receipt.lines.join(", "),
+                receipt.location_id
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An order as an operator reads it: what was bought, where it goes and why, what is held
+/// for it, and what shipped.
+pub fn describe_order(d: &OrderDetail) -> String {
+    let (s, o) = (&d.summary, &d.order);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Order {}  {}:{}  {}\n  status {}, payment {}, fulfilment {}, {} version(s)",
+        s.id,
+        s.channel_id,
+        s.external_id,
+        s.number,
+        s.status,
+        s.payment_status,
+        s.fulfil_state,
+        s.versions
+    );
+    let _ = writeln!(
+        out,
+        "  placed {}, total {} {}",
+        o.placed_at.to_rfc3339(),
+        o.total,
+        o.currency
+    );
+    if !o.tags.is_empty() || !o.customer_tags.is_empty() {
+        let _ = writeln!(
+            out,
+            "  tags: {}; customer tags: {}",
+            o.tags.join(", "),
+            o.customer_tags.join(", ")
+        );
+    }
+    if let Some(a) = &o.ship_to {
+        let parts: Vec<&str> = [&a.name, &a.city, &a.region, &a.postal_code, &a.country_code]
+            .into_iter()
+            .filter_map(|p| p.as_deref())
+            .collect();
+        let _ = writeln!(out, "  ship to: {}", parts.join(", "));
+    }
+    let _ = writeln!(out, "Lines:");
+    for l in &o.lines {
+        let _ = writeln!(
+            out,
+            "  {:<16} {:<20} ×{:<4} {}  {}",
+            l.line_id,
+            l.sku.as_deref().unwrap_or("(no SKU)"),
+            l.quantity,
+            l.unit_price,
+            l.title
+        );
+    }
+    match &d.decision {
+        Some(decision) => out.push_str(&decision.describe()),
+        None => out.push_str("Decision: none yet\n"),
+    }
+    if !d.reservations.is_empty() {
+        let _ = writeln!(out, "Reservations:");
+        for (sku, loc, qty) in &d.reservations {
+            let _ = writeln!(
+                out,
+                "  {sku} ×{qty} at {}",
+                loc.as_deref().unwrap_or("(no location yet)")
+            );
+        }
+    }
+    for sh in &d.shipments {
+        let at = chrono::DateTime::from_timestamp_millis(sh.shipped_at)
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "Shipment {}: {} {} from {} at {at}",
+            sh.id, sh.carrier, sh.tracking_number, sh.location_id
+        );
+    }
+    out
+}
+
+/// Refuses a location the configuration does not name. With `--store` and no readable
+/// configuration there is nothing to check against; say so and go on.
+fn check_location(args: &Args, id: &str) -> anyhow::Result<()> {
+    match load_config(&args.config) {
+        Ok(config) => {
+            if !config.locations.iter().any(|l| l.id == id) {
+                let known: Vec<&str> = config.locations.iter().map(|l| l.id.as_str()).collect();
+                bail!("unknown location `{id}` (configured: {})", known.join(", "));
+            }
+            Ok(())
+        }
+        Err(e) if args.store.is_some() => {
+            eprintln!("warning: location `{id}` not checked: {e}");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `operator` and who: the name given, else the login name when known.
+fn operator(by: Option<&str>) -> String {
+    let who = by
+        .map(str::to_string)
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|w| !w.trim().is_empty());
+    match who {
+        Some(w) => format!("operator {}", w.trim()),
+        None => "operator".into(),
+    }
 }
 
 fn csv_field(s: &str) -> String {

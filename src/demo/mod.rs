@@ -105,7 +105,12 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             kind: LocationKind::SelfWarehouse,
             name: Some("Demo warehouse".into()),
             adapter: None,
+            coordinates: None,
+            country: None,
+            region: None,
+            catalog: Vec::new(),
         }],
+        routing: Default::default(),
         kits: Vec::new(),
         audit_interval_secs: 5,
     };

@@ -14,12 +14,19 @@ mod error;
 mod fulfillment;
 mod load;
 mod locate;
+mod routing;
+mod routing_load;
 mod stock;
 mod tree;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use fulfillment::{AdapterConfig, AdapterKind};
 pub use load::{load, load_str};
+pub use routing::{
+    Action, Conditions, Coordinates, Fallback, RoutingConfig, Rule, SplitMode, TotalRange,
+    position_of,
+};
+pub use routing_load::{load_routing, load_routing_str};
 pub use stock::{KitComponent, KitConfig, SkuStockRules, StockRules};
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -31,6 +38,9 @@ pub struct Config {
     pub server: ServerConfig,
     pub channels: Vec<ChannelConfig>,
     pub locations: Vec<LocationConfig>,
+    /// Where paid orders go (`routing::evaluate`); empty means the first own warehouse.
+    #[serde(default)]
+    pub routing: RoutingConfig,
     /// Bundles sold as one SKU and made of components.
     #[serde(default)]
     pub kits: Vec<KitConfig>,
@@ -251,6 +261,18 @@ pub struct LocationConfig {
     /// How orders reach the partner behind a `3pl` or `dropship` location.
     #[serde(default)]
     pub adapter: Option<AdapterConfig>,
+    /// Where it is, for `nearest_in_stock`; else `country`/`region` give a built-in centroid.
+    #[serde(default)]
+    pub coordinates: Option<Coordinates>,
+    /// ISO 3166-1 alpha-2 code.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// Subdivision code within `country` (`CA`, `ON`, `NSW`).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// SKU globs a dropship supplier carries; SKUs its stock feed reports count too.
+    #[serde(default)]
+    pub catalog: Vec<String>,
 }
 
 /// A problem found after parsing, with the dotted path of the field it concerns.
@@ -437,6 +459,7 @@ impl Config {
                 }
             }
         }
+        issues.extend(routing::issues(self));
         issues
     }
 

@@ -2,9 +2,11 @@
 //! writes a step's output together with the next step's work item, so a crash between any two
 //! calls loses nothing and repeats nothing.
 
+mod routing;
 mod sqlite;
 mod stock_sql;
 
+pub use routing::{DecidedOrder, HeldOrder, ReleaseReceipt};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
@@ -13,7 +15,7 @@ use thiserror::Error;
 
 use crate::model::Order;
 use crate::ports::{Listing, NormalizeError, PollCursor, RawOrder};
-use crate::routing::RouteDecision;
+use crate::routing::{RouteDecision, RoutePlan, StockSnapshot};
 use crate::stock::{AuditSnapshot, Part, Violation};
 
 #[derive(Debug, Error)]
@@ -361,8 +363,33 @@ pub trait Store: Send + Sync {
 
     // --- route --------------------------------------------------------------------------
     async fn orders_to_route(&self, limit: i64) -> Result<Vec<RoutableOrder>>;
-    async fn record_route(&self, order_id: i64, decision: &RouteDecision) -> Result<()>;
+    /// Units free per (location, SKU) for `skus`: on-hand minus what other orders reserve
+    /// there; `excluding_order`'s own reservations do not count against it.
+    async fn stock_by_location(
+        &self,
+        skus: &[String],
+        excluding_order: Option<i64>,
+    ) -> Result<StockSnapshot>;
+    /// Stores the plan (explanation included) and moves each SKU's reservation to its
+    /// location; the order becomes `held` if any line is, else `routed`. Only an order still
+    /// waiting for a route takes it.
+    async fn record_route(&self, order_id: i64, plan: &RoutePlan) -> Result<()>;
+    /// Lines of routed orders, each at its own location.
     async fn picks(&self, location_id: Option<&str>) -> Result<Vec<PickLine>>;
+    /// Orders waiting for a person, oldest first, with why.
+    async fn held_orders(&self, limit: i64) -> Result<Vec<HeldOrder>>;
+    /// Sends a held order's held lines to `location_id` as an operator's decision, in one
+    /// transaction, and only if the order is still held.
+    async fn release_order(
+        &self,
+        order_ref: &str,
+        location_id: &str,
+        by: &str,
+        now: chrono::DateTime<chrono::FixedOffset>,
+    ) -> Result<ReleaseReceipt>;
+    /// The most recently decided routed or held orders with their decisions, newest first
+    /// (for `route --what-if`).
+    async fn decided_orders(&self, limit: i64) -> Result<Vec<DecidedOrder>>;
 
     // --- ship ---------------------------------------------------------------------------
     /// Records a shipment of every open line of a routed order: consumes its reservations,

@@ -19,6 +19,8 @@ use super::*;
 use crate::model::{Order, OrderStatus, Shipment};
 use crate::stock::{Account, Movement, expand_kits, reservation_movements};
 
+mod route;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 pub struct SqliteStore {
@@ -447,94 +449,38 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn record_route(&self, order_id: i64, decision: &RouteDecision) -> Result<()> {
-        let now = now_ms();
-        let mut tx = self.write().await?;
-        let state = if decision.location_id.is_some() {
-            "routed"
-        } else {
-            "held"
-        };
-        // Only an order still waiting for a route takes the decision (a cancel may have won).
-        let moved = sqlx::query(
-            "UPDATE orders SET fulfil_state = ?, updated_at = ? WHERE id = ? AND fulfil_state = 'to_route'",
-        )
-        .bind(state)
-        .bind(now)
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
-        if moved.rows_affected() == 1 {
-            sqlx::query(
-                "INSERT INTO routing_decisions (order_id, location_id, rule, explanation, decided_at)
-                 VALUES (?, ?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET
-                 location_id = excluded.location_id, rule = excluded.rule,
-                 explanation = excluded.explanation, decided_at = excluded.decided_at",
-            )
-            .bind(order_id)
-            .bind(&decision.location_id)
-            .bind(&decision.rule)
-            .bind(&decision.explanation)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            let before: Vec<(String, Option<String>, i64)> = sqlx::query_as(
-                "SELECT sku, location_id, quantity FROM reservations WHERE order_id = ?",
-            )
-            .bind(order_id)
-            .fetch_all(&mut *tx)
-            .await?;
-            let after: Vec<(String, Option<String>, i64)> = before
-                .iter()
-                .map(|(sku, _, q)| (sku.clone(), decision.location_id.clone(), *q))
-                .collect();
-            let moves = reservation_movements(&before, &after, "route", "route");
-            record_movements(
-                &mut tx,
-                &moves,
-                &format!("routing of order {order_id}"),
-                now,
-            )
-            .await?;
-            sqlx::query("UPDATE reservations SET location_id = ? WHERE order_id = ?")
-                .bind(&decision.location_id)
-                .bind(order_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+    async fn stock_by_location(
+        &self,
+        skus: &[String],
+        excluding_order: Option<i64>,
+    ) -> Result<StockSnapshot> {
+        self.route_stock_snapshot(skus, excluding_order).await
+    }
+
+    async fn record_route(&self, order_id: i64, plan: &RoutePlan) -> Result<()> {
+        self.route_record(order_id, plan).await
     }
 
     async fn picks(&self, location_id: Option<&str>) -> Result<Vec<PickLine>> {
-        let rows = sqlx::query(
-            "SELECT o.id, o.channel_id, o.number, o.canonical, d.location_id FROM orders o
-             JOIN routing_decisions d ON d.order_id = o.id
-             WHERE o.fulfil_state = 'routed' AND (?1 IS NULL OR d.location_id = ?1) ORDER BY o.id",
-        )
-        .bind(location_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = Vec::new();
-        for r in &rows {
-            let order: Order = json_col(r, "canonical")?;
-            let location: Option<String> = r.try_get("location_id")?;
-            for line in &order.lines {
-                out.push(PickLine {
-                    order_id: r.try_get("id")?,
-                    channel_id: r.try_get("channel_id")?,
-                    order_number: r.try_get("number")?,
-                    location_id: location.clone().unwrap_or_default(),
-                    line_id: line.line_id.clone(),
-                    sku: line.sku.clone(),
-                    title: line.title.clone(),
-                    quantity: line.quantity,
-                    ship_to_name: order.ship_to.as_ref().and_then(|a| a.name.clone()),
-                    ship_to_country: order.ship_to.as_ref().and_then(|a| a.country_code.clone()),
-                });
-            }
-        }
-        Ok(out)
+        self.route_picks(location_id).await
+    }
+
+    async fn held_orders(&self, limit: i64) -> Result<Vec<HeldOrder>> {
+        self.route_held(limit).await
+    }
+
+    async fn release_order(
+        &self,
+        order_ref: &str,
+        location_id: &str,
+        by: &str,
+        now: chrono::DateTime<chrono::FixedOffset>,
+    ) -> Result<ReleaseReceipt> {
+        self.route_release(order_ref, location_id, by, now).await
+    }
+
+    async fn decided_orders(&self, limit: i64) -> Result<Vec<DecidedOrder>> {
+        self.route_decided(limit).await
     }
 
     async fn ship(
@@ -585,10 +531,16 @@ impl Store for SqliteStore {
                 "order {order_ref} cannot ship: it is `{state}` (only routed orders ship)"
             )));
         }
-        let location: String = row
-            .try_get::<Option<String>, _>("location_id")?
-            .ok_or_else(|| StoreError::Conflict(format!("order {order_ref} has no location")))?;
         let order: Order = json_col(&row, "canonical")?;
+        // Each SKU leaves from where it was routed; the shipment names every such place.
+        let (location, sku_location) = route::ship_locations(
+            &mut tx,
+            order_id,
+            row.try_get("location_id")?,
+            &order,
+            order_ref,
+        )
+        .await?;
         let shipment = Shipment {
             order_external_id: external_id.clone(),
             carrier: carrier.to_string(),
@@ -616,12 +568,30 @@ impl Store for SqliteStore {
         let cause = format!("shipment of order {channel_id}:{external_id}");
         let kits = stock_sql::kits(&mut tx).await?;
         let units = expand_kits(&order.sku_quantities(), &kits);
+        // Each unit leaves from where it was reserved (a kit's components from the kit's
+        // place); the decision's location for anything reserved nowhere.
+        let decided: Option<String> = row.try_get("location_id")?;
+        let leaves_from = |sku: &str| -> Result<String> {
+            reserved
+                .iter()
+                .find(|(s, _, _)| s == sku)
+                .and_then(|(_, l, _)| l.clone())
+                .or_else(|| sku_location.get(sku).cloned())
+                .or_else(|| decided.clone())
+                .ok_or_else(|| {
+                    StoreError::Conflict(format!("order {order_ref} has no location for {sku}"))
+                })
+        };
+        let mut sources: Vec<(String, i64, String)> = Vec::new();
+        for (sku, qty) in &units {
+            sources.push((sku.clone(), *qty, leaves_from(sku)?));
+        }
         let mut moves = reservation_movements(&reserved, &[], "shipment", "shipment");
-        moves.extend(units.iter().filter_map(|(sku, qty)| {
+        moves.extend(sources.iter().filter_map(|(sku, qty, loc)| {
             Movement::signed(
                 sku,
                 *qty,
-                Account::OnHand(location.clone()),
+                Account::OnHand(loc.clone()),
                 Account::Customer,
                 "shipment",
             )
@@ -634,13 +604,13 @@ impl Store for SqliteStore {
         )
         .await?;
         let reserved: Vec<(String, i64)> = reserved.into_iter().map(|(s, _, q)| (s, q)).collect();
-        for (sku, qty) in units {
+        for (sku, qty, from) in sources {
             sqlx::query(
                 "INSERT INTO on_hand (sku, location_id, quantity, updated_at) VALUES (?1, ?2, -?3, ?4)
                  ON CONFLICT (sku, location_id) DO UPDATE SET quantity = quantity - ?3, updated_at = ?4",
             )
             .bind(&sku)
-            .bind(&location)
+            .bind(&from)
             .bind(qty)
             .bind(now_ms)
             .execute(&mut *tx)
@@ -1491,11 +1461,11 @@ impl Store for SqliteStore {
         .fetch_optional(&mut *conn)
         .await?
         .map(|r| -> Result<RouteDecision> {
-            Ok(RouteDecision {
-                location_id: r.try_get("location_id")?,
-                rule: r.try_get("rule")?,
-                explanation: r.try_get("explanation")?,
-            })
+            Ok(RouteDecision::from_row(
+                r.try_get("location_id")?,
+                r.try_get("rule")?,
+                r.try_get("explanation")?,
+            ))
         })
         .transpose()?;
         let reservations = sqlx::query_as(

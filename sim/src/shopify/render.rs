@@ -116,6 +116,7 @@ pub(crate) fn rest_order(o: &OrderRec) -> Value {
             "email": o.email,
             "first_name": o.shipping.first_name,
             "last_name": o.shipping.last_name,
+            "tags": "",
         },
         "fulfillments": fulfillments,
         "shipping_lines": [],

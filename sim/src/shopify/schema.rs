@@ -445,12 +445,15 @@ fn order_field(o: &OrderRec, name: &str, args: &Map<String, Value>) -> Option<Re
             Out::obj(money(o.total(), &o.currency))
         }
         "shippingAddress" | "billingAddress" => Out::obj(Obj::Address(o.shipping.clone())),
+        // The simulator's orders and buyers carry no tags, as a new shop's do not.
+        "tags" => Out::List(Vec::new()),
         "customer" => Out::obj(Obj::Record {
             ty: "Customer",
             fields: vec![
                 ("id", Out::s(gid("Customer", o.id + 7))),
                 ("firstName", Out::s(o.shipping.first_name.clone())),
                 ("lastName", Out::s(o.shipping.last_name.clone())),
+                ("tags", Out::List(Vec::new())),
             ],
         }),
         "lineItems" => {

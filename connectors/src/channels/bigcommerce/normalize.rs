@@ -49,6 +49,8 @@ pub fn normalize_value(value: &Value) -> Result<Order, NormalizeError> {
             .and_then(Value::as_object)
             .and_then(|b| text(b, "email")),
         fulfilled_by_channel: false,
+        tags: Vec::new(),
+        customer_tags: Vec::new(),
     })
 }
 

@@ -64,6 +64,8 @@ pub fn normalize_body(body: &[u8]) -> Result<Order, NormalizeError> {
         customer_email: buyer_email(order).or_else(|| ship_to.as_ref().and_then(|s| s.1.clone())),
         ship_to: ship_to.map(|s| s.0),
         fulfilled_by_channel: false,
+        tags: Vec::new(),
+        customer_tags: Vec::new(),
     })
 }
 

@@ -62,6 +62,8 @@ pub fn normalize_receipt(receipt: &Value) -> Result<Order, NormalizeError> {
         ship_to: ship_to(receipt),
         customer_email: text(receipt.get("buyer_email")),
         fulfilled_by_channel: false,
+        tags: Vec::new(),
+        customer_tags: Vec::new(),
     })
 }
 

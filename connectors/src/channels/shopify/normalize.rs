@@ -236,6 +236,49 @@ fn address(a: &Map<String, Value>, graphql: bool) -> Option<Address> {
     (out != Address::default()).then_some(out)
 }
 
+/// Tags as Shopify writes them: one comma-separated string in REST, a list in GraphQL.
+/// Absent or null is no tags; blanks are dropped.
+fn tags(value: Option<&Value>, path: &str) -> Result<Vec<String>, NormalizeError> {
+    let split = |s: &str| -> Vec<String> {
+        s.split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    match value {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(split(s)),
+        Some(Value::Array(items)) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                match item {
+                    Value::String(s) => out.extend(split(s)),
+                    other => {
+                        return Err(NormalizeError::new(
+                            format!("{path}[{i}]"),
+                            format!("expected a string, found {other}"),
+                        ));
+                    }
+                }
+            }
+            Ok(out)
+        }
+        Some(other) => Err(NormalizeError::new(
+            path,
+            format!("expected a string or a list of strings, found {other}"),
+        )),
+    }
+}
+
+/// The buyer's tags, when the payload carries its customer.
+fn customer_tags(o: &Map<String, Value>) -> Result<Vec<String>, NormalizeError> {
+    match o.get("customer") {
+        Some(Value::Object(c)) => tags(c.get("tags"), "customer.tags"),
+        _ => Ok(Vec::new()),
+    }
+}
+
 fn normalize_rest_object(o: &Map<String, Value>) -> Result<Order, NormalizeError> {
     let external_id = id_field(o, "id", "id")?;
     let number = req_str(o, "name", "name")?.to_string();
@@ -290,6 +333,8 @@ fn normalize_rest_object(o: &Map<String, Value>) -> Result<Order, NormalizeError
         ship_to,
         customer_email,
         fulfilled_by_channel: false,
+        tags: tags(o.get("tags"), "tags")?,
+        customer_tags: customer_tags(o)?,
     })
 }
 
@@ -393,6 +438,8 @@ fn normalize_graphql_object(o: &Map<String, Value>) -> Result<Order, NormalizeEr
         ship_to,
         customer_email,
         fulfilled_by_channel: false,
+        tags: tags(o.get("tags"), "tags")?,
+        customer_tags: customer_tags(o)?,
     })
 }
 

@@ -85,6 +85,8 @@ pub fn normalize_value(value: &Value) -> Result<Order, NormalizeError> {
         ship_to: ship_to(order),
         customer_email: text(order.get("customerEmailId")),
         fulfilled_by_channel: false,
+        tags: Vec::new(),
+        customer_tags: Vec::new(),
     })
 }
 

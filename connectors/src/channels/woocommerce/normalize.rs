@@ -53,6 +53,8 @@ pub fn normalize_value(value: &Value) -> Result<Order, NormalizeError> {
         ship_to: ship_to(order),
         customer_email: billing.and_then(|b| text(b, "email")),
         fulfilled_by_channel: false,
+        tags: Vec::new(),
+        customer_tags: Vec::new(),
     })
 }
 

@@ -54,6 +54,8 @@ pub fn normalize(value: &Value, at: &str) -> Result<Order, NormalizeError> {
             .filter(|a| *a != Address::default()),
         customer_email: optional_object(order, "buyer").and_then(|b| text(b, "buyerEmail")),
         fulfilled_by_channel: text(fulfillment, "fulfilledBy").as_deref() == Some("AMAZON"),
+        tags: Vec::new(),
+        customer_tags: Vec::new(),
     })
 }
 

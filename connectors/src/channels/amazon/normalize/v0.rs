@@ -62,6 +62,8 @@ pub fn normalize(composite: &Object) -> Result<Order, NormalizeError> {
         ship_to,
         customer_email: optional_object(order, "BuyerInfo").and_then(|b| text(b, "BuyerEmail")),
         fulfilled_by_channel: text(order, "FulfillmentChannel").as_deref() == Some("AFN"),
+        tags: Vec::new(),
+        customer_tags: Vec::new(),
     })
 }
 

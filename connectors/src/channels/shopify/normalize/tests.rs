@@ -214,3 +214,31 @@ fn no_shipping_address_and_customer_email_fallback() {
     assert_eq!(o.ship_to, None);
     assert_eq!(o.customer_email.as_deref(), Some("maria@customer.example"));
 }
+
+#[test]
+fn order_and_customer_tags_are_read_from_both_shapes() {
+    let mut r = rest();
+    r["tags"] = json!("vip, wholesale ,,");
+    r["customer"]["tags"] = json!("returning");
+    let o = normalize_any(&bytes(&r)).unwrap();
+    assert_eq!(o.tags, ["vip", "wholesale"]);
+    assert_eq!(o.customer_tags, ["returning"]);
+
+    let mut g: Value = serde_json::from_str(GRAPHQL).unwrap();
+    g["tags"] = json!(["vip", "gift"]);
+    g["customer"] = json!({"tags": ["b2b"]});
+    let o = normalize_any(&bytes(&g)).unwrap();
+    assert_eq!(o.tags, ["vip", "gift"]);
+    assert_eq!(o.customer_tags, ["b2b"]);
+
+    // No tags in the payload: none on the order.
+    let o = normalize_any(REST.as_bytes()).unwrap();
+    assert!(o.tags.is_empty() && o.customer_tags.is_empty());
+
+    g["tags"] = json!([1]);
+    let err = normalize_any(&bytes(&g)).unwrap_err();
+    assert_eq!(err.field, "tags[0]");
+    r["customer"]["tags"] = json!(7);
+    let err = normalize_any(&bytes(&r)).unwrap_err();
+    assert_eq!(err.field, "customer.tags");
+}
