@@ -170,7 +170,12 @@ impl FunctionalAck {
             self.received.to_string(),
             self.accepted.to_string(),
         ];
-        ak9.extend(self.group_errors.iter().take(5).map(|e| e.code().to_string()));
+        ak9.extend(
+            self.group_errors
+                .iter()
+                .take(5)
+                .map(|e| e.code().to_string()),
+        );
         out.push(crate::model::Segment::new("AK9", ak9));
         Ok(OutboundTransaction {
             set_id: "997".into(),

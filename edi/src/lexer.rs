@@ -28,12 +28,17 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0B | 0x0C)
 }
 
-/// Skips whitespace, BOMs, NULs and DOS end-of-file marks between interchanges.
-fn skip_filler(input: &[u8], mut pos: usize) -> usize {
+/// Skips whitespace, BOMs, NULs, DOS end-of-file marks and stray repeats of the previous
+/// interchange's terminator (`IEA*…$$`) between interchanges.
+fn skip_filler(input: &[u8], mut pos: usize, terminator: Option<u8>) -> usize {
     loop {
         if input[pos..].starts_with(BOM) {
             pos += BOM.len();
-        } else if pos < input.len() && (is_space(input[pos]) || matches!(input[pos], 0 | 0x1A)) {
+        } else if pos < input.len()
+            && (is_space(input[pos])
+                || matches!(input[pos], 0 | 0x1A)
+                || Some(input[pos]) == terminator)
+        {
             pos += 1;
         } else {
             return pos;
@@ -67,8 +72,9 @@ pub(crate) fn lex(input: &[u8]) -> Result<Vec<RawInterchange>, ParseError> {
     let mut out = Vec::new();
     let mut pos = 0;
     let mut position = 0;
+    let mut terminator = None;
     loop {
-        pos = skip_filler(input, pos);
+        pos = skip_filler(input, pos, terminator);
         if pos >= input.len() {
             break;
         }
@@ -81,6 +87,7 @@ pub(crate) fn lex(input: &[u8]) -> Result<Vec<RawInterchange>, ParseError> {
         }
         position += 1;
         let (interchange, next) = lex_interchange(input, pos, &mut position)?;
+        terminator = Some(interchange.separators.segment);
         out.push(interchange);
         pos = next;
     }
@@ -240,11 +247,7 @@ fn pieces<'a>(chunk: &'a [u8], seps: &Separators) -> Vec<(&'a [u8], usize)> {
 
 /// A segment id (a letter then one or two letters or digits) followed by the element separator.
 fn starts_segment(line: &[u8], element: u8) -> bool {
-    let id_len = line
-        .iter()
-        .take(4)
-        .position(|&b| b == element)
-        .unwrap_or(0);
+    let id_len = line.iter().take(4).position(|&b| b == element).unwrap_or(0);
     (2..=3).contains(&id_len)
         && line[0].is_ascii_uppercase()
         && line[..id_len]

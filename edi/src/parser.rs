@@ -47,7 +47,12 @@ fn segment(raw: RawSegment) -> (usize, Segment) {
     )
 }
 
-fn required(seg: &Segment, position: usize, index: usize, name: &'static str) -> Result<String, ParseError> {
+fn required(
+    seg: &Segment,
+    position: usize,
+    index: usize,
+    name: &'static str,
+) -> Result<String, ParseError> {
     match seg.element(index).map(str::trim) {
         Some(v) if !v.is_empty() => Ok(v.to_string()),
         _ => Err(ParseError::MissingElement {

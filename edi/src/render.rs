@@ -16,7 +16,9 @@ use crate::separators::Separators;
 /// Why a document or interchange could not be rendered.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum RenderError {
-    #[error("segment {position} ({segment}{element:02}): {character:?} is a separator or control character and cannot be sent")]
+    #[error(
+        "segment {position} ({segment}{element:02}): {character:?} is a separator or control character and cannot be sent"
+    )]
     ForbiddenCharacter {
         position: usize,
         segment: String,
@@ -136,7 +138,10 @@ pub fn render_interchange(
             )));
         };
         let fid = functional_id(&first.set_id).ok_or_else(|| {
-            RenderError::invalid("ST01", format!("unsupported transaction set {:?}", first.set_id))
+            RenderError::invalid(
+                "ST01",
+                format!("unsupported transaction set {:?}", first.set_id),
+            )
         })?;
         if let Some(other) = group
             .transactions
@@ -209,7 +214,10 @@ pub fn render_single(
 
 fn control_number(field: &str, n: u32) -> Result<u32, RenderError> {
     if n == 0 || n > 999_999_999 {
-        return Err(RenderError::invalid(field, format!("{n} is outside 1–999999999")));
+        return Err(RenderError::invalid(
+            field,
+            format!("{n} is outside 1–999999999"),
+        ));
     }
     Ok(n)
 }
@@ -262,7 +270,10 @@ impl Writer {
                 return Err(RenderError::missing(field));
             }
             if !value.is_ascii() {
-                return Err(RenderError::invalid(field, "must be ASCII (the ISA is fixed width)"));
+                return Err(RenderError::invalid(
+                    field,
+                    "must be ASCII (the ISA is fixed width)",
+                ));
             }
             if value.len() > width {
                 return Err(RenderError::invalid(
@@ -302,7 +313,8 @@ impl Writer {
             .to_string(),
             (self.seps.component as char).to_string(),
         ];
-        self.text.push_str(&elements.join(&(self.seps.element as char).to_string()));
+        self.text
+            .push_str(&elements.join(&(self.seps.element as char).to_string()));
         self.end_segment();
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Command-line surface. Each subcommand lives in its own file.
 
 mod check;
+mod edi;
 mod normalize;
 mod orders;
 mod stock;
@@ -80,6 +81,11 @@ pub enum Command {
         #[command(subcommand)]
         action: orders::DeadLettersCmd,
     },
+    /// EDI X12 files exchanged with 3PLs and dropship suppliers.
+    Edi {
+        #[command(subcommand)]
+        action: edi::EdiCmd,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,5 +163,6 @@ pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
         Command::Ship(ship) => orders::ship(&args, ship).await,
         Command::Orders { action } => orders::orders(&args, action).await,
         Command::DeadLetters { action } => orders::dead_letters(&args, action).await,
+        Command::Edi { action } => edi::run(action),
     }
 }

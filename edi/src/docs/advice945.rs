@@ -185,7 +185,10 @@ impl ShippingAdvice {
                 "W12",
                 [
                     req("W1201", &line.status)?,
-                    line.quantity_ordered.as_ref().map(decimal).unwrap_or_default(),
+                    line.quantity_ordered
+                        .as_ref()
+                        .map(decimal)
+                        .unwrap_or_default(),
                     decimal(&line.quantity_shipped),
                     difference,
                     req("W1205", &line.unit)?,

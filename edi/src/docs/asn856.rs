@@ -273,7 +273,11 @@ impl ShipNotice {
                     self.orders[o].packages.push(Package::default());
                     Node::Package(o, self.orders[o].packages.len() - 1)
                 }
-                _ => return Err(structure("pack level (P) outside any order level (O)".into())),
+                _ => {
+                    return Err(structure(
+                        "pack level (P) outside any order level (O)".into(),
+                    ));
+                }
             },
             "I" => {
                 let item = ShippedItem {
@@ -292,7 +296,11 @@ impl ShipNotice {
                         self.orders[o].items.push(item);
                         Node::OrderItem(o)
                     }
-                    _ => return Err(structure("item level (I) outside any order level (O)".into())),
+                    _ => {
+                        return Err(structure(
+                            "item level (I) outside any order level (O)".into(),
+                        ));
+                    }
                 }
             }
             _ => Node::Other,
@@ -337,10 +345,18 @@ impl ShipNotice {
                 ],
             ));
         }
-        if let Some(bm) = self.bill_of_lading.as_ref().filter(|v| !v.trim().is_empty()) {
+        if let Some(bm) = self
+            .bill_of_lading
+            .as_ref()
+            .filter(|v| !v.trim().is_empty())
+        {
             out.push(seg("REF", ["BM".to_string(), bm.trim().to_string()]));
         }
-        if let Some(cn) = self.tracking_number.as_ref().filter(|v| !v.trim().is_empty()) {
+        if let Some(cn) = self
+            .tracking_number
+            .as_ref()
+            .filter(|v| !v.trim().is_empty())
+        {
             out.push(seg("REF", ["CN".to_string(), cn.trim().to_string()]));
         }
         if let Some(d) = &self.shipped_on {
@@ -367,7 +383,11 @@ impl ShipNotice {
                 if let Some(sscc) = package.sscc.as_ref().filter(|v| !v.trim().is_empty()) {
                     out.push(seg("MAN", ["GM".to_string(), sscc.trim().to_string()]));
                 }
-                if let Some(cn) = package.tracking_number.as_ref().filter(|v| !v.trim().is_empty()) {
+                if let Some(cn) = package
+                    .tracking_number
+                    .as_ref()
+                    .filter(|v| !v.trim().is_empty())
+                {
                     out.push(seg("REF", ["CN".to_string(), cn.trim().to_string()]));
                 }
                 for item in &package.items {
@@ -400,7 +420,13 @@ struct Hl {
 }
 
 impl Hl {
-    fn open(&mut self, out: &mut Vec<Segment>, parent: Option<usize>, level: &str, has_children: bool) {
+    fn open(
+        &mut self,
+        out: &mut Vec<Segment>,
+        parent: Option<usize>,
+        level: &str,
+        has_children: bool,
+    ) {
         self.last += 1;
         out.push(seg(
             "HL",
@@ -423,7 +449,11 @@ fn write_item(out: &mut Vec<Segment>, item: &ShippedItem) -> Result<(), RenderEr
     out.push(Segment::new("LIN", lin));
     out.push(seg(
         "SN1",
-        [String::new(), decimal(&item.quantity), req("SN103", &item.unit)?],
+        [
+            String::new(),
+            decimal(&item.quantity),
+            req("SN103", &item.unit)?,
+        ],
     ));
     if let Some(d) = item.description.as_ref().filter(|d| !d.trim().is_empty()) {
         out.push(pid(d));

@@ -41,7 +41,10 @@ pub struct NamedParty {
 
 /// Reads the N1 loop starting at `segs[start]` (an N1); returns the role, the party and the
 /// index after the loop. N2/N3/N4 are read, PER/REF/NX2 inside the loop skipped.
-pub(crate) fn read_party(segs: &[Seg<'_>], start: usize) -> Result<(String, Party, usize), crate::ReadError> {
+pub(crate) fn read_party(
+    segs: &[Seg<'_>],
+    start: usize,
+) -> Result<(String, Party, usize), crate::ReadError> {
     let n1 = segs[start];
     let role = n1.req_string(1)?;
     let mut party = Party {
@@ -92,7 +95,11 @@ pub(crate) fn write_party(role: &str, party: &Party) -> Result<Vec<Segment>, Ren
         return Err(RenderError::missing(format!("N1*{role}: name or id")));
     }
     let mut out = vec![seg("N1", [role.to_string(), name, q, code])];
-    if let Some(n2) = party.additional_name.as_ref().filter(|v| !v.trim().is_empty()) {
+    if let Some(n2) = party
+        .additional_name
+        .as_ref()
+        .filter(|v| !v.trim().is_empty())
+    {
         out.push(seg("N2", [n2.trim().to_string()]));
     }
     let lines: Vec<&str> = party

@@ -29,7 +29,9 @@ pub enum ReadError {
         value: String,
         expected: &'static str,
     },
-    #[error("segment {position} ({element}): declares {declared}, the transaction set has {actual}")]
+    #[error(
+        "segment {position} ({element}): declares {declared}, the transaction set has {actual}"
+    )]
     CountMismatch {
         position: usize,
         element: String,
@@ -65,7 +67,10 @@ pub(crate) struct Seg<'a> {
 }
 
 /// The body segments of `tx` (ST and SE excluded), after checking the set id.
-pub(crate) fn body<'a>(tx: &'a Transaction, expected: &'static str) -> Result<Vec<Seg<'a>>, ReadError> {
+pub(crate) fn body<'a>(
+    tx: &'a Transaction,
+    expected: &'static str,
+) -> Result<Vec<Seg<'a>>, ReadError> {
     if tx.set_id != expected {
         return Err(ReadError::WrongSet {
             expected,
@@ -94,7 +99,10 @@ impl<'a> Seg<'a> {
 
     /// Trimmed element, `None` when absent or blank.
     pub fn opt(&self, index: usize) -> Option<&'a str> {
-        self.seg.element(index).map(str::trim).filter(|v| !v.is_empty())
+        self.seg
+            .element(index)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
     }
 
     pub fn opt_string(&self, index: usize) -> Option<String> {
@@ -166,27 +174,32 @@ impl<'a> Seg<'a> {
 
     pub fn req_date(&self, index: usize) -> Result<NaiveDate, ReadError> {
         self.req(index)?;
-        self.opt_date(index)?.ok_or_else(|| ReadError::MissingElement {
-            position: self.position,
-            element: self.name(index),
-        })
+        self.opt_date(index)?
+            .ok_or_else(|| ReadError::MissingElement {
+                position: self.position,
+                element: self.name(index),
+            })
     }
 
     /// Qualifier/id pairs starting at `first` (`PO106`/`PO107`, `PO108`/`PO109`, …), skipping
     /// pairs with a blank side.
     pub fn id_pairs(&self, first: usize) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
         let n = self.seg.elements.len();
-        (first..n).step_by(2).filter_map(move |i| {
-            match (self.opt(i), self.opt(i + 1)) {
+        (first..n)
+            .step_by(2)
+            .filter_map(move |i| match (self.opt(i), self.opt(i + 1)) {
                 (Some(q), Some(id)) => Some((q, id)),
                 _ => None,
-            }
-        })
+            })
     }
 }
 
 /// First segment with `id`, required.
-pub(crate) fn find<'a>(segs: &[Seg<'a>], set: &'static str, id: &'static str) -> Result<Seg<'a>, ReadError> {
+pub(crate) fn find<'a>(
+    segs: &[Seg<'a>],
+    set: &'static str,
+    id: &'static str,
+) -> Result<Seg<'a>, ReadError> {
     segs.iter()
         .find(|s| s.id() == id)
         .copied()

@@ -53,19 +53,18 @@ impl InventoryAdvice {
         };
         // (item, LIN position, saw QTY*33)
         let mut pending: Option<(InventoryItem, usize, bool)> = None;
-        let finish = |p: Option<(InventoryItem, usize, bool)>, out: &mut Vec<InventoryItem>| {
-            match p {
-                Some((item, _, true)) => {
-                    out.push(item);
-                    Ok(())
-                }
-                Some((_, position, false)) => Err(ReadError::Structure {
-                    position,
-                    segment: "LIN".into(),
-                    problem: "item has no QTY*33 (quantity available)".into(),
-                }),
-                None => Ok(()),
+        let finish = |p: Option<(InventoryItem, usize, bool)>, out: &mut Vec<InventoryItem>| match p
+        {
+            Some((item, _, true)) => {
+                out.push(item);
+                Ok(())
             }
+            Some((_, position, false)) => Err(ReadError::Structure {
+                position,
+                segment: "LIN".into(),
+                problem: "item has no QTY*33 (quantity available)".into(),
+            }),
+            None => Ok(()),
         };
         for s in &segs {
             match s.id() {

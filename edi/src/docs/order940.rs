@@ -135,7 +135,11 @@ impl ShippingOrder {
             }
             i += 1;
         }
-        for (line, s) in order.lines.iter().zip(segs.iter().filter(|s| s.id() == "LX")) {
+        for (line, s) in order
+            .lines
+            .iter()
+            .zip(segs.iter().filter(|s| s.id() == "LX"))
+        {
             if line.unit.is_empty() {
                 return Err(ReadError::Structure {
                     position: s.position,
@@ -163,7 +167,10 @@ impl ShippingOrder {
             out.extend(write_party("ST", p)?);
         }
         for r in &self.references {
-            out.push(seg("N9", [req("N901", &r.qualifier)?, req("N902", &r.value)?]));
+            out.push(seg(
+                "N9",
+                [req("N901", &r.qualifier)?, req("N902", &r.value)?],
+            ));
         }
         if let Some(d) = &self.requested_ship_date {
             out.push(seg("G62", ["10".to_string(), date(d)]));

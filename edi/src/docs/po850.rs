@@ -151,7 +151,10 @@ impl PurchaseOrder {
             out.push(seg("CUR", ["BY".to_string(), cur.trim().to_string()]));
         }
         for r in &self.references {
-            out.push(seg("REF", [req("REF01", &r.qualifier)?, req("REF02", &r.value)?]));
+            out.push(seg(
+                "REF",
+                [req("REF01", &r.qualifier)?, req("REF02", &r.value)?],
+            ));
         }
         for d in &self.dates {
             out.push(seg("DTM", [req("DTM01", &d.qualifier)?, date(&d.date)]));
@@ -178,10 +181,7 @@ impl PurchaseOrder {
             hash += line.quantity;
             out.extend(write_po1(line)?);
         }
-        out.push(seg(
-            "CTT",
-            [self.lines.len().to_string(), decimal(&hash)],
-        ));
+        out.push(seg("CTT", [self.lines.len().to_string(), decimal(&hash)]));
         Ok(out)
     }
 
