@@ -4,13 +4,14 @@
 //! [`FunctionalAck::for_group`] rejects (AK5 `R`) every transaction set whose SE01 count or SE02
 //! control number is wrong (AK502 `4` / `3`), and the whole group (AK9 `R`) when GE01 or GE02 is
 //! wrong (AK905 `5` / `4`). A caller that could not read a set as its typed document adds
-//! [`FunctionalAck::reject`] with [`SetError::SegmentsInError`]. AK9 is `A` when all sets are
+//! [`FunctionalAck::reject_unreadable`] with the reader's error: AK502 `5` plus an AK3/AK4
+//! note naming the segment and element. AK9 is `A` when all sets are
 //! accepted, `P` when some are, `R` when none are or the group itself is faulty.
 
 use serde::{Deserialize, Serialize};
 
 use crate::docs::common::code_enum;
-use crate::docs::fields::{ReadError, body, find, seg};
+use crate::docs::fields::{ReadError, Seg, body, find, seg};
 use crate::error::EnvelopeProblem;
 use crate::model::{Group, Transaction};
 use crate::render::{OutboundTransaction, RenderError};
@@ -78,6 +79,97 @@ pub struct SetAck {
     pub code: AckCode,
     /// AK502 onwards (at most five are sent).
     pub errors: Vec<SetError>,
+    /// AK3/AK4 notes pointing at the faulty segments.
+    pub notes: Vec<SegmentNote>,
+}
+
+/// AK3: a faulty segment (AK302 counts from ST = 1), with an AK4 when one element is at fault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentNote {
+    pub segment_id: String,
+    pub position: usize,
+    /// AK304 (`8` segment has data element errors, `3` mandatory segment missing, …).
+    pub code: String,
+    pub element: Option<ElementNote>,
+}
+
+/// AK4: AK401 element position, AK403 code (`1` mandatory element missing, `6` invalid
+/// character, `8` invalid date), AK404 a copy of the bad data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElementNote {
+    pub position: usize,
+    pub code: String,
+    pub value: Option<String>,
+}
+
+/// The AK3/AK4 a reader error points at, when it names a segment.
+fn note_for(error: &ReadError) -> Option<SegmentNote> {
+    // "BEG03" → ("BEG", 3)
+    let split = |element: &str| -> Option<(String, usize)> {
+        let at = element.len().checked_sub(2)?;
+        Some((
+            element.get(..at)?.to_string(),
+            element.get(at..)?.parse().ok()?,
+        ))
+    };
+    match error {
+        ReadError::MissingElement { position, element } => {
+            let (id, index) = split(element)?;
+            Some(SegmentNote {
+                segment_id: id,
+                position: *position,
+                code: "8".into(),
+                element: Some(ElementNote {
+                    position: index,
+                    code: "1".into(),
+                    value: None,
+                }),
+            })
+        }
+        ReadError::InvalidElement {
+            position,
+            element,
+            value,
+            expected,
+        } => {
+            let (id, index) = split(element)?;
+            let code = if expected.starts_with("a date") {
+                "8"
+            } else {
+                "6"
+            };
+            Some(SegmentNote {
+                segment_id: id,
+                position: *position,
+                code: "8".into(),
+                element: Some(ElementNote {
+                    position: index,
+                    code: code.into(),
+                    value: Some(value.clone()),
+                }),
+            })
+        }
+        ReadError::CountMismatch {
+            position, element, ..
+        } => {
+            let (id, _) = split(element)?;
+            Some(SegmentNote {
+                segment_id: id,
+                position: *position,
+                code: "8".into(),
+                element: None,
+            })
+        }
+        ReadError::Structure {
+            position, segment, ..
+        } => Some(SegmentNote {
+            segment_id: segment.clone(),
+            position: *position,
+            code: "8".into(),
+            element: None,
+        }),
+        ReadError::WrongSet { .. } | ReadError::MissingSegment { .. } => None,
+    }
 }
 
 impl FunctionalAck {
@@ -129,6 +221,27 @@ impl FunctionalAck {
         true
     }
 
+    /// Rejects a set that could not be read as its document (AK502 `5`), with an AK3/AK4
+    /// note naming the segment and element when the error does.
+    pub fn reject_unreadable(&mut self, control_number: &str, error: &ReadError) -> bool {
+        let code = match error {
+            ReadError::WrongSet { .. } => SetError::NotSupported,
+            _ => SetError::SegmentsInError,
+        };
+        if !self.reject(control_number, code) {
+            return false;
+        }
+        if let Some(note) = note_for(error)
+            && let Some(set) = self
+                .transactions
+                .iter_mut()
+                .find(|t| t.control_number == control_number)
+        {
+            set.notes.push(note);
+        }
+        true
+    }
+
     fn tally(&mut self) {
         self.accepted = self
             .transactions
@@ -160,6 +273,28 @@ impl FunctionalAck {
                     crate::docs::fields::req("AK202", &t.control_number)?,
                 ],
             ));
+            for note in &t.notes {
+                out.push(seg(
+                    "AK3",
+                    [
+                        crate::docs::fields::req("AK301", &note.segment_id)?,
+                        note.position.to_string(),
+                        String::new(),
+                        crate::docs::fields::req("AK304", &note.code)?,
+                    ],
+                ));
+                if let Some(e) = &note.element {
+                    out.push(seg(
+                        "AK4",
+                        [
+                            e.position.to_string(),
+                            String::new(),
+                            crate::docs::fields::req("AK403", &e.code)?,
+                            e.value.clone().unwrap_or_default(),
+                        ],
+                    ));
+                }
+            }
             let mut ak5 = vec![t.code.code().to_string()];
             ak5.extend(t.errors.iter().take(5).map(|e| e.code().to_string()));
             out.push(crate::model::Segment::new("AK5", ak5));
@@ -189,23 +324,23 @@ impl FunctionalAck {
         let segs = body(tx, "997")?;
         let ak1 = find(&segs, "997", "AK1")?;
         let ak9 = find(&segs, "997", "AK9")?;
-        let count = |i: usize| -> Result<u32, ReadError> {
-            let v = ak9.req(i)?;
+        fn count<T: std::str::FromStr>(s: &Seg<'_>, i: usize) -> Result<T, ReadError> {
+            let v = s.req(i)?;
             v.parse().map_err(|_| ReadError::InvalidElement {
-                position: ak9.position,
-                element: ak9.name(i),
+                position: s.position,
+                element: s.name(i),
                 value: v.to_string(),
                 expected: "a count",
             })
-        };
+        }
         let mut ack = FunctionalAck {
             functional_id: ak1.req_string(1)?,
             group_control_number: ak1.req_string(2)?,
             transactions: Vec::new(),
             code: AckCode::from_code(ak9.req(1)?),
-            included: count(2)?,
-            received: count(3)?,
-            accepted: count(4)?,
+            included: count(&ak9, 2)?,
+            received: count(&ak9, 3)?,
+            accepted: count(&ak9, 4)?,
             group_errors: (5..ak9.seg.elements.len())
                 .filter_map(|i| ak9.opt(i))
                 .map(GroupError::from_code)
@@ -218,7 +353,49 @@ impl FunctionalAck {
                     control_number: s.req_string(2)?,
                     code: AckCode::Accepted,
                     errors: Vec::new(),
+                    notes: Vec::new(),
                 }),
+                "AK3" => {
+                    let Some(t) = ack.transactions.last_mut() else {
+                        return Err(ReadError::Structure {
+                            position: s.position,
+                            segment: "AK3".into(),
+                            problem: "AK3 before any AK2".into(),
+                        });
+                    };
+                    t.notes.push(SegmentNote {
+                        segment_id: s.req_string(1)?,
+                        position: count(s, 2)?,
+                        code: s.opt_string(4).unwrap_or_default(),
+                        element: None,
+                    });
+                }
+                "AK4" => {
+                    let Some(note) = ack.transactions.last_mut().and_then(|t| t.notes.last_mut())
+                    else {
+                        return Err(ReadError::Structure {
+                            position: s.position,
+                            segment: "AK4".into(),
+                            problem: "AK4 before any AK3".into(),
+                        });
+                    };
+                    let first = s.req(1)?;
+                    // AK401 may be a composite (element, component); the element comes first.
+                    let element = first
+                        .split(|c: char| !c.is_ascii_digit())
+                        .next()
+                        .unwrap_or(first);
+                    note.element = Some(ElementNote {
+                        position: element.parse().map_err(|_| ReadError::InvalidElement {
+                            position: s.position,
+                            element: "AK401".into(),
+                            value: first.to_string(),
+                            expected: "an element position",
+                        })?,
+                        code: s.req_string(3)?,
+                        value: s.opt_string(4),
+                    });
+                }
                 "AK5" => {
                     let Some(t) = ack.transactions.last_mut() else {
                         return Err(ReadError::Structure {
@@ -257,5 +434,6 @@ fn set_ack(tx: &Transaction) -> SetAck {
             AckCode::Rejected
         },
         errors,
+        notes: Vec::new(),
     }
 }

@@ -156,6 +156,7 @@ fn lex_interchange(
     }];
 
     let mut pos = rest_start;
+    let mut found = Vec::new();
     while pos < input.len() {
         let end = input[pos..]
             .iter()
@@ -164,9 +165,12 @@ fn lex_interchange(
         let chunk = &input[pos..end];
         let chunk_start = pos;
         pos = end + 1;
-        for (piece, piece_end) in pieces(chunk, &separators) {
+        pieces(chunk, &separators, &mut found);
+        for &(piece, piece_end) in &found {
             *position += 1;
-            let elements: Vec<String> = piece.split(|&b| b == element).map(decode).collect();
+            let count = piece.iter().filter(|&&b| b == element).count() + 1;
+            let mut elements = Vec::with_capacity(count);
+            elements.extend(piece.split(|&b| b == element).map(decode));
             let is_iea = elements.first().is_some_and(|id| id == "IEA");
             segments.push(RawSegment {
                 position: *position,
@@ -199,17 +203,19 @@ fn lex_interchange(
 }
 
 /// The non-empty segments in one terminator-delimited chunk, each with the offset in the chunk
-/// where it ends. Usually one; more only in the mixed-terminator case described above.
-fn pieces<'a>(chunk: &'a [u8], seps: &Separators) -> Vec<(&'a [u8], usize)> {
+/// where it ends, into `out` (reused across chunks to spare an allocation per segment).
+/// Usually one; more only in the mixed-terminator case described above.
+fn pieces<'a>(chunk: &'a [u8], seps: &Separators, out: &mut Vec<(&'a [u8], usize)>) {
+    out.clear();
     let trimmed = trim(chunk);
     if trimmed.is_empty() {
-        return Vec::new();
+        return;
     }
     if seps.segment == b'\n' || !trimmed.contains(&b'\n') {
-        return vec![(trimmed, chunk.len())];
+        out.push((trimmed, chunk.len()));
+        return;
     }
     // Split at line breaks that are followed by something shaped like a segment start.
-    let mut out: Vec<(&[u8], usize)> = Vec::new();
     let mut piece_start = 0;
     let mut k = 0;
     while let Some(off) = chunk[k..].iter().position(|&b| b == b'\n') {
@@ -242,7 +248,6 @@ fn pieces<'a>(chunk: &'a [u8], seps: &Separators) -> Vec<(&'a [u8], usize)> {
     if !last.is_empty() {
         out.push((last, chunk.len()));
     }
-    out
 }
 
 /// A segment id (a letter then one or two letters or digits) followed by the element separator.

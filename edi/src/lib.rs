@@ -30,7 +30,7 @@ mod render;
 mod separators;
 pub mod validate;
 
-pub use ack997::{AckCode, FunctionalAck, GroupError, SetAck, SetError};
+pub use ack997::{AckCode, ElementNote, FunctionalAck, GroupError, SegmentNote, SetAck, SetError};
 pub use docs::ReadError;
 pub use error::{EnvelopeProblem, ParseError};
 pub use model::{Document, Envelope, Group, Interchange, Segment, Transaction};

@@ -119,11 +119,6 @@ pub fn render_interchange(
     if let Some(problem) = separators.problem() {
         return Err(RenderError::Separators(problem));
     }
-    if separators.segment == b'\n' {
-        return Err(RenderError::Separators(
-            "a line break terminator cannot be announced in ISA16's trailing byte when rendering; use a printable terminator".into(),
-        ));
-    }
     let mut out = Writer {
         text: String::with_capacity(256),
         seps: *separators,
@@ -231,7 +226,7 @@ struct Writer {
 impl Writer {
     fn end_segment(&mut self) {
         self.text.push(self.seps.segment as char);
-        if self.seps.line_break {
+        if self.seps.line_break && self.seps.segment != b'\n' {
             self.text.push('\n');
         }
     }

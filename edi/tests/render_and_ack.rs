@@ -459,3 +459,29 @@ CTT*2~",
         .unwrap_err();
     assert_eq!(wrong.to_string(), "transaction set 846 is not a 850");
 }
+
+#[test]
+fn ack_997_points_at_the_element_a_reader_could_not_read() {
+    let text = single_set("BEG*00*SA***20260718~\nPO1*1*2*EA~", "850", "PO");
+    let doc = parse(text.as_bytes()).unwrap();
+    let group = &doc.interchanges[0].groups[0];
+    let err = PurchaseOrder::from_transaction(&group.transactions[0]).unwrap_err();
+    let mut ack = FunctionalAck::for_group(group);
+    assert!(ack.reject_unreadable("0001", &err));
+    assert_eq!(ack.code, AckCode::Rejected);
+    let rendered = render_single(
+        &header(),
+        4,
+        ack.to_transaction(1).unwrap(),
+        &Separators::default(),
+    )
+    .unwrap();
+    assert!(
+        rendered.contains("AK2*850*0001~\nAK3*BEG*2**8~\nAK4*3**1~\nAK5*R*5~\nAK9*R*1*1*0~"),
+        "{rendered}"
+    );
+    let back = parse(rendered.as_bytes()).unwrap();
+    let read =
+        FunctionalAck::from_transaction(&back.interchanges[0].groups[0].transactions[0]).unwrap();
+    assert_eq!(read, ack);
+}

@@ -141,6 +141,12 @@ fn separators() -> impl Strategy<Value = Separators> {
             segment: b'\'',
             line_break: true,
         }),
+        Just(Separators {
+            element: b'*',
+            component: b'>',
+            segment: b'\n',
+            line_break: false,
+        }),
     ]
 }
 
