@@ -12,9 +12,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::common::{ItemIds, Party, read_party, write_party};
+use super::common::{ItemIds, Party, pid, read_party, write_party};
 use super::fields::{ReadError, Seg, body, date, decimal, find, opt, req, seg};
-use super::po850::pid;
 use crate::RenderError;
 use crate::model::{Segment, Transaction};
 use crate::render::OutboundTransaction;

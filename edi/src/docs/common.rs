@@ -129,6 +129,20 @@ pub(crate) fn write_party(role: &str, party: &Party) -> Result<Vec<Segment>, Ren
     Ok(out)
 }
 
+/// PID*F****description.
+pub(crate) fn pid(description: &str) -> Segment {
+    seg(
+        "PID",
+        [
+            "F".to_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+            description.trim().to_string(),
+        ],
+    )
+}
+
 /// Product identifiers of a line. The common ones have fields; the rest stay as pairs.
 /// Written in the order VN, UP, BP, SK, then `other`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,9 +7,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::common::ItemIds;
+use super::common::{ItemIds, pid};
 use super::fields::{ReadError, body, date, decimal, find, opt, req, seg};
-use super::po850::pid;
 use crate::RenderError;
 use crate::model::{Segment, Transaction};
 use crate::render::OutboundTransaction;

@@ -8,7 +8,9 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::common::{DateReference, ItemIds, Party, Reference, code_enum, read_party, write_party};
+use super::common::{
+    DateReference, ItemIds, Party, Reference, code_enum, pid, read_party, write_party,
+};
 use super::fields::{ReadError, Seg, body, check_ctt, date, decimal, find, opt, req, seg};
 use crate::RenderError;
 use crate::model::{Segment, Transaction};
@@ -221,18 +223,4 @@ pub(crate) fn write_po1(line: &PoLine) -> Result<Vec<Segment>, RenderError> {
         out.push(pid(d));
     }
     Ok(out)
-}
-
-/// PID*F****description.
-pub(crate) fn pid(description: &str) -> Segment {
-    seg(
-        "PID",
-        [
-            "F".to_string(),
-            String::new(),
-            String::new(),
-            String::new(),
-            description.trim().to_string(),
-        ],
-    )
 }
