@@ -1,6 +1,7 @@
 //! Command-line surface. Each subcommand lives in its own file.
 
 mod check;
+mod edi;
 mod normalize;
 mod orders;
 mod returns;
@@ -86,6 +87,11 @@ pub enum Command {
         #[command(subcommand)]
         action: orders::DeadLettersCmd,
     },
+    /// EDI X12 files exchanged with 3PLs and dropship suppliers.
+    Edi {
+        #[command(subcommand)]
+        action: edi::EdiCmd,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -165,5 +171,6 @@ pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
         Command::Orders { action } => orders::orders(&args, action).await,
         Command::Route(route) => route::what_if(&args, route).await,
         Command::DeadLetters { action } => orders::dead_letters(&args, action).await,
+        Command::Edi { action } => edi::run(action),
     }
 }

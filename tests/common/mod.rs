@@ -152,11 +152,11 @@ channels:
     drift_interval_secs: {drift_interval_secs}
     stock:
       buffer: {buffer}
+audit_interval_secs: 1
+{kits}
 locations:
   - id: main
     kind: self
-audit_interval_secs: 1
-{kits}
 "#,
             db = db.display(),
             shop_url = shopify.base_url(),
