@@ -4,6 +4,7 @@
 pub mod auditor;
 pub mod drift;
 mod fetcher;
+pub mod fulfil;
 mod listings;
 mod metrics;
 mod normalizer;
@@ -20,6 +21,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use switchyard_core::config::Config;
+use switchyard_core::fulfillment::FulfillmentTarget;
 use switchyard_core::ports::Channel;
 use switchyard_core::store::{SqliteStore, Store};
 use tokio::sync::{Notify, watch};
@@ -57,12 +59,15 @@ pub struct Wakers {
     pub route: Notify,
     pub push: Notify,
     pub outbox: Notify,
+    pub fulfil: Notify,
 }
 
 pub struct App {
     pub config: Config,
     pub store: Arc<dyn Store>,
     pub channels: BTreeMap<String, Arc<dyn Channel>>,
+    /// Fulfilment partners by location id (locations with an `adapter:`).
+    pub targets: BTreeMap<String, Arc<dyn FulfillmentTarget>>,
     pub wake: Wakers,
     pub metrics: Metrics,
     pub timing: Timing,
@@ -93,6 +98,12 @@ impl Daemon {
             let channel = switchyard_connectors::registry::build(c)?;
             channels.insert(c.id.clone(), channel);
         }
+        let mut targets = BTreeMap::new();
+        for l in &config.locations {
+            if let Some(t) = switchyard_connectors::fulfillment::build(l)? {
+                targets.insert(l.id.clone(), t);
+            }
+        }
         let listener = tokio::net::TcpListener::bind(&config.server.listen)
             .await
             .with_context(|| format!("binding {}", config.server.listen))?;
@@ -101,6 +112,7 @@ impl Daemon {
             config,
             store,
             channels,
+            targets,
             wake: Wakers::default(),
             metrics: Metrics::default(),
             timing,
@@ -113,6 +125,10 @@ impl Daemon {
         tasks.spawn(router::run(app.clone(), stopped.clone()));
         tasks.spawn(outbox::run(app.clone(), stopped.clone()));
         tasks.spawn(auditor::run(app.clone(), stopped.clone()));
+        tasks.spawn(fulfil::run(app.clone(), stopped.clone()));
+        for id in app.targets.keys() {
+            tasks.spawn(fulfil::poll(app.clone(), id.clone(), stopped.clone()));
+        }
         for id in app.channels.keys() {
             tasks.spawn(poller::run(app.clone(), id.clone(), stopped.clone()));
             tasks.spawn(listings::run(app.clone(), id.clone(), stopped.clone()));

@@ -1,8 +1,9 @@
-//! Outbox → channels: write-backs with their idempotency keys, retried with backoff, and moved
-//! to dead letters after the last attempt.
+//! Outbox → channels and fulfilment partners: write-backs, submissions and cancellations with
+//! their idempotency keys, retried with backoff, and moved to dead letters after the last attempt.
 
 use std::sync::Arc;
 
+use switchyard_core::fulfillment::{CancelOutcome, OrderRef};
 use switchyard_core::model::Shipment;
 use switchyard_core::store::{OutboxItem, now_ms};
 use tokio::sync::watch;
@@ -28,10 +29,17 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
             let result = deliver(&app, item).await;
             let labels = format!("channel=\"{}\",kind=\"{}\"", item.channel_id, item.kind);
             let stored = match result {
-                Ok(()) => {
+                Ok(Done::Plain) => {
                     app.metrics.add("outbox_delivered_total", &labels, 1);
-                    tracing::info!(key = %item.idempotency_key, "write-back delivered");
+                    tracing::info!(key = %item.idempotency_key, kind = %item.kind, "outbox item delivered");
                     app.store.complete_outbox(item.id).await
+                }
+                Ok(Done::Submitted { partner_order_id }) => {
+                    app.metrics.add("outbox_delivered_total", &labels, 1);
+                    tracing::info!(key = %item.idempotency_key, %partner_order_id, "order handed to its partner");
+                    app.store
+                        .record_submission(item.id, &item.idempotency_key, &partner_order_id)
+                        .await
                 }
                 Err((error, retryable)) => {
                     app.metrics.add("outbox_failures_total", &labels, 1);
@@ -55,23 +63,83 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
     }
 }
 
+/// What a delivered item leaves to record.
+enum Done {
+    Plain,
+    Submitted { partner_order_id: String },
+}
+
 /// Carries out one item; the error says whether trying again may help.
-async fn deliver(app: &App, item: &OutboxItem) -> Result<(), (String, bool)> {
-    let channel = app.channels.get(&item.channel_id).ok_or_else(|| {
-        (
-            format!("channel `{}` is not configured", item.channel_id),
-            false,
-        )
-    })?;
+async fn deliver(app: &App, item: &OutboxItem) -> Result<Done, (String, bool)> {
     match item.kind.as_str() {
         "write_back_shipment" => {
+            let channel = app.channels.get(&item.channel_id).ok_or_else(|| {
+                (
+                    format!("channel `{}` is not configured", item.channel_id),
+                    false,
+                )
+            })?;
             let shipment: Shipment = serde_json::from_value(item.payload.clone())
                 .map_err(|e| (format!("payload unreadable: {e}"), false))?;
             channel
                 .write_back_shipment(&shipment, &item.idempotency_key)
                 .await
+                .map(|()| Done::Plain)
                 .map_err(|e| (e.to_string(), e.is_retryable()))
+        }
+        "submit_fulfillment" => {
+            let target = target(app, &item.channel_id)?;
+            let order_id = item
+                .payload
+                .get("order_id")
+                .and_then(serde_json::Value::as_i64)
+                .ok_or_else(|| ("payload has no order_id".to_string(), false))?;
+            let work = app
+                .store
+                .submission_work(order_id, &item.channel_id)
+                .await
+                .map_err(|e| (e.to_string(), true))?
+                .ok_or_else(|| (format!("order {order_id} is gone"), false))?;
+            if work.units.is_empty() {
+                return Err((
+                    format!("order {order_id} holds nothing at {}", item.channel_id),
+                    false,
+                ));
+            }
+            let order = super::fulfil::fulfillment_order(&work, &item.idempotency_key);
+            let receipt = target
+                .submit(&order, &item.idempotency_key)
+                .await
+                .map_err(|e| (e.to_string(), e.is_retryable()))?;
+            Ok(Done::Submitted {
+                partner_order_id: receipt.partner_order_id,
+            })
+        }
+        "cancel_fulfillment" => {
+            let target = target(app, &item.channel_id)?;
+            let order: OrderRef = serde_json::from_value(item.payload.clone())
+                .map_err(|e| (format!("payload unreadable: {e}"), false))?;
+            match target.cancel(&order, &item.idempotency_key).await {
+                Ok(CancelOutcome::TooLate { reason }) => {
+                    tracing::warn!(key = %item.idempotency_key, %reason, "the partner could not cancel; a person must stop or return the parcel");
+                    Ok(Done::Plain)
+                }
+                Ok(_) => Ok(Done::Plain),
+                Err(e) => Err((e.to_string(), e.is_retryable())),
+            }
         }
         other => Err((format!("unknown outbox kind `{other}`"), false)),
     }
+}
+
+fn target(
+    app: &App,
+    location: &str,
+) -> Result<Arc<dyn switchyard_core::fulfillment::FulfillmentTarget>, (String, bool)> {
+    app.targets.get(location).cloned().ok_or_else(|| {
+        (
+            format!("location `{location}` has no fulfilment adapter configured"),
+            false,
+        )
+    })
 }

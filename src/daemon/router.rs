@@ -67,6 +67,7 @@ async fn route_one(
     } else {
         tracing::info!(order_id = o.order_id, channel = %o.channel_id, to = %plan.outcome(), rule = %plan.rule_summary(), "order routed");
         app.metrics.add("orders_routed_total", &labels, 1);
+        app.wake.fulfil.notify_one();
     }
     Ok(())
 }

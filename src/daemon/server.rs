@@ -53,6 +53,9 @@ async fn webhook(
     body: Bytes,
 ) -> impl IntoResponse {
     let Some(channel) = app.channels.get(&channel_id) else {
+        if let Some(target) = app.targets.get(&channel_id) {
+            return partner_webhook(&app, &channel_id, target.as_ref(), &headers, &body).await;
+        }
         return (StatusCode::NOT_FOUND, "unknown channel").into_response();
     };
     let labels = format!("channel=\"{channel_id}\"");
@@ -119,6 +122,50 @@ async fn webhook(
                     (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response()
                 }
             }
+        }
+    }
+}
+
+/// A fulfilment partner's webhook: verified, its events stored once, 200 only after commit.
+async fn partner_webhook(
+    app: &App,
+    location_id: &str,
+    target: &dyn switchyard_core::fulfillment::FulfillmentTarget,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> axum::response::Response {
+    let request = WebhookRequest {
+        headers: headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect(),
+        body: body.to_vec(),
+    };
+    let events = match target.verify_webhook(&request).await {
+        Ok(events) => events,
+        Err(IngestError::BadSignature(why)) => {
+            tracing::warn!(location = %location_id, %why, "partner webhook refused: bad signature");
+            return (StatusCode::UNAUTHORIZED, "invalid signature").into_response();
+        }
+        Err(IngestError::Unreadable(why)) => {
+            tracing::warn!(location = %location_id, %why, "partner webhook refused: unreadable body");
+            return (StatusCode::BAD_REQUEST, "unreadable body").into_response();
+        }
+    };
+    match app
+        .store
+        .insert_target_events(location_id, &events, None)
+        .await
+    {
+        Ok(done) => {
+            if done.inserted > 0 {
+                app.wake.fulfil.notify_one();
+            }
+            (StatusCode::OK, "ok").into_response()
+        }
+        Err(e) => {
+            tracing::error!(location = %location_id, error = %e, "partner webhook not stored");
+            (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response()
         }
     }
 }

@@ -195,6 +195,27 @@ pub struct Drift {
     pub found: i64,
 }
 
+/// A routed order's units for one partner location, ready to be handed over.
+#[derive(Debug, Clone)]
+pub struct SubmissionWork {
+    pub order_id: i64,
+    pub channel_id: String,
+    pub external_id: String,
+    pub fulfil_state: String,
+    pub location_id: String,
+    pub order: Order,
+    /// (SKU, units) reserved at this location (kits already as their components).
+    pub units: Vec<(String, i64)>,
+}
+
+/// A stored partner event waiting to be applied.
+#[derive(Debug, Clone)]
+pub struct TargetInboxItem {
+    pub id: i64,
+    pub location_id: String,
+    pub event: crate::fulfillment::TargetEvent,
+}
+
 /// Pending stock pushes of one channel.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct DirtyDepth {
@@ -447,6 +468,36 @@ pub trait Store: Send + Sync {
         read_started_at: i64,
     ) -> Result<Vec<Drift>>;
     async fn dirty_depth(&self, now_ms: i64) -> Result<Vec<DirtyDepth>>;
+
+    // --- fulfilment partners --------------------------------------------------------------
+    /// Queues every routed order holding units at one of `locations` (those with a partner
+    /// adapter) for submission: a submission row and an outbox item with key
+    /// `ff:<location>:<channel>:<external id>`, once per (order, location).
+    async fn queue_fulfillment(&self, locations: &[String]) -> Result<u64>;
+    /// The order and its units reserved at `location_id`, to build what the partner receives.
+    async fn submission_work(
+        &self,
+        order_id: i64,
+        location_id: &str,
+    ) -> Result<Option<SubmissionWork>>;
+    /// The partner took the order: closes the outbox item and records its id, in one transaction.
+    async fn record_submission(
+        &self,
+        outbox_id: i64,
+        key: &str,
+        partner_order_id: &str,
+    ) -> Result<()>;
+    /// Stores partner events (duplicates counted, not stored) and, for a poll, the cursor.
+    async fn insert_target_events(
+        &self,
+        location_id: &str,
+        events: &[crate::fulfillment::TargetEvent],
+        cursor: Option<&PollCursor>,
+    ) -> Result<InboxInsert>;
+    async fn pending_target_events(&self, limit: i64) -> Result<Vec<TargetInboxItem>>;
+    /// Applies one event (shipment, rejection, acceptance, cancellation, stock level) and
+    /// closes it, in one transaction; returns what happened.
+    async fn apply_target_event(&self, item: &TargetInboxItem) -> Result<String>;
     async fn stock(&self, sku: Option<&str>) -> Result<Vec<OnHandRow>>;
     async fn all_skus(&self) -> Result<Vec<String>>;
     /// Records listings found in a channel's catalog (or configured) and marks them dirty.

@@ -19,6 +19,7 @@ use super::*;
 use crate::model::{Order, OrderStatus, Shipment};
 use crate::stock::{Account, Movement, expand_kits, reservation_movements};
 
+mod fulfil;
 mod route;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -402,6 +403,9 @@ impl Store for SqliteStore {
             for sku in skus {
                 mark_sku_dirty(&mut tx, sku, &cause, now).await?;
             }
+        }
+        if next_state == "closed" && matches!(current_state.as_str(), "routed" | "held") {
+            fulfil::on_order_closed(&mut tx, order_id, now).await?;
         }
         close_item("applied", None).execute(&mut *tx).await?;
         tx.commit().await?;
@@ -1431,6 +1435,45 @@ impl Store for SqliteStore {
                 oldest_ms: since.map(|t| (now_ms - t).max(0)),
             })
             .collect())
+    }
+
+    async fn queue_fulfillment(&self, locations: &[String]) -> Result<u64> {
+        self.fulfil_queue(locations).await
+    }
+
+    async fn submission_work(
+        &self,
+        order_id: i64,
+        location_id: &str,
+    ) -> Result<Option<SubmissionWork>> {
+        self.fulfil_work(order_id, location_id).await
+    }
+
+    async fn record_submission(
+        &self,
+        outbox_id: i64,
+        key: &str,
+        partner_order_id: &str,
+    ) -> Result<()> {
+        self.fulfil_record_submission(outbox_id, key, partner_order_id)
+            .await
+    }
+
+    async fn insert_target_events(
+        &self,
+        location_id: &str,
+        events: &[crate::fulfillment::TargetEvent],
+        cursor: Option<&PollCursor>,
+    ) -> Result<InboxInsert> {
+        self.fulfil_insert_events(location_id, events, cursor).await
+    }
+
+    async fn pending_target_events(&self, limit: i64) -> Result<Vec<TargetInboxItem>> {
+        self.fulfil_pending_events(limit).await
+    }
+
+    async fn apply_target_event(&self, item: &TargetInboxItem) -> Result<String> {
+        self.fulfil_apply_event(item).await
     }
 
     async fn orders(&self, limit: i64) -> Result<Vec<OrderSummary>> {

@@ -1,0 +1,572 @@
+//! The SQLite side of fulfilment partners: queueing routed orders for their partner, recording
+//! what the partner accepted, storing partner events once, and applying them (shipments consume
+//! stock and queue the channel write-back; rejections hold the order; stock levels feed
+//! on-hand), each in one transaction with its ledger movements.
+
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::stock_sql::{self, mark_sku_dirty, record_movements};
+use super::{SqliteStore, json_col, to_json};
+use crate::fulfillment::{EventKind, TargetEvent};
+use crate::model::{Order, Shipment, ShippedLine};
+use crate::ports::PollCursor;
+use crate::stock::{Account, Movement, expand_kits, reservation_movements};
+use crate::store::{InboxInsert, Result, StoreError, SubmissionWork, TargetInboxItem, now_ms};
+
+/// The key an order is submitted to a partner location with; also its reference there.
+pub(super) fn submission_key(location: &str, channel: &str, external_id: &str) -> String {
+    format!("ff:{location}:{channel}:{external_id}")
+}
+
+impl SqliteStore {
+    pub(super) async fn fulfil_queue(&self, locations: &[String]) -> Result<u64> {
+        if locations.is_empty() {
+            return Ok(0);
+        }
+        let now = now_ms();
+        let mut tx = self.write().await?;
+        let marks = vec!["?"; locations.len()].join(", ");
+        let sql = format!(
+            "SELECT DISTINCT o.id, o.channel_id, o.external_id, r.location_id FROM orders o
+             JOIN reservations r ON r.order_id = o.id
+             WHERE o.fulfil_state = 'routed' AND r.location_id IN ({marks})
+               AND NOT EXISTS (SELECT 1 FROM fulfillment_submissions s
+                               WHERE s.order_id = o.id AND s.location_id = r.location_id)"
+        );
+        let mut q = sqlx::query_as::<_, (i64, String, String, String)>(sqlx::AssertSqlSafe(sql));
+        for l in locations {
+            q = q.bind(l);
+        }
+        let rows = q.fetch_all(&mut *tx).await?;
+        for (order_id, channel, external, location) in &rows {
+            let key = submission_key(location, channel, external);
+            sqlx::query(
+                "INSERT INTO fulfillment_submissions (idempotency_key, order_id, location_id, state, updated_at)
+                 VALUES (?, ?, ?, 'queued', ?)",
+            )
+            .bind(&key)
+            .bind(order_id)
+            .bind(location)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO outbox (kind, channel_id, idempotency_key, payload, cause, next_attempt_at, created_at)
+                 VALUES ('submit_fulfillment', ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(location)
+            .bind(&key)
+            .bind(to_json(&serde_json::json!({"order_id": order_id, "location_id": location}))?)
+            .bind(format!("order {channel}:{external} routed to {location}"))
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len() as u64)
+    }
+
+    pub(super) async fn fulfil_work(
+        &self,
+        order_id: i64,
+        location_id: &str,
+    ) -> Result<Option<SubmissionWork>> {
+        let mut conn = self.pool.acquire().await?;
+        let Some(row) = sqlx::query(
+            "SELECT channel_id, external_id, fulfil_state, canonical FROM orders WHERE id = ?",
+        )
+        .bind(order_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let order: Order = json_col(&row, "canonical")?;
+        let units: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT sku, quantity FROM reservations WHERE order_id = ? AND location_id = ? ORDER BY sku",
+        )
+        .bind(order_id)
+        .bind(location_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(Some(SubmissionWork {
+            order_id,
+            channel_id: row.try_get("channel_id")?,
+            external_id: row.try_get("external_id")?,
+            fulfil_state: row.try_get("fulfil_state")?,
+            location_id: location_id.to_string(),
+            order,
+            units,
+        }))
+    }
+
+    pub(super) async fn fulfil_record_submission(
+        &self,
+        outbox_id: i64,
+        key: &str,
+        partner_order_id: &str,
+    ) -> Result<()> {
+        let now = now_ms();
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE outbox SET done_at = ?, last_error = NULL WHERE id = ?")
+            .bind(now)
+            .bind(outbox_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE fulfillment_submissions SET partner_order_id = ?, updated_at = ?,
+                state = CASE WHEN state = 'queued' THEN 'submitted' ELSE state END
+             WHERE idempotency_key = ?",
+        )
+        .bind(partner_order_id)
+        .bind(now)
+        .bind(key)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn fulfil_insert_events(
+        &self,
+        location_id: &str,
+        events: &[TargetEvent],
+        cursor: Option<&PollCursor>,
+    ) -> Result<InboxInsert> {
+        let now = now_ms();
+        let mut tx = self.write().await?;
+        let mut done = InboxInsert::default();
+        for e in events {
+            let r = sqlx::query(
+                "INSERT INTO target_inbox (location_id, dedup_id, event, received_at) VALUES (?, ?, ?, ?)
+                 ON CONFLICT (location_id, dedup_id) DO NOTHING",
+            )
+            .bind(location_id)
+            .bind(&e.dedup_id)
+            .bind(to_json(e)?)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if r.rows_affected() == 1 {
+                done.inserted += 1;
+            } else {
+                done.duplicates += 1;
+            }
+        }
+        if let Some(c) = cursor {
+            sqlx::query(
+                "INSERT INTO poll_cursors (channel_id, cursor, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (channel_id) DO UPDATE SET cursor = ?2, updated_at = ?3",
+            )
+            .bind(format!("target:{location_id}"))
+            .bind(to_json(c)?)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    pub(super) async fn fulfil_pending_events(&self, limit: i64) -> Result<Vec<TargetInboxItem>> {
+        let rows = sqlx::query(
+            "SELECT id, location_id, event FROM target_inbox WHERE state = 'pending' ORDER BY id LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TargetInboxItem {
+                    id: r.try_get("id")?,
+                    location_id: r.try_get("location_id")?,
+                    event: json_col(r, "event")?,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn fulfil_apply_event(&self, item: &TargetInboxItem) -> Result<String> {
+        let now = now_ms();
+        let mut tx = self.write().await?;
+        let note = apply(&mut tx, item, now).await?;
+        sqlx::query("UPDATE target_inbox SET state = ?, processed_at = ?, note = ? WHERE id = ?")
+            .bind(if note.0 { "applied" } else { "ignored" })
+            .bind(now)
+            .bind(&note.1)
+            .bind(item.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(note.1)
+    }
+}
+
+type Tx = Transaction<'static, Sqlite>;
+
+/// The submission an event is about: by our reference, else by the partner's order id.
+async fn submission_of(
+    tx: &mut Tx,
+    location: &str,
+    event: &TargetEvent,
+) -> Result<Option<(String, i64, String)>> {
+    let row: Option<(String, i64, String)> = sqlx::query_as(
+        "SELECT idempotency_key, order_id, state FROM fulfillment_submissions
+         WHERE location_id = ?1 AND (idempotency_key = ?2 OR (?3 IS NOT NULL AND partner_order_id = ?3))",
+    )
+    .bind(location)
+    .bind(event.order_reference.as_deref().unwrap_or(""))
+    .bind(event.partner_order_id.as_deref())
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row)
+}
+
+/// Applies one event; returns (changed anything, what happened).
+async fn apply(tx: &mut Tx, item: &TargetInboxItem, now: i64) -> Result<(bool, String)> {
+    let location = item.location_id.as_str();
+    let event = &item.event;
+    if let EventKind::StockLevel { sku, available } = &event.kind {
+        let current: Option<i64> =
+            sqlx::query_scalar("SELECT quantity FROM on_hand WHERE sku = ? AND location_id = ?")
+                .bind(sku)
+                .bind(location)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if current == Some(*available) {
+            return Ok((false, format!("{sku} already {available} at {location}")));
+        }
+        sqlx::query(
+            "INSERT INTO on_hand (sku, location_id, quantity, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (sku, location_id) DO UPDATE SET quantity = ?3, updated_at = ?4",
+        )
+        .bind(sku)
+        .bind(location)
+        .bind(available)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        let reference = format!("stock feed from {location}");
+        let moves: Vec<Movement> = Movement::signed(
+            sku,
+            available - current.unwrap_or(0),
+            Account::Feed,
+            Account::OnHand(location.to_string()),
+            "feed",
+        )
+        .into_iter()
+        .collect();
+        record_movements(tx, &moves, &reference, now).await?;
+        mark_sku_dirty(tx, sku, &reference, now).await?;
+        return Ok((true, format!("{sku} set to {available} at {location}")));
+    }
+    let Some((key, order_id, state)) = submission_of(tx, location, event).await? else {
+        return Ok((
+            false,
+            format!(
+                "no order submitted to {location} matches reference {:?} / partner id {:?}",
+                event.order_reference, event.partner_order_id
+            ),
+        ));
+    };
+    let set_state = |s: &'static str| {
+        sqlx::query(
+            "UPDATE fulfillment_submissions SET state = ?, detail = ?, updated_at = ? WHERE idempotency_key = ?",
+        )
+        .bind(s)
+        .bind(serde_json::to_string(&event.kind).ok())
+        .bind(now)
+        .bind(key.clone())
+    };
+    match &event.kind {
+        EventKind::StockLevel { .. } => Ok((false, "handled above".into())),
+        EventKind::Accepted { .. } => {
+            if state == "queued" || state == "submitted" {
+                set_state("accepted").execute(&mut **tx).await?;
+            }
+            Ok((true, format!("{key} accepted")))
+        }
+        EventKind::Cancelled { reason } => {
+            set_state("cancelled").execute(&mut **tx).await?;
+            Ok((
+                true,
+                format!(
+                    "{key} cancelled at the partner: {}",
+                    reason.as_deref().unwrap_or("-")
+                ),
+            ))
+        }
+        EventKind::Rejected { lines, reason } => {
+            set_state("rejected").execute(&mut **tx).await?;
+            // The partner will not ship these: a person decides where they go instead.
+            let held = sqlx::query(
+                "UPDATE orders SET fulfil_state = 'held', updated_at = ? WHERE id = ? AND fulfil_state = 'routed'",
+            )
+            .bind(now)
+            .bind(order_id)
+            .execute(&mut **tx)
+            .await?;
+            let skus: Vec<&str> = lines.iter().map(|l| l.sku.as_str()).collect();
+            Ok((
+                held.rows_affected() == 1,
+                format!(
+                    "{key} rejected by {location} ({reason}; lines: {}); order held",
+                    if skus.is_empty() {
+                        "all".to_string()
+                    } else {
+                        skus.join(", ")
+                    }
+                ),
+            ))
+        }
+        EventKind::Shipped {
+            lines,
+            carrier,
+            tracking_number,
+            shipped_at,
+            ..
+        } => {
+            ship(
+                tx,
+                order_id,
+                &key,
+                location,
+                lines,
+                carrier,
+                tracking_number,
+                *shipped_at,
+                now,
+            )
+            .await
+        }
+    }
+}
+
+/// A partner's shipment: the units it shipped leave its on-hand, their reservations are
+/// consumed, the channel's write-back is queued; the order is shipped once nothing is reserved.
+#[allow(clippy::too_many_arguments)]
+async fn ship(
+    tx: &mut Tx,
+    order_id: i64,
+    key: &str,
+    location: &str,
+    lines: &[crate::fulfillment::LineQuantity],
+    carrier: &str,
+    tracking: &str,
+    shipped_at: chrono::DateTime<chrono::FixedOffset>,
+    now: i64,
+) -> Result<(bool, String)> {
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM shipments WHERE order_id = ? AND tracking_number = ?")
+            .bind(order_id)
+            .bind(tracking)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if exists.is_some() {
+        return Ok((
+            false,
+            format!("{key}: shipment {tracking} already recorded"),
+        ));
+    }
+    let row = sqlx::query("SELECT channel_id, external_id, canonical FROM orders WHERE id = ?")
+        .bind(order_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let channel_id: String = row.try_get("channel_id")?;
+    let external_id: String = row.try_get("external_id")?;
+    let order: Order = json_col(&row, "canonical")?;
+    let here: Vec<(String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT sku, location_id, quantity FROM reservations WHERE order_id = ? AND location_id = ?",
+    )
+    .bind(order_id)
+    .bind(location)
+    .fetch_all(&mut **tx)
+    .await?;
+    // Units shipped per SKU, never more than were reserved here.
+    let mut consumed: Vec<(String, Option<String>, i64)> = Vec::new();
+    for (sku, loc, reserved) in &here {
+        let sent: i64 = lines
+            .iter()
+            .filter(|l| &l.sku == sku)
+            .map(|l| i64::from(l.quantity))
+            .sum();
+        let sent = if lines.is_empty() {
+            *reserved
+        } else {
+            sent.min(*reserved)
+        };
+        if sent > 0 {
+            consumed.push((sku.clone(), loc.clone(), sent));
+        }
+    }
+    if consumed.is_empty() {
+        return Err(StoreError::Conflict(format!(
+            "{key}: shipment {tracking} names nothing reserved at {location}"
+        )));
+    }
+    let reference =
+        format!("shipment of order {channel_id}:{external_id} from {location} ({tracking})");
+    let after: Vec<(String, Option<String>, i64)> = here
+        .iter()
+        .filter_map(|(sku, loc, q)| {
+            let sent = consumed.iter().find(|c| &c.0 == sku).map_or(0, |c| c.2);
+            (q - sent > 0).then(|| (sku.clone(), loc.clone(), q - sent))
+        })
+        .collect();
+    let mut moves = reservation_movements(&here, &after, "reservation", "shipment");
+    for (sku, _, q) in &consumed {
+        moves.extend(Movement::signed(
+            sku,
+            *q,
+            Account::OnHand(location.to_string()),
+            Account::Customer,
+            "shipment",
+        ));
+        sqlx::query(
+            "INSERT INTO on_hand (sku, location_id, quantity, updated_at) VALUES (?1, ?2, -?3, ?4)
+             ON CONFLICT (sku, location_id) DO UPDATE SET quantity = quantity - ?3, updated_at = ?4",
+        )
+        .bind(sku)
+        .bind(location)
+        .bind(q)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        let left = after.iter().find(|a| &a.0 == sku).map_or(0, |a| a.2);
+        if left == 0 {
+            sqlx::query("DELETE FROM reservations WHERE order_id = ? AND sku = ?")
+                .bind(order_id)
+                .bind(sku)
+                .execute(&mut **tx)
+                .await?;
+        } else {
+            sqlx::query("UPDATE reservations SET quantity = ? WHERE order_id = ? AND sku = ?")
+                .bind(left)
+                .bind(order_id)
+                .bind(sku)
+                .execute(&mut **tx)
+                .await?;
+        }
+        mark_sku_dirty(tx, sku, &reference, now).await?;
+    }
+    record_movements(tx, &moves, &reference, now).await?;
+    // The channel's lines this parcel carries: those whose units (a kit's components) shipped.
+    let kits = stock_sql::kits(tx).await?;
+    let shipped_lines: Vec<ShippedLine> = order
+        .lines
+        .iter()
+        .filter(|l| {
+            l.sku.as_ref().is_some_and(|s| {
+                expand_kits(&[(s.clone(), 1)], &kits)
+                    .iter()
+                    .all(|(part, _)| consumed.iter().any(|c| &c.0 == part))
+            })
+        })
+        .map(|l| ShippedLine {
+            line_id: l.line_id.clone(),
+            quantity: l.quantity,
+        })
+        .collect();
+    let shipment = Shipment {
+        order_external_id: external_id.clone(),
+        carrier: carrier.to_string(),
+        tracking_number: tracking.to_string(),
+        shipped_at,
+        lines: shipped_lines,
+    };
+    sqlx::query(
+        "INSERT INTO shipments (order_id, location_id, carrier, tracking_number, detail, shipped_at)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(order_id)
+    .bind(location)
+    .bind(carrier)
+    .bind(tracking)
+    .bind(to_json(&shipment)?)
+    .bind(shipped_at.timestamp_millis())
+    .execute(&mut **tx)
+    .await?;
+    let remaining: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reservations WHERE order_id = ?")
+        .bind(order_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    if remaining == 0 {
+        sqlx::query("UPDATE orders SET fulfil_state = 'shipped', updated_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(order_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    sqlx::query("UPDATE fulfillment_submissions SET state = 'shipped', updated_at = ? WHERE idempotency_key = ?")
+        .bind(now)
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO outbox (kind, channel_id, idempotency_key, payload, cause, next_attempt_at, created_at)
+         VALUES ('write_back_shipment', ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(&channel_id)
+    .bind(format!("ship:{channel_id}:{external_id}:{tracking}"))
+    .bind(to_json(&shipment)?)
+    .bind(&reference)
+    .bind(now)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok((true, reference))
+}
+
+/// A channel cancelled an order: a submission not yet sent is dropped; one the partner has is
+/// cancelled there (an outbox item with its own key). Runs inside the order update's transaction.
+pub(super) async fn on_order_closed(tx: &mut Tx, order_id: i64, now: i64) -> Result<()> {
+    let subs: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT idempotency_key, location_id, partner_order_id, state FROM fulfillment_submissions
+         WHERE order_id = ? AND state IN ('queued', 'submitted', 'accepted')",
+    )
+    .bind(order_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (key, location, partner_id, state) in subs {
+        let pending: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM outbox WHERE idempotency_key = ? AND done_at IS NULL",
+        )
+        .bind(&key)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if state == "queued"
+            && let Some(id) = pending
+        {
+            sqlx::query("UPDATE outbox SET done_at = ?, last_error = 'order cancelled before it was sent' WHERE id = ?")
+                .bind(now)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query("UPDATE fulfillment_submissions SET state = 'cancelled', updated_at = ? WHERE idempotency_key = ?")
+                .bind(now)
+                .bind(&key)
+                .execute(&mut **tx)
+                .await?;
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO outbox (kind, channel_id, idempotency_key, payload, cause, next_attempt_at, created_at)
+             VALUES ('cancel_fulfillment', ?, ?, ?, 'order cancelled on its channel', ?, ?)
+             ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(&location)
+        .bind(format!("cancel:{key}"))
+        .bind(to_json(&serde_json::json!({"reference": key, "partner_order_id": partner_id}))?)
+        .bind(now)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("UPDATE fulfillment_submissions SET state = 'cancel_requested', updated_at = ? WHERE idempotency_key = ?")
+            .bind(now)
+            .bind(&key)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,182 @@
+//! Fulfilment partners (3PLs, dropship suppliers): routed orders holding units at a partner's
+//! location are queued for submission (the outbox carries them out), partner events arriving by
+//! webhook or by this poller are stored once and applied in order: shipments consume stock and
+//! queue the channel's tracking write-back, rejections hold the order for a person, stock
+//! levels feed the location's on-hand.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use switchyard_core::fulfillment::{FulfillmentLine, FulfillmentOrder, RequestedShipping};
+use switchyard_core::model::Address;
+use switchyard_core::ports::PollCursor;
+use switchyard_core::store::SubmissionWork;
+use tokio::sync::watch;
+
+use super::App;
+
+/// Queues routed orders for their partners and applies stored partner events.
+pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
+    let locations: Vec<String> = app.targets.keys().cloned().collect();
+    if locations.is_empty() {
+        return;
+    }
+    loop {
+        match app.store.queue_fulfillment(&locations).await {
+            Ok(n) if n > 0 => {
+                tracing::info!(orders = n, "orders queued for fulfilment partners");
+                app.wake.outbox.notify_one();
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "queueing orders for partners failed"),
+        }
+        match app.store.pending_target_events(100).await {
+            Ok(items) => {
+                for item in &items {
+                    match app.store.apply_target_event(item).await {
+                        Ok(what) => {
+                            tracing::info!(location = %item.location_id, event = %item.event.dedup_id, %what, "partner event applied");
+                            app.metrics.add(
+                                "partner_events_applied_total",
+                                &format!("location=\"{}\"", item.location_id),
+                                1,
+                            );
+                            app.wake.push.notify_waiters();
+                            app.wake.outbox.notify_one();
+                        }
+                        Err(e) => {
+                            tracing::error!(location = %item.location_id, event = %item.event.dedup_id, error = %e, "applying a partner event failed");
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "reading partner events failed"),
+        }
+        if !super::idle(&app.wake.fulfil, app.timing.idle_scan, &mut stopped).await {
+            return;
+        }
+    }
+}
+
+/// Polls one partner's events as the safety net under its webhooks (or instead of them).
+pub async fn poll(app: Arc<App>, location_id: String, mut stopped: watch::Receiver<bool>) {
+    let (Some(target), Some(adapter)) = (
+        app.targets.get(&location_id).cloned(),
+        app.config
+            .locations
+            .iter()
+            .find(|l| l.id == location_id)
+            .and_then(|l| l.adapter.clone()),
+    ) else {
+        return;
+    };
+    let interval = Duration::from_secs(adapter.poll_interval_secs.max(1));
+    let overlap = chrono::Duration::seconds(adapter.poll_overlap_secs as i64);
+    let key = format!("target:{location_id}");
+    loop {
+        let cursor = match app.store.poll_cursor(&key).await {
+            Ok(Some(c)) => c,
+            Ok(None) => PollCursor {
+                since: Some(Utc::now() - overlap),
+                ..PollCursor::default()
+            },
+            Err(e) => {
+                tracing::error!(location = %location_id, error = %e, "reading partner cursor failed");
+                PollCursor::default()
+            }
+        };
+        let mut more = false;
+        match target.poll_events(&cursor).await {
+            Ok(page) => {
+                let max_seen = match (cursor.max_seen, page.max_seen) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                };
+                more = page.next_page.is_some();
+                let next = if more {
+                    PollCursor {
+                        since: cursor.since,
+                        page: page.next_page.clone(),
+                        max_seen,
+                    }
+                } else {
+                    PollCursor {
+                        since: max_seen.map(|m| m - overlap).max(cursor.since),
+                        page: None,
+                        max_seen: None,
+                    }
+                };
+                match app
+                    .store
+                    .insert_target_events(&location_id, &page.events, Some(&next))
+                    .await
+                {
+                    Ok(done) if done.inserted > 0 => app.wake.fulfil.notify_one(),
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::error!(location = %location_id, error = %e, "storing partner events failed")
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(location = %location_id, error = %e, "polling the partner failed")
+            }
+        }
+        if !more {
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = stopped.changed() => {}
+            }
+        }
+        if *stopped.borrow() {
+            return;
+        }
+    }
+}
+
+/// What the partner receives: the units reserved at its location, as the order's lines (a kit
+/// as its components, which is what the partner picks).
+pub fn fulfillment_order(work: &SubmissionWork, key: &str) -> FulfillmentOrder {
+    let o = &work.order;
+    let lines = work
+        .units
+        .iter()
+        .map(|(sku, qty)| {
+            let line = o.lines.iter().find(|l| l.sku.as_deref() == Some(sku));
+            FulfillmentLine {
+                line_id: line.map_or_else(|| format!("component:{sku}"), |l| l.line_id.clone()),
+                sku: sku.clone(),
+                partner_sku: None,
+                quantity: u32::try_from(*qty).unwrap_or(u32::MAX),
+                unit_price: line.map_or(rust_decimal::Decimal::ZERO, |l| l.unit_price),
+                title: line.map_or_else(|| sku.clone(), |l| l.title.clone()),
+            }
+        })
+        .collect();
+    FulfillmentOrder {
+        reference: key.to_string(),
+        channel_order_number: o.number.clone(),
+        placed_at: Some(o.placed_at),
+        ship_to: o.ship_to.clone().unwrap_or_else(empty_address),
+        email: o.customer_email.clone(),
+        currency: o.currency.clone(),
+        lines,
+        shipping: RequestedShipping::default(),
+    }
+}
+
+fn empty_address() -> Address {
+    Address {
+        name: None,
+        company: None,
+        address1: None,
+        address2: None,
+        city: None,
+        region: None,
+        postal_code: None,
+        country_code: None,
+        phone: None,
+    }
+}

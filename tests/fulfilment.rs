@@ -1,0 +1,162 @@
+//! End-to-end: orders routed to a 3PL (the ShipBob simulator) reach it exactly once with their
+//! reference as idempotency key, its shipment comes back (by webhook, or by polling when the
+//! webhook is lost) as tracking on the channel and stock leaving the 3PL's on-hand, and a
+//! channel cancellation cancels the order at the 3PL.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Env, eventually, eventually_explained};
+use switchyard_sim::shipbob::{ShipBobSimConfig, start};
+use switchyard_sim::{OrderSpec, SimulatedChannel, WebhookFate};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn order(lines: &[(&str, u32)]) -> OrderSpec {
+    OrderSpec {
+        lines: lines.iter().map(|(s, q)| (s.to_string(), *q)).collect(),
+        paid: true,
+        email: "buyer@example.com".into(),
+        fate: WebhookFate::Deliver,
+    }
+}
+
+fn ok(env: &Env, args: &[&str]) -> String {
+    let out = env.cli(args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_3pl_gets_its_orders_once_ships_them_and_tracking_and_stock_follow() {
+    let bob = start(ShipBobSimConfig::default())
+        .await
+        .expect("shipbob sim");
+    let env = Env::new(&[("MUG", 10), ("BOB-TEE", 0)], 0).await;
+    let cfg = bob.config().clone();
+    let mut yaml = std::fs::read_to_string(&env.config).expect("read config");
+    assert!(
+        yaml.ends_with("    kind: self\n"),
+        "harness config changed:\n{yaml}"
+    );
+    yaml.push_str(&format!(
+        r#"  - id: bob
+    kind: 3pl
+    adapter:
+      kind: shipbob
+      base_url: "{url}"
+      access_token: "{token}"
+      channel_id: "{channel}"
+      webhook_secret: "{secret}"
+      poll_interval_secs: 1
+      poll_overlap_secs: 30
+      rate_limit: {{per_second: 50, burst: 50}}
+routing:
+  rules:
+    - name: tees-from-bob
+      when:
+        sku: ["BOB-*"]
+      action:
+        location: bob
+  fallback:
+    location: main
+"#,
+        url = bob.base_url(),
+        token = cfg.access_token,
+        channel = cfg.channel_id,
+        secret = cfg.webhook_secret,
+    ));
+    std::fs::write(&env.config, yaml).expect("write config");
+    ok(
+        &env,
+        &["stock", "set", "BOB-TEE", "20", "--location", "bob"],
+    );
+    let _d = env.start_daemon().await;
+    bob.set_webhook_target(&env.webhook_url("bob"));
+    eventually(&env, WAIT, "3PL stock listed on both channels", || {
+        env.shopify.stock("BOB-TEE") == Some(20) && env.woo.stock("BOB-TEE") == Some(20)
+    })
+    .await;
+
+    // Shipped with its webhook delivered.
+    let first = env.shopify.place_order(order(&[("BOB-TEE", 2)])).await;
+    let reference = format!("ff:bob:shop:{first}");
+    eventually(&env, WAIT, "the order reached the 3PL", || {
+        bob.orders_with_reference(&reference).len() == 1
+    })
+    .await;
+    let bob_id = bob.orders_with_reference(&reference)[0];
+    assert!(
+        bob.ship(bob_id, "USPS", "9400TEST0001", WebhookFate::Deliver)
+            .await
+    );
+    eventually_explained(&env, WAIT, "tracking back on Shopify", || {
+        let got = env.shopify.shipments(&first);
+        if got.len() == 1 && got[0].tracking_number == "9400TEST0001" {
+            Ok(())
+        } else {
+            Err(format!("shopify shipments: {got:?}"))
+        }
+    })
+    .await;
+
+    // Shipped with the webhook lost: polling finds it.
+    let second = env.woo.place_order(order(&[("BOB-TEE", 1)])).await;
+    let reference = format!("ff:bob:woo:{second}");
+    eventually(&env, WAIT, "the second order reached the 3PL", || {
+        bob.orders_with_reference(&reference).len() == 1
+    })
+    .await;
+    let bob_id = bob.orders_with_reference(&reference)[0];
+    assert!(
+        bob.ship(bob_id, "UPS", "1ZBOB0002", WebhookFate::Lose)
+            .await
+    );
+    eventually(
+        &env,
+        WAIT,
+        "tracking back on WooCommerce via polling",
+        || env.woo.shipments(&second).len() == 1,
+    )
+    .await;
+
+    // Cancelled on the channel before the 3PL shipped: cancelled at the 3PL too.
+    let third = env.shopify.place_order(order(&[("BOB-TEE", 1)])).await;
+    let reference = format!("ff:bob:shop:{third}");
+    eventually(&env, WAIT, "the third order reached the 3PL", || {
+        bob.orders_with_reference(&reference).len() == 1
+    })
+    .await;
+    let bob_id = bob.orders_with_reference(&reference)[0];
+    env.shopify.cancel_order(&third, WebhookFate::Deliver).await;
+    eventually_explained(&env, WAIT, "cancelled at the 3PL", || {
+        let o = bob.order_json(bob_id).unwrap_or_default();
+        if o["status"] == "Cancelled" {
+            Ok(())
+        } else {
+            Err(format!("3PL order: {}", o["status"]))
+        }
+    })
+    .await;
+
+    // 20 − 2 − 1 shipped from the 3PL; the cancelled unit is free again.
+    eventually(&env, WAIT, "both channels list 17", || {
+        env.shopify.stock("BOB-TEE") == Some(17) && env.woo.stock("BOB-TEE") == Some(17)
+    })
+    .await;
+    assert_eq!(
+        bob.orders_created(),
+        3,
+        "each order reached the 3PL exactly once"
+    );
+    let stock = ok(&env, &["stock", "show", "BOB-TEE"]);
+    assert!(stock.contains("BOB-TEE\tbob\t17\t0"), "{stock}");
+    let audit = ok(&env, &["stock", "audit"]);
+    assert!(audit.contains("0 violation(s)"), "{audit}");
+}
