@@ -383,6 +383,8 @@ locations:
             "ETSY_REFRESH_TOKEN",
             "BIGCOMMERCE_ACCESS_TOKEN",
             "BIGCOMMERCE_CLIENT_SECRET",
+            "SHIPBOB_ACCESS_TOKEN",
+            "SHIPBOB_WEBHOOK_SECRET",
         ];
         let env = |name: &str| vars.contains(&name).then(|| format!("test-{name}"));
         let config = match load_str(text, "switchyard.example.yaml", &env) {
