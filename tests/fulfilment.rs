@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Env, eventually, eventually_explained};
-use switchyard_sim::shipbob::{ShipBobSimConfig, start};
+use switchyard_sim::shipbob::{ShipBobSim, ShipBobSimConfig, start};
 use switchyard_sim::{OrderSpec, SimulatedChannel, WebhookFate};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -39,40 +39,7 @@ async fn a_3pl_gets_its_orders_once_ships_them_and_tracking_and_stock_follow() {
         .await
         .expect("shipbob sim");
     let env = Env::new(&[("MUG", 10), ("BOB-TEE", 0)], 0).await;
-    let cfg = bob.config().clone();
-    let mut yaml = std::fs::read_to_string(&env.config).expect("read config");
-    assert!(
-        yaml.ends_with("    kind: self\n"),
-        "harness config changed:\n{yaml}"
-    );
-    yaml.push_str(&format!(
-        r#"  - id: bob
-    kind: 3pl
-    adapter:
-      kind: shipbob
-      base_url: "{url}"
-      access_token: "{token}"
-      channel_id: "{channel}"
-      webhook_secret: "{secret}"
-      poll_interval_secs: 1
-      poll_overlap_secs: 30
-      rate_limit: {{per_second: 50, burst: 50}}
-routing:
-  rules:
-    - name: tees-from-bob
-      when:
-        sku: ["BOB-*"]
-      action:
-        location: bob
-  fallback:
-    location: main
-"#,
-        url = bob.base_url(),
-        token = cfg.access_token,
-        channel = cfg.channel_id,
-        secret = cfg.webhook_secret,
-    ));
-    std::fs::write(&env.config, yaml).expect("write config");
+    with_bob(&env, &bob, "");
     ok(
         &env,
         &["stock", "set", "BOB-TEE", "20", "--location", "bob"],
@@ -157,6 +124,92 @@ routing:
     );
     let stock = ok(&env, &["stock", "show", "BOB-TEE"]);
     assert!(stock.contains("BOB-TEE\tbob\t17\t0"), "{stock}");
+    let audit = ok(&env, &["stock", "audit"]);
+    assert!(audit.contains("0 violation(s)"), "{audit}");
+}
+
+/// Adds the ShipBob 3PL location (with `extra` adapter lines) and a rule sending `BOB-*` SKUs
+/// to it to the harness's configuration.
+fn with_bob(env: &Env, bob: &ShipBobSim, extra: &str) {
+    let cfg = bob.config().clone();
+    let mut yaml = std::fs::read_to_string(&env.config).expect("read config");
+    assert!(
+        yaml.ends_with("    kind: self\n"),
+        "harness config changed:\n{yaml}"
+    );
+    yaml.push_str(&format!(
+        r#"  - id: bob
+    kind: 3pl
+    adapter:
+      kind: shipbob
+      base_url: "{url}"
+      access_token: "{token}"
+      channel_id: "{channel}"
+      webhook_secret: "{secret}"
+      poll_interval_secs: 1
+      poll_overlap_secs: 30
+      rate_limit: {{per_second: 50, burst: 50}}
+{extra}routing:
+  rules:
+    - name: tees-from-bob
+      when:
+        sku: ["BOB-*"]
+      action:
+        location: bob
+  fallback:
+    location: main
+"#,
+        url = bob.base_url(),
+        token = cfg.access_token,
+        channel = cfg.channel_id,
+        secret = cfg.webhook_secret,
+    ));
+    std::fs::write(&env.config, yaml).expect("write config");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejection_or_a_missing_ship_notice_holds_the_order_for_a_person() {
+    let bob = start(ShipBobSimConfig::default())
+        .await
+        .expect("shipbob sim");
+    let env = Env::new(&[("BOB-TEE", 0)], 0).await;
+    with_bob(&env, &bob, "      ship_within_secs: 2\n");
+    ok(
+        &env,
+        &["stock", "set", "BOB-TEE", "20", "--location", "bob"],
+    );
+    let _d = env.start_daemon().await;
+    bob.set_webhook_target(&env.webhook_url("bob"));
+
+    let rejected = env.shopify.place_order(order(&[("BOB-TEE", 1)])).await;
+    let reference = format!("ff:bob:shop:{rejected}");
+    eventually(&env, WAIT, "the order reached the 3PL", || {
+        bob.orders_with_reference(&reference).len() == 1
+    })
+    .await;
+    let bob_id = bob.orders_with_reference(&reference)[0];
+    assert!(
+        bob.reject(
+            bob_id,
+            Some("BOB-TEE"),
+            "out of stock",
+            WebhookFate::Deliver
+        )
+        .await
+    );
+
+    let late = env.shopify.place_order(order(&[("BOB-TEE", 1)])).await;
+    eventually_explained(&env, WAIT, "both held", || {
+        let orders = env.orders();
+        let state = |id: &str| orders.iter().find(|o| o.1 == id).map(|o| o.3.clone());
+        match (state(&rejected).as_deref(), state(&late).as_deref()) {
+            (Some("held"), Some("held")) => Ok(()),
+            other => Err(format!("states: {other:?}")),
+        }
+    })
+    .await;
+    let held = ok(&env, &["orders", "held"]);
+    assert!(held.contains(&rejected) && held.contains(&late), "{held}");
     let audit = ok(&env, &["stock", "audit"]);
     assert!(audit.contains("0 violation(s)"), "{audit}");
 }

@@ -31,6 +31,27 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "queueing orders for partners failed"),
         }
+        for l in &app.config.locations {
+            let Some(secs) = l.adapter.as_ref().and_then(|a| a.ship_within_secs) else {
+                continue;
+            };
+            let cutoff = switchyard_core::store::now_ms() - (secs as i64).saturating_mul(1000);
+            match app.store.hold_overdue(&l.id, cutoff).await {
+                Ok(keys) => {
+                    for key in keys {
+                        tracing::warn!(location = %l.id, %key, "no ship notice in time; order held for a person");
+                        app.metrics.add(
+                            "partner_overdue_total",
+                            &format!("location=\"{}\"", l.id),
+                            1,
+                        );
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(location = %l.id, error = %e, "checking overdue orders failed")
+                }
+            }
+        }
         match app.store.pending_target_events(100).await {
             Ok(items) => {
                 for item in &items {

@@ -53,6 +53,10 @@ pub struct AdapterConfig {
     /// SKU → the partner's own part number, for SKUs the partner knows by another name.
     #[serde(default)]
     pub sku_map: BTreeMap<String, String>,
+    /// An order the partner has not shipped this long after it was handed over is held for a
+    /// person (`switchyard orders held`); absent means no deadline.
+    #[serde(default)]
+    pub ship_within_secs: Option<u64>,
 }
 
 impl AdapterConfig {
@@ -70,6 +74,7 @@ impl AdapterConfig {
             poll_overlap_secs: default_poll_overlap(),
             rate_limit: None,
             sku_map: BTreeMap::new(),
+            ship_within_secs: None,
         }
     }
 }

@@ -498,6 +498,13 @@ pub trait Store: Send + Sync {
     /// Applies one event (shipment, rejection, acceptance, cancellation, stock level) and
     /// closes it, in one transaction; returns what happened.
     async fn apply_target_event(&self, item: &TargetInboxItem) -> Result<String>;
+    /// Holds routed orders a partner was handed before `submitted_before_ms` and has not
+    /// shipped; returns their submission keys.
+    async fn hold_overdue(
+        &self,
+        location_id: &str,
+        submitted_before_ms: i64,
+    ) -> Result<Vec<String>>;
     async fn stock(&self, sku: Option<&str>) -> Result<Vec<OnHandRow>>;
     async fn all_skus(&self) -> Result<Vec<String>>;
     /// Records listings found in a channel's catalog (or configured) and marks them dirty.

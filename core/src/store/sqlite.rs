@@ -1476,6 +1476,15 @@ impl Store for SqliteStore {
         self.fulfil_apply_event(item).await
     }
 
+    async fn hold_overdue(
+        &self,
+        location_id: &str,
+        submitted_before_ms: i64,
+    ) -> Result<Vec<String>> {
+        self.fulfil_hold_overdue(location_id, submitted_before_ms)
+            .await
+    }
+
     async fn orders(&self, limit: i64) -> Result<Vec<OrderSummary>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {SUMMARY_COLS} FROM orders ORDER BY id DESC LIMIT ?"

@@ -187,6 +187,42 @@ impl SqliteStore {
             .collect()
     }
 
+    pub(super) async fn fulfil_hold_overdue(
+        &self,
+        location_id: &str,
+        submitted_before_ms: i64,
+    ) -> Result<Vec<String>> {
+        let now = now_ms();
+        let mut tx = self.write().await?;
+        let overdue: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT s.idempotency_key, s.order_id FROM fulfillment_submissions s
+             JOIN orders o ON o.id = s.order_id
+             WHERE s.location_id = ? AND s.state IN ('submitted', 'accepted') AND s.updated_at < ?
+               AND o.fulfil_state = 'routed'",
+        )
+        .bind(location_id)
+        .bind(submitted_before_ms)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (key, order_id) in &overdue {
+            sqlx::query("UPDATE orders SET fulfil_state = 'held', updated_at = ? WHERE id = ?")
+                .bind(now)
+                .bind(order_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "UPDATE fulfillment_submissions SET state = 'overdue', detail = 'no ship notice in time', updated_at = ?
+                 WHERE idempotency_key = ?",
+            )
+            .bind(now)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(overdue.into_iter().map(|(k, _)| k).collect())
+    }
+
     pub(super) async fn fulfil_apply_event(&self, item: &TargetInboxItem) -> Result<String> {
         let now = now_ms();
         let mut tx = self.write().await?;
