@@ -59,7 +59,11 @@ impl CsvSftpTarget {
             .clone()
             .ok_or("a csv block is required for a csv_sftp adapter")?;
         for (name, columns, needed) in [
-            ("order_columns", &layout.order_columns, &[CsvField::PoNumber][..]),
+            (
+                "order_columns",
+                &layout.order_columns,
+                &[CsvField::PoNumber][..],
+            ),
             (
                 "shipment_columns",
                 &layout.shipment_columns,
@@ -126,7 +130,11 @@ impl CsvSftpTarget {
             CsvField::Quantity => line.quantity.to_string(),
             CsvField::UnitPrice => line.unit_price.to_string(),
             CsvField::Title => line.title.clone(),
-            CsvField::ShipToName => a.name.clone().or_else(|| a.company.clone()).unwrap_or_default(),
+            CsvField::ShipToName => a
+                .name
+                .clone()
+                .or_else(|| a.company.clone())
+                .unwrap_or_default(),
             CsvField::Address1 => text(&a.address1),
             CsvField::Address2 => text(&a.address2),
             CsvField::City => text(&a.city),
@@ -173,8 +181,7 @@ impl CsvSftpTarget {
                 quantity: u32::try_from(quantity.max(0)).unwrap_or(0),
             });
             if let Some(existing) = events.iter_mut().find(|e| e.dedup_id == dedup_id) {
-                if let (EventKind::Shipped { lines, .. }, Some(line)) = (&mut existing.kind, line)
-                {
+                if let (EventKind::Shipped { lines, .. }, Some(line)) = (&mut existing.kind, line) {
                     lines.push(line);
                 }
                 continue;
@@ -276,9 +283,7 @@ fn read_rows(
         .bytes
         .strip_prefix(b"\xEF\xBB\xBF")
         .unwrap_or(&file.bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(bytes);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
     let headers: Vec<String> = reader
         .headers()
         .map_err(syntax)?

@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use rust_decimal::Decimal;
 use switchyard_core::config::{AdapterConfig, AdapterKind};
 use switchyard_core::fulfillment::{
-    CancelOutcome, EventPage, FulfillmentOrder, FulfillmentTarget, OrderRef, Receipt,
-    TargetError, TargetEvent,
+    CancelOutcome, EventPage, FulfillmentOrder, FulfillmentTarget, OrderRef, Receipt, TargetError,
+    TargetEvent,
 };
 use switchyard_core::ports::PollCursor;
 use switchyard_edi::docs::advice945::ShippingAdvice;
@@ -58,8 +58,7 @@ impl Edi3plTarget {
         ShippingOrder {
             status: "N".into(),
             depositor_order_number: po_number(key),
-            po_number: Some(order.channel_order_number.clone())
-                .filter(|n| !n.trim().is_empty()),
+            po_number: Some(order.channel_order_number.clone()).filter(|n| !n.trim().is_empty()),
             ship_to: Some(party(&order.ship_to)),
             references: vec![Reference {
                 qualifier: "CO".into(),

@@ -41,8 +41,7 @@ impl SkuResolver {
             return Some(sku.clone());
         }
         let part = ids.vendor_part.as_ref().or(ids.upc.as_ref())?;
-        if let Some(line) = record.and_then(|r| r.lines.iter().find(|l| &l.partner_item == part))
-        {
+        if let Some(line) = record.and_then(|r| r.lines.iter().find(|l| &l.partner_item == part)) {
             return Some(line.sku.clone());
         }
         Some(self.from_partner.get(part).unwrap_or(part).clone())
@@ -72,7 +71,11 @@ fn event(
         dedup_id,
         // Without a sent-log record the PO number is the best reference: it is the key itself
         // whenever the key is short and plain.
-        order_reference: Some(record.map(|r| r.key.clone()).unwrap_or_else(|| po.to_string())),
+        order_reference: Some(
+            record
+                .map(|r| r.key.clone())
+                .unwrap_or_else(|| po.to_string()),
+        ),
         partner_order_id: Some(po.to_string()),
         occurred_at,
         kind,
@@ -125,7 +128,10 @@ pub fn from_855(
             ));
         }
     }
-    let whole_rejection = matches!(ack.ack_type, AckType::Rejected | AckType::RejectedWithDetail);
+    let whole_rejection = matches!(
+        ack.ack_type,
+        AckType::Rejected | AckType::RejectedWithDetail
+    );
     if whole_rejection && ack.lines.is_empty() {
         out.push(event(
             format!("855:{po}:rejected"),
@@ -261,7 +267,9 @@ pub fn from_945(
         format!("945:{po}:{tracking}"),
         record,
         po,
-        advice.shipped_on.map(|d| at_midnight(d).with_timezone(&Utc)),
+        advice
+            .shipped_on
+            .map(|d| at_midnight(d).with_timezone(&Utc)),
         EventKind::Shipped {
             lines,
             carrier,

@@ -11,8 +11,8 @@ use chrono::Utc;
 use rust_decimal::Decimal;
 use switchyard_core::config::{AdapterConfig, AdapterKind};
 use switchyard_core::fulfillment::{
-    CancelOutcome, EventPage, FulfillmentOrder, FulfillmentTarget, OrderRef, Receipt,
-    TargetError, TargetEvent,
+    CancelOutcome, EventPage, FulfillmentOrder, FulfillmentTarget, OrderRef, Receipt, TargetError,
+    TargetEvent,
 };
 use switchyard_core::model::Address;
 use switchyard_core::ports::PollCursor;
@@ -136,7 +136,11 @@ impl EdiSupplierTarget {
         }
     }
 
-    async fn poll(&self, conn: &SftpConnection, cursor: &PollCursor) -> Result<EventPage, TargetError> {
+    async fn poll(
+        &self,
+        conn: &SftpConnection,
+        cursor: &PollCursor,
+    ) -> Result<EventPage, TargetError> {
         self.exchange.load_sent(conn).await?;
         let files = self.exchange.next_files(conn, cursor).await?;
         let records = |po: &str| self.exchange.known(Some(po), None);
@@ -277,7 +281,9 @@ impl FulfillmentTarget for EdiSupplierTarget {
                 .to_transaction(control)
                 .map_err(|e| TargetError::Rejected(format!("850 cancellation: {e}")))?;
             let text = self.link.render(control, body)?;
-            let file = file_name("850C", &order.reference, "edi");
+            // Sorts after the PO's own file, for partners that process by name.
+            let original = file_name("850", &order.reference, "edi");
+            let file = format!("{}_cancel.edi", original.trim_end_matches(".edi"));
             self.exchange
                 .send(&conn, &file, text.as_bytes(), None)
                 .await?;

@@ -160,7 +160,9 @@ fn seconds_since_2024() -> u32 {
         .map(|t| t.timestamp())
         .unwrap_or(1_704_067_200);
     let secs = Utc::now().timestamp().saturating_sub(epoch);
-    u32::try_from(secs).unwrap_or(MAX_CONTROL).clamp(1, MAX_CONTROL)
+    u32::try_from(secs)
+        .unwrap_or(MAX_CONTROL)
+        .clamp(1, MAX_CONTROL)
 }
 
 /// An inbox file read on this page and what it said.
@@ -212,12 +214,13 @@ impl FileExchange {
             .archive
             .clone()
             .unwrap_or_else(|| join(&inbox, "archive"));
-        let sent_dir = sftp.sent.clone().unwrap_or_else(|| {
-            match outbox.rsplit_once('/') {
+        let sent_dir = sftp
+            .sent
+            .clone()
+            .unwrap_or_else(|| match outbox.rsplit_once('/') {
                 Some((parent, _)) => join(parent, "sent"),
                 None => "sent".to_string(),
-            }
-        });
+            });
         Ok(FileExchange {
             settings: SftpSettings {
                 host: sftp.host.trim().to_string(),
@@ -414,7 +417,10 @@ mod tests {
         assert_eq!(long, po_number("shopify-main:5678901234567890:retry"));
         assert_ne!(long, po_number("shopify-main:5678901234567890:retrx"));
         let name = file_name("850", "shop:1001", "edi");
-        assert!(name.starts_with("850_shop-1001_") && name.ends_with(".edi"), "{name}");
+        assert!(
+            name.starts_with("850_shop-1001_") && name.ends_with(".edi"),
+            "{name}"
+        );
         assert_ne!(name, file_name("850", "shop-1001", "edi"));
     }
 

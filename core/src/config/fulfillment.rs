@@ -349,7 +349,10 @@ fn file_exchange_issues(adapter: &AdapterConfig, issue: &mut impl FnMut(&str, St
             for (field, value, max) in fields {
                 let len = value.trim().chars().count();
                 if len == 0 || len > max {
-                    issue(&format!("edi.{field}"), format!("must be 1–{max} characters"));
+                    issue(
+                        &format!("edi.{field}"),
+                        format!("must be 1–{max} characters"),
+                    );
                 }
             }
         }
@@ -363,7 +366,12 @@ fn file_exchange_issues(adapter: &AdapterConfig, issue: &mut impl FnMut(&str, St
             use CsvField as F;
             let shipment_fields = [F::PoNumber, F::Sku, F::Quantity, F::Carrier, F::Tracking];
             let layouts = [
-                ("order_columns", &csv.order_columns, None, &[F::PoNumber][..]),
+                (
+                    "order_columns",
+                    &csv.order_columns,
+                    None,
+                    &[F::PoNumber][..],
+                ),
                 (
                     "shipment_columns",
                     &csv.shipment_columns,
@@ -380,7 +388,10 @@ fn file_exchange_issues(adapter: &AdapterConfig, issue: &mut impl FnMut(&str, St
             for (name, columns, allowed, required) in layouts {
                 for (i, column) in columns.iter().enumerate() {
                     if column.header.trim().is_empty() {
-                        issue(&format!("csv.{name}[{i}].header"), "must not be empty".into());
+                        issue(
+                            &format!("csv.{name}[{i}].header"),
+                            "must not be empty".into(),
+                        );
                     }
                     if let Some(allowed) = allowed
                         && !allowed.contains(&column.field)
