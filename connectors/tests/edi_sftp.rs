@@ -189,7 +189,8 @@ async fn supplier_gets_a_po_answers_855_856_846_and_every_group_is_acknowledged(
     assert_eq!(ship_to.city.as_deref(), Some("London"));
     assert_eq!(ship_to.postal_code.as_deref(), Some("N1 9GU"));
     assert_eq!(ship_to.country.as_deref(), Some("GB"));
-    let lines: Vec<(Option<&str>, Option<&str>, Decimal, Option<Decimal>)> = po
+    type Seen<'a> = (Option<&'a str>, Option<&'a str>, Decimal, Option<Decimal>);
+    let lines: Vec<Seen> = po
         .lines
         .iter()
         .map(|l| {

@@ -14,6 +14,7 @@ pub enum AdapterKind {
     /// ShipBob's REST API (a 3PL).
     Shipbob,
     /// A 3PL over EDI X12 on SFTP: 940 out; 945 and 997 back.
+    #[serde(rename = "edi_3pl")]
     Edi3pl,
     /// A dropship supplier over EDI X12 on SFTP: 850 out; 855, 856, 846, 810 and 997 back.
     EdiSupplier,
@@ -485,5 +486,35 @@ mod tests {
                 .any(|e| e.field == "locations[0].adapter.kind"),
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn file_exchange_adapters_load_and_missing_blocks_are_named() {
+        let config = load(
+            "locations:\n  - id: acme\n    kind: dropship\n    adapter:\n      kind: edi_supplier\n      sftp:\n        host: sftp.acme.example\n        user: merchant\n        private_key_path: /etc/switchyard/acme_ed25519\n        host_key: SHA256:abc\n        outbox: /in\n        inbox: /out\n      edi:\n        sender_id: MERCHANT\n        receiver_id: ACME\n      sku_map:\n        MUG: V-MUG\n  - id: csvco\n    kind: dropship\n    adapter:\n      kind: csv_sftp\n      sftp: {host: h, user: u, private_key_path: k, host_key: SHA256:x, outbox: o, inbox: i}\n      csv:\n        order_columns: [{header: PO, field: po_number}, {header: Item, field: partner_sku}]\n        shipment_columns: [{header: PO, field: po_number}, {header: Tracking, field: tracking}]\n",
+        )
+        .expect("loads");
+        let edi = config.locations[0].adapter.as_ref().expect("adapter");
+        assert_eq!(edi.kind, AdapterKind::EdiSupplier);
+        let sftp = edi.sftp.as_ref().expect("sftp");
+        assert_eq!((sftp.port, sftp.timeout_secs), (22, 30));
+        assert_eq!(edi.edi.as_ref().expect("edi").sender_qualifier, "ZZ");
+        let csv = config.locations[1].adapter.as_ref().expect("adapter");
+        assert_eq!(csv.csv.as_ref().expect("csv").shipment_prefix, "ship");
+
+        let errors = load(
+            "locations:\n  - id: whse\n    kind: dropship\n    adapter:\n      kind: edi_3pl\n      csv:\n        order_columns: []\n        shipment_columns: [{header: Qty, field: email}]\n",
+        )
+        .unwrap_err()
+        .0;
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        for expected in [
+            "locations[0].adapter.kind",
+            "locations[0].adapter.sftp",
+            "locations[0].adapter.edi",
+            "locations[0].adapter.csv",
+        ] {
+            assert!(fields.contains(&expected), "{expected} in {errors:?}");
+        }
     }
 }
