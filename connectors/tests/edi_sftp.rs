@@ -166,7 +166,12 @@ async fn supplier_gets_a_po_answers_855_856_846_and_every_group_is_acknowledged(
             line("3", "HAT", Some("V-HAT"), 1, "12.00"),
         ],
     );
+    let started = std::time::Instant::now();
     let receipt = target.submit(&sale, "shop:1001").await.unwrap();
+    eprintln!(
+        "submit over sftp (connect, check, upload, sent log): {:?}",
+        started.elapsed()
+    );
     assert_eq!(receipt.partner_order_id, "shop-1001");
     assert!(!receipt.already_existed && !receipt.accepted);
     let again = target.submit(&sale, "shop:1001").await.unwrap();
@@ -239,7 +244,12 @@ async fn supplier_gets_a_po_answers_855_856_846_and_every_group_is_acknowledged(
     };
     assert_eq!(ids_of(&first.events), ids_of(&again.events));
 
+    let started = std::time::Instant::now();
     let events = drain(&target).await;
+    eprintln!(
+        "sweep of 3 files, 2 acks uploaded, 3 archived: {:?}",
+        started.elapsed()
+    );
     assert_eq!(ids_of(&events), ids_of(&first.events));
     for e in &events {
         assert_eq!(e.order_reference.as_deref(), Some("shop:1001"), "{e:?}");
@@ -575,6 +585,22 @@ async fn a_csv_supplier_gets_an_order_file_and_sends_shipments_and_stock_back() 
             ],
         ]
     );
+
+    // A crash after the upload but before the sent-log record: the retry writes the same
+    // name again (replacing it through `.tmp` + rename), never a second order file.
+    let sent_dir = outbox.parent().unwrap().join("sent");
+    for record in files(&sent_dir) {
+        std::fs::remove_file(sent_dir.join(record)).unwrap();
+    }
+    let retry = CsvSftpTarget::new("csvco", &config).unwrap();
+    assert!(
+        !retry
+            .submit(&sale, "shop:3001")
+            .await
+            .unwrap()
+            .already_existed
+    );
+    assert_eq!(files(outbox), uploaded, "same single file, no .tmp left");
 
     let inbox = Path::new(&sftp.inbox);
     std::fs::write(

@@ -359,3 +359,149 @@ pub fn from_997(ack: &FunctionalAck, record: Option<&SentRecord>) -> Option<Targ
         kind,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fulfillment::exchange::SentLine;
+    use switchyard_edi::docs::ack855::{AckLine, LineAck};
+    use switchyard_edi::docs::po850::PoLine;
+    use switchyard_edi::{AckCode, SetAck, SetError};
+
+    fn record() -> SentRecord {
+        SentRecord {
+            key: "shop:9".into(),
+            reference: "shop:9".into(),
+            document: "850".into(),
+            po_number: "shop-9".into(),
+            control_number: 42,
+            file: "850_shop-9_x.edi".into(),
+            lines: vec![SentLine {
+                line_id: "1".into(),
+                sku: "MUG".into(),
+                partner_item: "P-1".into(),
+                quantity: 4,
+            }],
+        }
+    }
+
+    #[test]
+    fn items_resolve_by_echoed_sku_then_the_order_then_the_map() {
+        let skus = SkuResolver::new(&BTreeMap::from([("TEE".into(), "P-2".into())]));
+        let vn = |v: &str| ItemIds {
+            vendor_part: Some(v.into()),
+            ..ItemIds::default()
+        };
+        assert_eq!(
+            skus.sku(&vn("P-1"), Some(&record())).as_deref(),
+            Some("MUG")
+        );
+        assert_eq!(skus.sku(&vn("P-2"), None).as_deref(), Some("TEE"));
+        assert_eq!(skus.sku(&vn("P-3"), None).as_deref(), Some("P-3"));
+        let bp = ItemIds {
+            buyer_part: Some("HAT".into()),
+            ..vn("P-1")
+        };
+        assert_eq!(skus.sku(&bp, Some(&record())).as_deref(), Some("HAT"));
+        assert_eq!(skus.sku(&ItemIds::default(), None), None);
+    }
+
+    #[test]
+    fn an_855_rejecting_the_whole_po_and_a_partial_quantity_are_read() {
+        let date = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let mut ack = PoAcknowledgement {
+            purpose: "00".into(),
+            ack_type: AckType::Rejected,
+            po_number: "shop-9".into(),
+            po_date: date,
+            seller_order_number: None,
+            ack_date: Some(date),
+            lines: Vec::new(),
+        };
+        let skus = SkuResolver::default();
+        let events = from_855(&ack, Some(&record()), &skus);
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].dedup_id, "855:shop-9:rejected");
+        assert!(matches!(&events[0].kind, EventKind::Rejected { lines, .. } if lines.is_empty()));
+
+        ack.ack_type = AckType::AcceptedWithChanges;
+        ack.lines = vec![AckLine {
+            line: PoLine {
+                line_number: Some("1".into()),
+                quantity: Decimal::from(4),
+                unit: "EA".into(),
+                unit_price: None,
+                ids: ItemIds {
+                    vendor_part: Some("P-1".into()),
+                    ..ItemIds::default()
+                },
+                description: None,
+            },
+            acks: vec![
+                LineAck {
+                    status: LineStatus::QuantityChanged,
+                    quantity: Some(Decimal::from(3)),
+                    unit: None,
+                    date: None,
+                },
+                LineAck {
+                    status: LineStatus::Backordered,
+                    quantity: Some(Decimal::ONE),
+                    unit: None,
+                    date: None,
+                },
+            ],
+        }];
+        let events = from_855(&ack, Some(&record()), &skus);
+        let kinds: Vec<&EventKind> = events.iter().map(|e| &e.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                &EventKind::Accepted {
+                    lines: vec![LineQuantity {
+                        sku: "MUG".into(),
+                        quantity: 3
+                    }]
+                },
+                &EventKind::Rejected {
+                    lines: vec![LineQuantity {
+                        sku: "MUG".into(),
+                        quantity: 1
+                    }],
+                    reason: "backordered".into()
+                },
+            ]
+        );
+        assert_eq!(events[1].dedup_id, "855:shop-9:IB:MUG");
+    }
+
+    #[test]
+    fn a_997_rejection_names_the_errors_and_an_accepted_850_says_nothing() {
+        let mut ack = FunctionalAck {
+            functional_id: "PO".into(),
+            group_control_number: "42".into(),
+            transactions: vec![SetAck {
+                set_id: "850".into(),
+                control_number: "42".into(),
+                code: AckCode::Rejected,
+                errors: vec![SetError::SegmentsInError],
+                notes: Vec::new(),
+            }],
+            code: AckCode::Rejected,
+            included: 1,
+            received: 1,
+            accepted: 0,
+            group_errors: Vec::new(),
+        };
+        let event = from_997(&ack, Some(&record())).expect("a rejection");
+        assert_eq!(event.order_reference.as_deref(), Some("shop:9"));
+        let EventKind::Rejected { reason, lines } = &event.kind else {
+            panic!("{event:?}")
+        };
+        assert!(lines.is_empty());
+        assert!(reason.contains("850 42: AK5 5"), "{reason}");
+        ack.code = AckCode::Accepted;
+        assert_eq!(from_997(&ack, Some(&record())), None);
+        assert_eq!(from_997(&ack, None), None);
+    }
+}
