@@ -356,3 +356,117 @@ impl SupplierSim {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchyard_edi::docs::po850::PoLine;
+    use switchyard_edi::parse;
+
+    fn ids() -> Identities {
+        Identities {
+            partner_qualifier: "ZZ".into(),
+            partner_id: "SUP".into(),
+            merchant_qualifier: "ZZ".into(),
+            merchant_id: "SHOP".into(),
+        }
+    }
+
+    fn po(purpose: PoPurpose) -> PurchaseOrder {
+        PurchaseOrder {
+            purpose,
+            order_type: "DS".into(),
+            po_number: "PO-1".into(),
+            date: Utc::now().date_naive(),
+            currency: None,
+            references: Vec::new(),
+            dates: Vec::new(),
+            carrier_scac: None,
+            carrier_routing: None,
+            ship_to: None,
+            lines: ["A", "B"]
+                .into_iter()
+                .map(|part| PoLine {
+                    line_number: None,
+                    quantity: Decimal::from(2),
+                    unit: "EA".into(),
+                    unit_price: None,
+                    ids: ItemIds {
+                        vendor_part: Some(part.into()),
+                        ..ItemIds::default()
+                    },
+                    description: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_po_is_acknowledged_then_shipped_later_and_a_late_cancel_changes_nothing() {
+        let base = std::env::temp_dir().join(format!("supplier-sim-{}", std::process::id()));
+        let (inbox, outbox) = (base.join("in"), base.join("out"));
+        std::fs::create_dir_all(&inbox).unwrap();
+        let merchant = Envelopes::new(Identities {
+            partner_qualifier: "ZZ".into(),
+            partner_id: "SHOP".into(),
+            merchant_qualifier: "ZZ".into(),
+            merchant_id: "SUP".into(),
+        });
+        let sim = SupplierSim::new(SupplierConfig {
+            inbox: inbox.clone(),
+            outbox: outbox.clone(),
+            ids: ids(),
+            reject: BTreeSet::from(["B".to_string()]),
+            backorder: BTreeSet::new(),
+            ship_after: Duration::from_millis(200),
+            carrier_scac: "UPSN".into(),
+            stock: BTreeMap::new(),
+        });
+        let text = merchant
+            .render(po(PoPurpose::Original).to_transaction(1).unwrap())
+            .unwrap();
+        write_atomic(&inbox, "850_1.edi", &text).unwrap();
+        sim.step().unwrap();
+        let names = |dir: &std::path::Path| -> Vec<String> {
+            let mut n: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .filter(|e| e.path().is_file())
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .collect();
+            n.sort();
+            n
+        };
+        assert_eq!(names(&outbox), vec!["855_PO-1.edi", "997_1.edi"]);
+        let ack = parse(&std::fs::read(outbox.join("855_PO-1.edi")).unwrap()).unwrap();
+        let tx = &ack.interchanges[0].groups[0].transactions[0];
+        let ack = PoAcknowledgement::from_transaction(tx).unwrap();
+        let statuses: Vec<LineStatus> =
+            ack.lines.iter().map(|l| l.acks[0].status.clone()).collect();
+        assert_eq!(statuses, vec![LineStatus::Accepted, LineStatus::Rejected]);
+        assert_eq!(
+            sim.counters().ship_notices_856_sent,
+            0,
+            "not before the delay"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+        sim.step().unwrap();
+        assert!(sim.tracking("PO-1").is_some());
+        let cancel = merchant
+            .render(po(PoPurpose::Cancellation).to_transaction(1).unwrap())
+            .unwrap();
+        write_atomic(&inbox, "850_1_cancel.edi", &cancel).unwrap();
+        sim.step().unwrap();
+        let counters = sim.counters();
+        assert_eq!(
+            (
+                counters.purchase_orders,
+                counters.cancellations,
+                counters.ship_notices_856_sent
+            ),
+            (1, 1, 1)
+        );
+        assert_eq!(names(&inbox.join("processed")).len(), 2);
+        let _ = std::fs::remove_dir_all(&base);
+    }
+}
