@@ -6,9 +6,12 @@
 pub mod amazon;
 pub mod bigcommerce;
 pub mod ebay;
+pub mod edi_3pl;
+pub mod edi_files;
 pub mod etsy;
 pub mod shipbob;
 pub mod shopify;
+pub mod supplier;
 pub mod walmart;
 pub mod woocommerce;
 

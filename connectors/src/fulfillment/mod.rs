@@ -1,6 +1,13 @@
 //! Adapters to the partners that ship for the merchant (3PLs, dropship suppliers), one folder
 //! per partner protocol, and the one place that maps a location's `adapter.kind` to its adapter.
 
+pub mod csv_sftp;
+pub mod edi_3pl;
+pub mod edi_events;
+mod edi_link;
+pub mod edi_supplier;
+pub mod exchange;
+pub mod sftp;
 pub mod shipbob;
 
 use std::sync::Arc;
@@ -24,6 +31,15 @@ pub fn build(location: &LocationConfig) -> Result<Option<Arc<dyn FulfillmentTarg
     let built: Result<Arc<dyn FulfillmentTarget>, String> = match adapter.kind {
         AdapterKind::Shipbob => {
             shipbob::ShipBobTarget::new(&location.id, adapter).map(|t| Arc::new(t) as _)
+        }
+        AdapterKind::Edi3pl => {
+            edi_3pl::Edi3plTarget::new(&location.id, adapter).map(|t| Arc::new(t) as _)
+        }
+        AdapterKind::EdiSupplier => {
+            edi_supplier::EdiSupplierTarget::new(&location.id, adapter).map(|t| Arc::new(t) as _)
+        }
+        AdapterKind::CsvSftp => {
+            csv_sftp::CsvSftpTarget::new(&location.id, adapter).map(|t| Arc::new(t) as _)
         }
     };
     built.map(Some).map_err(|message| BuildError {

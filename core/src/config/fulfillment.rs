@@ -13,13 +13,31 @@ use super::{ConfigIssue, LocationKind, RateLimitConfig};
 pub enum AdapterKind {
     /// ShipBob's REST API (a 3PL).
     Shipbob,
+    /// A 3PL over EDI X12 on SFTP: 940 out; 945 and 997 back.
+    #[serde(rename = "edi_3pl")]
+    Edi3pl,
+    /// A dropship supplier over EDI X12 on SFTP: 850 out; 855, 856, 846, 810 and 997 back.
+    EdiSupplier,
+    /// A dropship supplier exchanging CSV files over SFTP.
+    CsvSftp,
 }
 
 impl AdapterKind {
     pub fn as_str(self) -> &'static str {
         match self {
             AdapterKind::Shipbob => "shipbob",
+            AdapterKind::Edi3pl => "edi_3pl",
+            AdapterKind::EdiSupplier => "edi_supplier",
+            AdapterKind::CsvSftp => "csv_sftp",
         }
+    }
+
+    /// Kinds that exchange files over SFTP and need an `sftp:` block.
+    pub fn uses_sftp(self) -> bool {
+        matches!(
+            self,
+            AdapterKind::Edi3pl | AdapterKind::EdiSupplier | AdapterKind::CsvSftp
+        )
     }
 }
 
@@ -57,6 +75,129 @@ pub struct AdapterConfig {
     /// person (`switchyard orders held`); absent means no deadline.
     #[serde(default)]
     pub ship_within_secs: Option<u64>,
+    /// File-exchange partners (`edi_3pl`, `edi_supplier`, `csv_sftp`): the server and folders.
+    #[serde(default)]
+    pub sftp: Option<SftpConfig>,
+    /// EDI partners: interchange ids.
+    #[serde(default)]
+    pub edi: Option<EdiConfig>,
+    /// `csv_sftp`: the supplier's file layouts.
+    #[serde(default)]
+    pub csv: Option<CsvConfig>,
+}
+
+/// An SFTP server and the folders files move through. Paths are as the server sees them.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SftpConfig {
+    pub host: String,
+    #[serde(default = "default_sftp_port")]
+    pub port: u16,
+    pub user: String,
+    /// OpenSSH private key file (no passphrase).
+    pub private_key_path: String,
+    /// The server's public key (`ssh-ed25519 AAAA…`) or fingerprint (`SHA256:…`); a server
+    /// showing another key is refused.
+    pub host_key: String,
+    /// Where Switchyard puts files for the partner.
+    pub outbox: String,
+    /// Where the partner puts files for Switchyard.
+    pub inbox: String,
+    /// Processed inbox files are moved here; default `<inbox>/archive`.
+    #[serde(default)]
+    pub archive: Option<String>,
+    /// Switchyard's own record of what it sent (one small JSON per order), read back to map
+    /// acknowledgements to orders after a restart; default `<outbox>/../sent`.
+    #[serde(default)]
+    pub sent: Option<String>,
+    #[serde(default = "default_sftp_timeout")]
+    pub timeout_secs: u64,
+}
+
+/// ISA/GS identities. Switchyard is the sender of what it sends.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EdiConfig {
+    #[serde(default = "default_edi_qualifier")]
+    pub sender_qualifier: String,
+    pub sender_id: String,
+    #[serde(default = "default_edi_qualifier")]
+    pub receiver_qualifier: String,
+    pub receiver_id: String,
+    /// ISA15 `T` instead of `P`.
+    #[serde(default)]
+    pub test: bool,
+}
+
+/// One CSV column: its header text and the value it carries.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CsvColumn {
+    pub header: String,
+    pub field: CsvField,
+}
+
+/// Values a CSV column can carry. Orders use the first group; shipment files `po_number`, `sku`,
+/// `quantity`, `carrier`, `tracking`; stock files `sku`, `quantity`.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum CsvField {
+    PoNumber,
+    OrderNumber,
+    Sku,
+    PartnerSku,
+    Quantity,
+    UnitPrice,
+    Title,
+    ShipToName,
+    Address1,
+    Address2,
+    City,
+    Region,
+    PostalCode,
+    Country,
+    Phone,
+    Email,
+    Carrier,
+    Tracking,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CsvConfig {
+    /// Columns of the order file Switchyard writes, one row per line.
+    pub order_columns: Vec<CsvColumn>,
+    /// Columns of the supplier's shipment files.
+    pub shipment_columns: Vec<CsvColumn>,
+    /// Columns of the supplier's stock feed.
+    #[serde(default)]
+    pub stock_columns: Vec<CsvColumn>,
+    /// Inbox files whose name starts with this are shipments (default `ship`).
+    #[serde(default = "default_shipment_prefix")]
+    pub shipment_prefix: String,
+    /// … and with this, stock feeds (default `stock`).
+    #[serde(default = "default_stock_prefix")]
+    pub stock_prefix: String,
+}
+
+fn default_sftp_port() -> u16 {
+    22
+}
+
+fn default_sftp_timeout() -> u64 {
+    30
+}
+
+fn default_edi_qualifier() -> String {
+    "ZZ".into()
+}
+
+fn default_shipment_prefix() -> String {
+    "ship".into()
+}
+
+fn default_stock_prefix() -> String {
+    "stock".into()
 }
 
 impl AdapterConfig {
@@ -75,6 +216,9 @@ impl AdapterConfig {
             rate_limit: None,
             sku_map: BTreeMap::new(),
             ship_within_secs: None,
+            sftp: None,
+            edi: None,
+            csv: None,
         }
     }
 }
@@ -101,7 +245,8 @@ pub(super) fn adapter_issues(
         })
     };
     let expected = match adapter.kind {
-        AdapterKind::Shipbob => LocationKind::ThirdParty,
+        AdapterKind::Shipbob | AdapterKind::Edi3pl => LocationKind::ThirdParty,
+        AdapterKind::EdiSupplier | AdapterKind::CsvSftp => LocationKind::Dropship,
     };
     if location != expected {
         issue(
@@ -124,6 +269,7 @@ pub(super) fn adapter_issues(
             ("access_token", &adapter.access_token),
             ("channel_id", &adapter.channel_id),
         ],
+        AdapterKind::Edi3pl | AdapterKind::EdiSupplier | AdapterKind::CsvSftp => &[],
     };
     for (field, value) in required {
         if value.as_deref().is_none_or(|v| v.trim().is_empty()) {
@@ -143,6 +289,7 @@ pub(super) fn adapter_issues(
             format!("`{id}` is not a ShipBob channel id (a number)"),
         );
     }
+    file_exchange_issues(adapter, &mut issue);
     if adapter.webhook_secret.as_deref() == Some("") {
         issue("webhook_secret", "must not be empty".into());
     }
@@ -163,6 +310,123 @@ pub(super) fn adapter_issues(
         }
     }
     issues
+}
+
+/// The `sftp`, `edi` and `csv` blocks each kind needs.
+fn file_exchange_issues(adapter: &AdapterConfig, issue: &mut impl FnMut(&str, String)) {
+    let kind = adapter.kind.as_str();
+    let is_edi = matches!(adapter.kind, AdapterKind::Edi3pl | AdapterKind::EdiSupplier);
+    match (&adapter.sftp, adapter.kind.uses_sftp()) {
+        (None, true) => issue("sftp", format!("required for adapter kind {kind}")),
+        (Some(_), false) => issue("sftp", format!("not used by adapter kind {kind}")),
+        (Some(sftp), true) => {
+            let fields = [
+                ("host", &sftp.host),
+                ("user", &sftp.user),
+                ("private_key_path", &sftp.private_key_path),
+                ("host_key", &sftp.host_key),
+                ("outbox", &sftp.outbox),
+                ("inbox", &sftp.inbox),
+            ];
+            for (field, value) in fields {
+                if value.trim().is_empty() {
+                    issue(&format!("sftp.{field}"), "must not be empty".into());
+                }
+            }
+            if sftp.port == 0 {
+                issue("sftp.port", "must be 1–65535".into());
+            }
+            if sftp.timeout_secs == 0 {
+                issue("sftp.timeout_secs", "must be at least 1".into());
+            }
+        }
+        (None, false) => {}
+    }
+    match (&adapter.edi, is_edi) {
+        (None, true) => issue("edi", format!("required for adapter kind {kind}")),
+        (Some(_), false) => issue("edi", format!("not used by adapter kind {kind}")),
+        (Some(edi), true) => {
+            let fields = [
+                ("sender_qualifier", &edi.sender_qualifier, 2),
+                ("sender_id", &edi.sender_id, 15),
+                ("receiver_qualifier", &edi.receiver_qualifier, 2),
+                ("receiver_id", &edi.receiver_id, 15),
+            ];
+            for (field, value, max) in fields {
+                let len = value.trim().chars().count();
+                if len == 0 || len > max {
+                    issue(
+                        &format!("edi.{field}"),
+                        format!("must be 1–{max} characters"),
+                    );
+                }
+            }
+        }
+        (None, false) => {}
+    }
+    let is_csv = adapter.kind == AdapterKind::CsvSftp;
+    match (&adapter.csv, is_csv) {
+        (None, true) => issue("csv", format!("required for adapter kind {kind}")),
+        (Some(_), false) => issue("csv", format!("not used by adapter kind {kind}")),
+        (Some(csv), true) => {
+            use CsvField as F;
+            let shipment_fields = [F::PoNumber, F::Sku, F::Quantity, F::Carrier, F::Tracking];
+            let layouts = [
+                (
+                    "order_columns",
+                    &csv.order_columns,
+                    None,
+                    &[F::PoNumber][..],
+                ),
+                (
+                    "shipment_columns",
+                    &csv.shipment_columns,
+                    Some(&shipment_fields[..]),
+                    &[F::PoNumber, F::Tracking][..],
+                ),
+                (
+                    "stock_columns",
+                    &csv.stock_columns,
+                    Some(&[F::Sku, F::Quantity][..]),
+                    &[][..],
+                ),
+            ];
+            for (name, columns, allowed, required) in layouts {
+                for (i, column) in columns.iter().enumerate() {
+                    if column.header.trim().is_empty() {
+                        issue(
+                            &format!("csv.{name}[{i}].header"),
+                            "must not be empty".into(),
+                        );
+                    }
+                    if let Some(allowed) = allowed
+                        && !allowed.contains(&column.field)
+                    {
+                        issue(
+                            &format!("csv.{name}[{i}].field"),
+                            format!("{:?} is not a value of this file", column.field),
+                        );
+                    }
+                }
+                for field in required {
+                    if !columns.iter().any(|c| c.field == *field) {
+                        issue(
+                            &format!("csv.{name}"),
+                            format!("needs a column for {field:?}"),
+                        );
+                    }
+                }
+            }
+            if !csv.stock_columns.is_empty()
+                && ![F::Sku, F::Quantity]
+                    .iter()
+                    .all(|f| csv.stock_columns.iter().any(|c| c.field == *f))
+            {
+                issue("csv.stock_columns", "needs sku and quantity columns".into());
+            }
+        }
+        (None, false) => {}
+    }
 }
 
 #[cfg(test)]
@@ -227,5 +491,35 @@ mod tests {
                 .any(|e| e.field == "locations[0].adapter.kind"),
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn file_exchange_adapters_load_and_missing_blocks_are_named() {
+        let config = load(
+            "locations:\n  - id: acme\n    kind: dropship\n    adapter:\n      kind: edi_supplier\n      sftp:\n        host: sftp.acme.example\n        user: merchant\n        private_key_path: /etc/switchyard/acme_ed25519\n        host_key: SHA256:abc\n        outbox: /in\n        inbox: /out\n      edi:\n        sender_id: MERCHANT\n        receiver_id: ACME\n      sku_map:\n        MUG: V-MUG\n  - id: csvco\n    kind: dropship\n    adapter:\n      kind: csv_sftp\n      sftp: {host: h, user: u, private_key_path: k, host_key: SHA256:x, outbox: o, inbox: i}\n      csv:\n        order_columns: [{header: PO, field: po_number}, {header: Item, field: partner_sku}]\n        shipment_columns: [{header: PO, field: po_number}, {header: Tracking, field: tracking}]\n",
+        )
+        .expect("loads");
+        let edi = config.locations[0].adapter.as_ref().expect("adapter");
+        assert_eq!(edi.kind, AdapterKind::EdiSupplier);
+        let sftp = edi.sftp.as_ref().expect("sftp");
+        assert_eq!((sftp.port, sftp.timeout_secs), (22, 30));
+        assert_eq!(edi.edi.as_ref().expect("edi").sender_qualifier, "ZZ");
+        let csv = config.locations[1].adapter.as_ref().expect("adapter");
+        assert_eq!(csv.csv.as_ref().expect("csv").shipment_prefix, "ship");
+
+        let errors = load(
+            "locations:\n  - id: whse\n    kind: dropship\n    adapter:\n      kind: edi_3pl\n      csv:\n        order_columns: []\n        shipment_columns: [{header: Qty, field: email}]\n",
+        )
+        .unwrap_err()
+        .0;
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        for expected in [
+            "locations[0].adapter.kind",
+            "locations[0].adapter.sftp",
+            "locations[0].adapter.edi",
+            "locations[0].adapter.csv",
+        ] {
+            assert!(fields.contains(&expected), "{expected} in {errors:?}");
+        }
     }
 }

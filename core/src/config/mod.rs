@@ -20,7 +20,9 @@ mod stock;
 mod tree;
 
 pub use error::{ConfigError, ConfigErrors};
-pub use fulfillment::{AdapterConfig, AdapterKind};
+pub use fulfillment::{
+    AdapterConfig, AdapterKind, CsvColumn, CsvConfig, CsvField, EdiConfig, SftpConfig,
+};
 pub use load::{load, load_str};
 pub use routing::{
     Action, Conditions, Coordinates, Fallback, RoutingConfig, Rule, SplitMode, TotalRange,

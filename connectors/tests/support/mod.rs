@@ -1,0 +1,2 @@
+//! Shared test infrastructure.
+pub mod sshd;
