@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::supplier_adapters::{self, EmailAdapterConfig, HttpJsonAdapterConfig};
 use super::{ConfigIssue, LocationKind, RateLimitConfig};
 
 /// The protocols Switchyard speaks to fulfilment partners.
@@ -13,12 +14,18 @@ use super::{ConfigIssue, LocationKind, RateLimitConfig};
 pub enum AdapterKind {
     /// ShipBob's REST API (a 3PL).
     Shipbob,
+    /// A dropship supplier taking purchase orders by e-mail (SMTP).
+    Email,
+    /// A dropship supplier taking signed JSON POSTs and sending signed webhooks.
+    HttpJson,
 }
 
 impl AdapterKind {
     pub fn as_str(self) -> &'static str {
         match self {
             AdapterKind::Shipbob => "shipbob",
+            AdapterKind::Email => "email",
+            AdapterKind::HttpJson => "http_json",
         }
     }
 }
@@ -53,6 +60,12 @@ pub struct AdapterConfig {
     /// SKU → the partner's own part number, for SKUs the partner knows by another name.
     #[serde(default)]
     pub sku_map: BTreeMap<String, String>,
+    /// `kind: email`: SMTP relay, sender, supplier mailboxes, subjects.
+    #[serde(default)]
+    pub email: Option<EmailAdapterConfig>,
+    /// `kind: http_json`: order and cancel URLs, the shared signing secret.
+    #[serde(default)]
+    pub http_json: Option<HttpJsonAdapterConfig>,
 }
 
 impl AdapterConfig {
@@ -70,6 +83,8 @@ impl AdapterConfig {
             poll_overlap_secs: default_poll_overlap(),
             rate_limit: None,
             sku_map: BTreeMap::new(),
+            email: None,
+            http_json: None,
         }
     }
 }
@@ -97,6 +112,8 @@ pub(super) fn adapter_issues(
     };
     let expected = match adapter.kind {
         AdapterKind::Shipbob => LocationKind::ThirdParty,
+        AdapterKind::Email => LocationKind::Dropship,
+        AdapterKind::HttpJson => LocationKind::Dropship,
     };
     if location != expected {
         issue(
@@ -119,6 +136,8 @@ pub(super) fn adapter_issues(
             ("access_token", &adapter.access_token),
             ("channel_id", &adapter.channel_id),
         ],
+        AdapterKind::Email => &[],
+        AdapterKind::HttpJson => &[],
     };
     for (field, value) in required {
         if value.as_deref().is_none_or(|v| v.trim().is_empty()) {
@@ -157,6 +176,17 @@ pub(super) fn adapter_issues(
             );
         }
     }
+    match adapter.kind {
+        AdapterKind::Email => issues.extend(supplier_adapters::at(
+            path,
+            supplier_adapters::email_issues(adapter.email.as_ref()),
+        )),
+        AdapterKind::HttpJson => issues.extend(supplier_adapters::at(
+            path,
+            supplier_adapters::http_json_issues(adapter.http_json.as_ref()),
+        )),
+        _ => {}
+    }
     issues
 }
 
@@ -184,6 +214,48 @@ mod tests {
         assert_eq!(adapter.access_token.as_deref(), Some("pat-123"));
         assert_eq!(adapter.poll_interval_secs, 300);
         assert_eq!(adapter.sku_map["MUG"], "SB-MUG");
+    }
+
+    #[test]
+    fn supplier_adapters_load_and_their_blocks_are_checked() {
+        let config = load(
+            "locations:\n  - id: acme\n    kind: dropship\n    adapter:\n      kind: email\n      email:\n        smtp_host: smtp.example.com\n        username: po\n        password: ${SB_TOKEN}\n        from: Orders <po@shop.example>\n        to: [orders@acme.example]\n  - id: bolt\n    kind: dropship\n    adapter:\n      kind: http_json\n      http_json:\n        order_url: https://bolt.example/po\n        cancel_url: https://bolt.example/po/{po}/cancel\n        secret: 0123456789abcdef\n",
+        )
+        .expect("loads");
+        let email = config.locations[0]
+            .adapter
+            .as_ref()
+            .unwrap()
+            .email
+            .as_ref()
+            .unwrap();
+        assert_eq!(email.password.as_deref(), Some("pat-123"));
+        assert_eq!(email.port(), 587);
+        assert_eq!(email.subject, "Purchase order {po}");
+        let http = config.locations[1]
+            .adapter
+            .as_ref()
+            .unwrap()
+            .http_json
+            .as_ref()
+            .unwrap();
+        assert_eq!(http.tolerance_secs, 300);
+        let errors = load(
+            "locations:\n  - id: acme\n    kind: dropship\n    adapter:\n      kind: email\n      email:\n        smtp_host: smtp.example.com\n        username: po\n        from: nobody\n        to: []\n        subject: PO\n  - id: bolt\n    kind: 3pl\n    adapter:\n      kind: http_json\n",
+        )
+        .unwrap_err()
+        .0;
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        for expected in [
+            "locations[0].adapter.email.password",
+            "locations[0].adapter.email.from",
+            "locations[0].adapter.email.to",
+            "locations[0].adapter.email.subject",
+            "locations[1].adapter.kind",
+            "locations[1].adapter.http_json",
+        ] {
+            assert!(fields.contains(&expected), "{expected} in {fields:?}");
+        }
     }
 
     #[test]
