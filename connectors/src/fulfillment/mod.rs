@@ -1,6 +1,8 @@
 //! Adapters to the partners that ship for the merchant (3PLs, dropship suppliers), one folder
 //! per partner protocol, and the one place that maps a location's `adapter.kind` to its adapter.
 
+pub mod email;
+pub mod http_json;
 pub mod shipbob;
 
 use std::sync::Arc;
@@ -24,6 +26,12 @@ pub fn build(location: &LocationConfig) -> Result<Option<Arc<dyn FulfillmentTarg
     let built: Result<Arc<dyn FulfillmentTarget>, String> = match adapter.kind {
         AdapterKind::Shipbob => {
             shipbob::ShipBobTarget::new(&location.id, adapter).map(|t| Arc::new(t) as _)
+        }
+        AdapterKind::Email => {
+            email::EmailTarget::new(&location.id, adapter).map(|t| Arc::new(t) as _)
+        }
+        AdapterKind::HttpJson => {
+            http_json::HttpJsonTarget::new(&location.id, adapter).map(|t| Arc::new(t) as _)
         }
     };
     built.map(Some).map_err(|message| BuildError {
