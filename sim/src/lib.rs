@@ -9,6 +9,7 @@ pub mod ebay;
 pub mod etsy;
 pub mod shipbob;
 pub mod shopify;
+pub mod supplier_http;
 pub mod walmart;
 pub mod woocommerce;
 
