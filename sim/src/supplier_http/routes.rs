@@ -24,14 +24,14 @@ fn error(status: StatusCode, message: &str, field: Option<&str>) -> Response {
 }
 
 /// Rate limit, then signature; `Err` is the response to give.
-fn guard(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
+fn guard(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(), Box<Response>> {
     if let Some(wait) = shared.admit() {
         let mut response = error(StatusCode::TOO_MANY_REQUESTS, "rate limited", None);
         let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
         if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
             response.headers_mut().insert("retry-after", value);
         }
-        return Err(response);
+        return Err(Box::new(response));
     }
     let header = headers.get(signature::HEADER).and_then(|v| v.to_str().ok());
     signature::check(
@@ -41,7 +41,7 @@ fn guard(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(), Respon
         Utc::now().timestamp(),
         shared.config.tolerance_secs,
     )
-    .map_err(|why| error(StatusCode::UNAUTHORIZED, &why, None))
+    .map_err(|why| Box::new(error(StatusCode::UNAUTHORIZED, &why, None)))
 }
 
 /// The fields a purchase order must have; the first missing or wrong one is named.
@@ -85,7 +85,7 @@ pub async fn create(
     body: Bytes,
 ) -> Response {
     if let Err(response) = guard(&shared, &headers, &body) {
-        return response;
+        return *response;
     }
     let Some(key) = headers
         .get("idempotency-key")
@@ -135,7 +135,7 @@ pub async fn cancel(
     body: Bytes,
 ) -> Response {
     if let Err(response) = guard(&shared, &headers, &body) {
-        return response;
+        return *response;
     }
     shared.with_store(|s| {
         let Some(order) = s.by_po(&po) else {
@@ -178,7 +178,7 @@ pub async fn events(
     headers: HeaderMap,
 ) -> Response {
     if let Err(response) = guard(&shared, &headers, b"") {
-        return response;
+        return *response;
     }
     let since = match query.since.as_deref().map(DateTime::parse_from_rfc3339) {
         None => None,
