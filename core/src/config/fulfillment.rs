@@ -176,6 +176,27 @@ pub(super) fn adapter_issues(
             );
         }
     }
+    if matches!(adapter.kind, AdapterKind::Email | AdapterKind::HttpJson) {
+        let unused = [
+            ("base_url", adapter.base_url.is_some()),
+            ("access_token", adapter.access_token.is_some()),
+            ("channel_id", adapter.channel_id.is_some()),
+            ("webhook_secret", adapter.webhook_secret.is_some()),
+            ("api_version", adapter.api_version.is_some()),
+        ];
+        for (field, set) in unused {
+            if set {
+                issues.push(ConfigIssue {
+                    path: format!("{path}.adapter.{field}"),
+                    message: format!(
+                        "not used by adapter kind {}: its settings go in the `{}` block",
+                        adapter.kind.as_str(),
+                        adapter.kind.as_str()
+                    ),
+                });
+            }
+        }
+    }
     match adapter.kind {
         AdapterKind::Email => issues.extend(supplier_adapters::at(
             path,
@@ -241,7 +262,7 @@ mod tests {
             .unwrap();
         assert_eq!(http.tolerance_secs, 300);
         let errors = load(
-            "locations:\n  - id: acme\n    kind: dropship\n    adapter:\n      kind: email\n      email:\n        smtp_host: smtp.example.com\n        username: po\n        from: nobody\n        to: []\n        subject: PO\n  - id: bolt\n    kind: 3pl\n    adapter:\n      kind: http_json\n",
+            "locations:\n  - id: acme\n    kind: dropship\n    adapter:\n      kind: email\n      email:\n        smtp_host: smtp.example.com\n        username: po\n        from: nobody\n        to: []\n        subject: PO\n  - id: bolt\n    kind: 3pl\n    adapter:\n      kind: http_json\n      webhook_secret: w\n",
         )
         .unwrap_err()
         .0;
@@ -253,6 +274,7 @@ mod tests {
             "locations[0].adapter.email.subject",
             "locations[1].adapter.kind",
             "locations[1].adapter.http_json",
+            "locations[1].adapter.webhook_secret",
         ] {
             assert!(fields.contains(&expected), "{expected} in {fields:?}");
         }
