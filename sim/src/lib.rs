@@ -12,6 +12,7 @@ pub mod etsy;
 pub mod shipbob;
 pub mod shopify;
 pub mod supplier;
+pub mod supplier_http;
 pub mod walmart;
 pub mod woocommerce;
 

@@ -6,7 +6,9 @@ pub mod edi_3pl;
 pub mod edi_events;
 mod edi_link;
 pub mod edi_supplier;
+pub mod email;
 pub mod exchange;
+pub mod http_json;
 pub mod sftp;
 pub mod shipbob;
 
@@ -40,6 +42,12 @@ pub fn build(location: &LocationConfig) -> Result<Option<Arc<dyn FulfillmentTarg
         }
         AdapterKind::CsvSftp => {
             csv_sftp::CsvSftpTarget::new(&location.id, adapter).map(|t| Arc::new(t) as _)
+        }
+        AdapterKind::Email => {
+            email::EmailTarget::new(&location.id, adapter).map(|t| Arc::new(t) as _)
+        }
+        AdapterKind::HttpJson => {
+            http_json::HttpJsonTarget::new(&location.id, adapter).map(|t| Arc::new(t) as _)
         }
     };
     built.map(Some).map_err(|message| BuildError {

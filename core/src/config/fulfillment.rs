@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::supplier_adapters::{self, EmailAdapterConfig, HttpJsonAdapterConfig};
 use super::{ConfigIssue, LocationKind, RateLimitConfig};
 
 /// The protocols Switchyard speaks to fulfilment partners.
@@ -20,6 +21,10 @@ pub enum AdapterKind {
     EdiSupplier,
     /// A dropship supplier exchanging CSV files over SFTP.
     CsvSftp,
+    /// A dropship supplier taking purchase orders by e-mail (SMTP).
+    Email,
+    /// A dropship supplier taking signed JSON POSTs and sending signed webhooks.
+    HttpJson,
 }
 
 impl AdapterKind {
@@ -29,6 +34,8 @@ impl AdapterKind {
             AdapterKind::Edi3pl => "edi_3pl",
             AdapterKind::EdiSupplier => "edi_supplier",
             AdapterKind::CsvSftp => "csv_sftp",
+            AdapterKind::Email => "email",
+            AdapterKind::HttpJson => "http_json",
         }
     }
 
@@ -84,6 +91,12 @@ pub struct AdapterConfig {
     /// `csv_sftp`: the supplier's file layouts.
     #[serde(default)]
     pub csv: Option<CsvConfig>,
+    /// `kind: email`: SMTP relay, sender, supplier mailboxes, subjects.
+    #[serde(default)]
+    pub email: Option<EmailAdapterConfig>,
+    /// `kind: http_json`: order and cancel URLs, the shared signing secret.
+    #[serde(default)]
+    pub http_json: Option<HttpJsonAdapterConfig>,
 }
 
 /// An SFTP server and the folders files move through. Paths are as the server sees them.
@@ -219,6 +232,8 @@ impl AdapterConfig {
             sftp: None,
             edi: None,
             csv: None,
+            email: None,
+            http_json: None,
         }
     }
 }
@@ -246,7 +261,10 @@ pub(super) fn adapter_issues(
     };
     let expected = match adapter.kind {
         AdapterKind::Shipbob | AdapterKind::Edi3pl => LocationKind::ThirdParty,
-        AdapterKind::EdiSupplier | AdapterKind::CsvSftp => LocationKind::Dropship,
+        AdapterKind::EdiSupplier
+        | AdapterKind::CsvSftp
+        | AdapterKind::Email
+        | AdapterKind::HttpJson => LocationKind::Dropship,
     };
     if location != expected {
         issue(
@@ -270,6 +288,8 @@ pub(super) fn adapter_issues(
             ("channel_id", &adapter.channel_id),
         ],
         AdapterKind::Edi3pl | AdapterKind::EdiSupplier | AdapterKind::CsvSftp => &[],
+        AdapterKind::Email => &[],
+        AdapterKind::HttpJson => &[],
     };
     for (field, value) in required {
         if value.as_deref().is_none_or(|v| v.trim().is_empty()) {
@@ -308,6 +328,38 @@ pub(super) fn adapter_issues(
                 format!("`{sku}` → `{part}`: neither side may be empty"),
             );
         }
+    }
+    if matches!(adapter.kind, AdapterKind::Email | AdapterKind::HttpJson) {
+        let unused = [
+            ("base_url", adapter.base_url.is_some()),
+            ("access_token", adapter.access_token.is_some()),
+            ("channel_id", adapter.channel_id.is_some()),
+            ("webhook_secret", adapter.webhook_secret.is_some()),
+            ("api_version", adapter.api_version.is_some()),
+        ];
+        for (field, set) in unused {
+            if set {
+                issues.push(ConfigIssue {
+                    path: format!("{path}.adapter.{field}"),
+                    message: format!(
+                        "not used by adapter kind {}: its settings go in the `{}` block",
+                        adapter.kind.as_str(),
+                        adapter.kind.as_str()
+                    ),
+                });
+            }
+        }
+    }
+    match adapter.kind {
+        AdapterKind::Email => issues.extend(supplier_adapters::at(
+            path,
+            supplier_adapters::email_issues(adapter.email.as_ref()),
+        )),
+        AdapterKind::HttpJson => issues.extend(supplier_adapters::at(
+            path,
+            supplier_adapters::http_json_issues(adapter.http_json.as_ref()),
+        )),
+        _ => {}
     }
     issues
 }
@@ -453,6 +505,49 @@ mod tests {
         assert_eq!(adapter.access_token.as_deref(), Some("pat-123"));
         assert_eq!(adapter.poll_interval_secs, 300);
         assert_eq!(adapter.sku_map["MUG"], "SB-MUG");
+    }
+
+    #[test]
+    fn supplier_adapters_load_and_their_blocks_are_checked() {
+        let config = load(
+            "locations:\n  - id: acme\n    kind: dropship\n    adapter:\n      kind: email\n      email:\n        smtp_host: smtp.example.com\n        username: po\n        password: ${SB_TOKEN}\n        from: Orders <po@shop.example>\n        to: [orders@acme.example]\n  - id: bolt\n    kind: dropship\n    adapter:\n      kind: http_json\n      http_json:\n        order_url: https://bolt.example/po\n        cancel_url: https://bolt.example/po/{po}/cancel\n        secret: 0123456789abcdef\n",
+        )
+        .expect("loads");
+        let email = config.locations[0]
+            .adapter
+            .as_ref()
+            .unwrap()
+            .email
+            .as_ref()
+            .unwrap();
+        assert_eq!(email.password.as_deref(), Some("pat-123"));
+        assert_eq!(email.port(), 587);
+        assert_eq!(email.subject, "Purchase order {po}");
+        let http = config.locations[1]
+            .adapter
+            .as_ref()
+            .unwrap()
+            .http_json
+            .as_ref()
+            .unwrap();
+        assert_eq!(http.tolerance_secs, 300);
+        let errors = load(
+            "locations:\n  - id: acme\n    kind: dropship\n    adapter:\n      kind: email\n      email:\n        smtp_host: smtp.example.com\n        username: po\n        from: nobody\n        to: []\n        subject: PO\n  - id: bolt\n    kind: 3pl\n    adapter:\n      kind: http_json\n      webhook_secret: w\n",
+        )
+        .unwrap_err()
+        .0;
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        for expected in [
+            "locations[0].adapter.email.password",
+            "locations[0].adapter.email.from",
+            "locations[0].adapter.email.to",
+            "locations[0].adapter.email.subject",
+            "locations[1].adapter.kind",
+            "locations[1].adapter.http_json",
+            "locations[1].adapter.webhook_secret",
+        ] {
+            assert!(fields.contains(&expected), "{expected} in {fields:?}");
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod locate;
 mod routing;
 mod routing_load;
 mod stock;
+mod supplier_adapters;
 mod tree;
 
 pub use error::{ConfigError, ConfigErrors};
@@ -30,6 +31,7 @@ pub use routing::{
 };
 pub use routing_load::{load_routing, load_routing_str};
 pub use stock::{KitComponent, KitConfig, SkuStockRules, StockRules};
+pub use supplier_adapters::{EmailAdapterConfig, HttpJsonAdapterConfig, SmtpSecurity};
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
