@@ -77,6 +77,7 @@ impl AmazonSimConfig {
 /// State shared by the routes and the test-facing handle.
 pub(crate) struct Shared {
     config: AmazonSimConfig,
+    journal: crate::Journal,
     base_url: String,
     store: Mutex<Store>,
     target: Mutex<Option<String>>,
@@ -84,9 +85,14 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Runs `f` on the store; stock levels it wrote go to the journal before the lock is let go.
     fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        f(&mut store)
+        let out = f(&mut store);
+        for (sku, level, at) in store.written.drain(..) {
+            self.journal.stock_written_at(&sku, level, at);
+        }
+        out
     }
 
     fn plan(&self, operation: &str) -> Plan {
@@ -124,6 +130,7 @@ impl AmazonSim {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
+            journal: crate::Journal::default(),
             base_url: format!("http://{addr}"),
             store: Mutex::new(Store::default()),
             target: Mutex::new(None),
@@ -361,6 +368,29 @@ impl SimulatedChannel for AmazonSim {
 
     fn stats(&self) -> SimStats {
         self.shared.with_store(|s| s.stats)
+    }
+
+    fn journal(&self) -> &crate::Journal {
+        &self.shared.journal
+    }
+
+    /// `ORDER_CHANGE` through the EventBridge API destination.
+    fn sends_order_webhooks(&self) -> bool {
+        true
+    }
+
+    /// As `getListingsItem` shows it: merchant-fulfilled `DEFAULT`, or Amazon's network.
+    fn listing_reference(&self, sku: &str) -> Option<serde_json::Value> {
+        self.shared.with_store(|s| {
+            s.listings.get(sku).map(|l| {
+                let code = if l.fulfilled_by_amazon {
+                    "AMAZON_NA"
+                } else {
+                    "DEFAULT"
+                };
+                serde_json::json!({"sku": sku, "fulfillment_channel_code": code})
+            })
+        })
     }
 }
 

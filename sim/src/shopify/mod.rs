@@ -77,6 +77,7 @@ impl ShopifySim {
             .build()
             .map_err(std::io::Error::other)?;
         let shared = Arc::new(Shared {
+            journal: crate::Journal::default(),
             state: Mutex::new(SimState {
                 store: Store::new(),
                 bucket: Bucket::new(config.bucket_size, config.restore_rate),
@@ -172,6 +173,7 @@ impl ShopifySim {
             &cfg.api_version,
             event,
             fate,
+            &self.shared.journal,
         )
         .await;
         let mut st = self.shared.lock();
@@ -226,6 +228,7 @@ impl SimulatedChannel for ShopifySim {
         };
         let event = Event {
             topic: "orders/create",
+            order_id: id.to_string(),
             body: body.into_bytes(),
         };
         self.send(event, spec.fate).await;
@@ -249,6 +252,7 @@ impl SimulatedChannel for ShopifySim {
         };
         let event = Event {
             topic: "orders/cancelled",
+            order_id: order_id.to_string(),
             body: body.into_bytes(),
         };
         self.send(event, fate).await;
@@ -264,7 +268,7 @@ impl SimulatedChannel for ShopifySim {
 
     fn set_stock(&self, sku: &str, quantity: i64) {
         let mut st = self.shared.lock();
-        if let Some(v) = st.store.variants.iter_mut().find(|v| v.sku == sku) {
+        if let Some(v) = st.store.variant_by_sku_mut(sku) {
             v.available = quantity;
         }
     }
@@ -287,5 +291,24 @@ impl SimulatedChannel for ShopifySim {
 
     fn stats(&self) -> SimStats {
         self.shared.lock().stats
+    }
+
+    fn journal(&self) -> &crate::Journal {
+        &self.shared.journal
+    }
+
+    fn sends_order_webhooks(&self) -> bool {
+        true
+    }
+
+    /// As `productVariants` answers the connector's discovery.
+    fn listing_reference(&self, sku: &str) -> Option<Value> {
+        let st = self.shared.lock();
+        st.store.variant_by_sku(sku).map(|v| {
+            serde_json::json!({
+                "inventory_item_id": schema::gid("InventoryItem", v.inventory_item_id),
+                "variant_id": schema::gid("ProductVariant", v.variant_id),
+            })
+        })
     }
 }

@@ -77,6 +77,7 @@ pub async fn submit(
                 FeedItem { sku, outcome }
             })
             .collect();
+        s.stats.stock_calls += 1;
         s.feeds.push(Feed {
             id: id.clone(),
             submitted: Instant::now(),
