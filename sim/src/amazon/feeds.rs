@@ -262,6 +262,17 @@ fn listings_report(store: &mut Store, feed: &Value, seller: &str, feed_id: &str)
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
+    if messages.len() > super::MAX_STOCK_BATCH {
+        return fatal_report(
+            seller,
+            feed_id,
+            &format!(
+                "A JSON_LISTINGS_FEED carries at most {} messages; this one has {}.",
+                super::MAX_STOCK_BATCH,
+                messages.len()
+            ),
+        );
+    }
     let mut issues = Vec::new();
     let mut accepted = 0u64;
     let mut invalid = 0u64;

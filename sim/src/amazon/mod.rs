@@ -26,6 +26,9 @@ use crate::{OrderSpec, RecordedShipment, SimStats, SimulatedChannel, WebhookFate
 use store::{SimItem, SimListing, SimOrder, Store, next_updated, now, parse_cents};
 
 pub use limits::{Plan, default_plans};
+
+/// Messages one `JSON_LISTINGS_FEED` may carry.
+pub const MAX_STOCK_BATCH: usize = 25_000;
 pub use store::{Confirmation, NotificationRecord};
 
 /// How the simulated account is set up.

@@ -25,6 +25,9 @@ use store::{OrderProduct, SimOrder, Store, Variant, next_modified, now, order_js
 
 pub use webhooks::{SentWebhook, sign as sign_webhook};
 
+/// Items one absolute inventory adjustment may carry.
+pub const MAX_STOCK_BATCH: usize = catalog::MAX_ADJUSTMENT_ITEMS;
+
 /// How the simulated store is set up.
 #[derive(Debug, Clone)]
 pub struct BigCommerceSimConfig {

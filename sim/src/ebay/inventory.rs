@@ -16,7 +16,7 @@ use super::form::pairs;
 use super::store::{item_json, offer_json};
 
 const DOMAIN: &str = "API_INVENTORY";
-const MAX_REQUESTS: usize = 25;
+pub(crate) const MAX_REQUESTS: usize = 25;
 
 pub async fn get_item(State(shared): State<Arc<Shared>>, Path(sku): Path<String>) -> Response {
     match shared.with_store(|s| s.items.get(&sku).map(item_json)) {

@@ -28,6 +28,9 @@ use chrono::{SubsecRound, Utc};
 use serde_json::Value;
 
 use crate::{OrderSpec, RecordedShipment, SimStats, SimulatedChannel, WebhookFate};
+/// Requests one `bulk_update_price_quantity` call may carry.
+pub const MAX_STOCK_BATCH: usize = inventory::MAX_REQUESTS;
+
 use store::{Item, Line, Offer, SimOrder, Store, next_modified, order_json, parse_cents};
 
 /// How the simulated account is set up.

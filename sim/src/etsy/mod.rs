@@ -25,6 +25,9 @@ use serde_json::{Value, json};
 
 use crate::{OrderSpec, RecordedShipment, SimStats, SimulatedChannel, WebhookFate};
 use guard::Gate;
+/// Listings one inventory write carries: `updateListingInventory` replaces one listing's.
+pub const MAX_STOCK_BATCH: usize = 1;
+
 use store::{Offering, Product, Receipt, SimListing, Store, Transaction};
 
 /// How the simulated shop is set up.

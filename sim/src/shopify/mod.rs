@@ -32,6 +32,9 @@ use webhooks::Event;
 
 pub use webhooks::sign as sign_webhook;
 
+/// Quantities one `inventorySetQuantities` call may carry.
+pub const MAX_STOCK_BATCH: usize = mutations::MAX_INPUT_ARRAY;
+
 /// How the simulated shop behaves. `Default` is a Standard-plan shop.
 #[derive(Debug, Clone)]
 pub struct ShopifySimConfig {

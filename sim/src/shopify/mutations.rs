@@ -8,7 +8,7 @@ use super::schema::{Obj, Out, gid, parse_gid};
 use super::store::{FulfillmentRec, ShipmentLog, Store};
 
 /// Shopify's cap on every input array.
-const MAX_INPUT_ARRAY: usize = 250;
+pub(crate) const MAX_INPUT_ARRAY: usize = 250;
 
 /// Returns the payload and how many stock levels were written.
 pub(crate) fn resolve(

@@ -34,6 +34,9 @@ use store::{Item, LineStatus, SimLine, SimOrder, Store, order_json, truncate_ms}
 
 pub use buckets::{Api, BucketSpec, WalmartBuckets};
 
+/// Items one bulk inventory feed may carry (Walmart: up to 10,000 item updates a request).
+pub const MAX_STOCK_BATCH: usize = 10_000;
+
 /// How the simulated account is set up.
 #[derive(Debug, Clone)]
 pub struct WalmartSimConfig {

@@ -29,6 +29,9 @@ use store::{
 
 pub use store::WebhookRecord;
 
+/// Items one `products/batch` request may carry (`woocommerce_rest_batch_items_limit`).
+pub const MAX_STOCK_BATCH: usize = products::BATCH_LIMIT;
+
 /// How the simulated site is set up.
 #[derive(Debug, Clone)]
 pub struct WooSimConfig {

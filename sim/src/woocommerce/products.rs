@@ -16,7 +16,7 @@ use super::params::{Params, paginate};
 use super::store::{Product, ProductKind, Store, next_modified, product_json};
 
 /// `woocommerce_rest_batch_items_limit`'s default.
-const BATCH_LIMIT: usize = 100;
+pub(crate) const BATCH_LIMIT: usize = 100;
 
 fn render(s: &Store, p: &Product, shared: &Shared) -> Value {
     let variations = if p.kind == ProductKind::Variable {
