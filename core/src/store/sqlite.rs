@@ -711,6 +711,20 @@ impl Store for SqliteStore {
         .await?)
     }
 
+    async fn unlisted_skus(&self, channel_id: &str) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT h.sku FROM on_hand h WHERE NOT EXISTS
+                (SELECT 1 FROM listings l WHERE l.channel_id = ?1 AND l.sku = h.sku)
+             UNION
+             SELECT r.sku FROM reservations r WHERE NOT EXISTS
+                (SELECT 1 FROM listings l WHERE l.channel_id = ?1 AND l.sku = r.sku)
+             ORDER BY 1",
+        )
+        .bind(channel_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     async fn upsert_listings(
         &self,
         channel_id: &str,
