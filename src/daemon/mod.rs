@@ -2,6 +2,7 @@
 //! pipeline step. Workers only talk through the store; in-process wake-ups just cut latency.
 
 mod fetcher;
+mod inbox_writer;
 mod listings;
 mod metrics;
 mod normalizer;
@@ -60,6 +61,7 @@ pub struct Wakers {
 pub struct App {
     pub config: Config,
     pub store: Arc<dyn Store>,
+    pub inbox: inbox_writer::InboxWriter,
     pub channels: BTreeMap<String, Arc<dyn Channel>>,
     pub wake: Wakers,
     pub metrics: Metrics,
@@ -91,9 +93,11 @@ impl Daemon {
             .await
             .with_context(|| format!("binding {}", config.server.listen))?;
         let addr = listener.local_addr()?;
+        let (inbox, inbox_queue) = inbox_writer::channel();
         let app = Arc::new(App {
             config,
             store,
+            inbox,
             channels,
             wake: Wakers::default(),
             metrics: Metrics::default(),
@@ -102,6 +106,7 @@ impl Daemon {
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
         tasks.spawn(server::serve(app.clone(), listener, stopped.clone()));
+        tasks.spawn(inbox_writer::run(app.clone(), inbox_queue, stopped.clone()));
         tasks.spawn(fetcher::run(app.clone(), stopped.clone()));
         tasks.spawn(normalizer::run(app.clone(), stopped.clone()));
         tasks.spawn(router::run(app.clone(), stopped.clone()));
