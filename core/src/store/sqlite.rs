@@ -21,7 +21,12 @@ use crate::stock::reservation_delta;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 pub struct SqliteStore {
+    /// Reads (WAL readers never wait for the writer).
     pool: SqlitePool,
+    /// The one connection this process writes through: writers queue for it in order instead
+    /// of polling SQLite's lock, whose busy handler sleeps up to 100 ms between tries and let a
+    /// webhook wait behind a stream of normalizer transactions.
+    writer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -39,14 +44,18 @@ impl SqliteStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool, writer })
     }
 
     async fn write(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 }
 
@@ -266,7 +275,7 @@ impl Store for SqliteStore {
         sqlx::query("UPDATE inbox SET error = ? WHERE id = ?")
             .bind(error)
             .bind(item.id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -1001,7 +1010,7 @@ impl Store for SqliteStore {
         sqlx::query("UPDATE outbox SET done_at = ?, attempts = attempts + 1 WHERE id = ?")
             .bind(now_ms())
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
