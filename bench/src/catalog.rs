@@ -128,6 +128,8 @@ pub async fn run(args: &Args, verbose: u8) -> anyhow::Result<Value> {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let wall = began.elapsed().as_secs_f64();
+    // Counted before the daemon drains its last batch on the way out.
+    let after: Vec<SimStats> = channels.iter().map(|c| c.demo.sim.stats()).collect();
     let peak_rss_mb = daemon.peak_rss_mb()?;
     let cpu_s = daemon.cpu_seconds()?;
     daemon.stop()?;
@@ -147,7 +149,7 @@ pub async fn run(args: &Args, verbose: u8) -> anyhow::Result<Value> {
         .zip(&progress)
         .enumerate()
         .map(|(i, (c, p))| {
-            let after = c.demo.sim.stats();
+            let after = after[i];
             json!({
                 "channel": c.id(),
                 "floor_s": round(p.floor.seconds),

@@ -209,6 +209,8 @@ pub async fn run(args: &Args, verbose: u8) -> anyhow::Result<Value> {
             behind.join(", ")
         );
     }
+    // Counted before the daemon drains its last batch on the way out.
+    let after: Vec<SimStats> = channels.iter().map(|c| c.demo.sim.stats()).collect();
     let cpu_s = daemon.cpu_seconds()? - cpu_before;
     let peak_rss_mb = daemon.peak_rss_mb()?;
     daemon.stop()?;
@@ -283,7 +285,7 @@ pub async fn run(args: &Args, verbose: u8) -> anyhow::Result<Value> {
             .iter()
             .filter(|row| row[c].is_none())
             .count();
-        let after = channel.demo.sim.stats();
+        let after = after[c];
         let calls = after.stock_calls - before[c].stock_calls;
         let batch = max_levels_per_call(channel.kind) as u64;
         let least = outcome.updates[c].div_ceil(batch);

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 
 use crate::{OrderSpec, RecordedShipment, SimStats, SimulatedChannel, WebhookFate};
@@ -29,6 +30,9 @@ pub use limits::{Plan, default_plans};
 
 /// Messages one `JSON_LISTINGS_FEED` may carry.
 pub const MAX_STOCK_BATCH: usize = 25_000;
+
+/// Largest feed document the simulated S3 accepts.
+const UPLOAD_LIMIT: usize = 256 * 1024 * 1024;
 pub use store::{Confirmation, NotificationRecord};
 
 /// How the simulated account is set up.
@@ -306,7 +310,12 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/feeds/2021-06-30/documents/{id}", get(feeds::get_document))
         .route("/feeds/2021-06-30/feeds", post(feeds::create_feed))
         .route("/feeds/2021-06-30/feeds/{id}", get(feeds::get_feed))
-        .route("/sim-s3/upload/{id}", put(feeds::upload))
+        // A pre-signed S3 PUT takes objects far larger than axum's 2 MB default; a full
+        // 25,000-message listings feed is several megabytes.
+        .route(
+            "/sim-s3/upload/{id}",
+            put(feeds::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
         .route("/sim-s3/download/{id}", get(feeds::download))
         .fallback(|| async { errors::sp_error(404, "NotFound", "Resource not found.", "") })
         .with_state(shared)
