@@ -803,6 +803,8 @@ impl Store for SqliteStore {
         limit: i64,
     ) -> Result<Vec<DirtyListing>> {
         // Location ids are bound, never interpolated; only the placeholder list is built.
+        // Ordered by the due index alone: a tiebreak on SKU made SQLite sort every due row
+        // (and run both subqueries for each) before the LIMIT, 0.4 s a call at 100,000 SKUs.
         let marks = vec!["?"; locations.len().max(1)].join(", ");
         let sql = format!(
             "SELECT d.sku, d.seq, d.attempts, l.reference, l.channel_quantity,
@@ -810,7 +812,7 @@ impl Store for SqliteStore {
                 COALESCE((SELECT SUM(r.quantity) FROM reservations r WHERE r.sku = d.sku
                           AND (r.location_id IS NULL OR r.location_id IN ({marks}))), 0) AS reserved
              FROM stock_dirty d JOIN listings l ON l.channel_id = d.channel_id AND l.sku = d.sku
-             WHERE d.channel_id = ? AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.sku LIMIT ?"
+             WHERE d.channel_id = ? AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ?"
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for _ in 0..2 {
