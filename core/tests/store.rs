@@ -453,3 +453,35 @@ async fn a_push_in_flight_forgets_the_channel_level_until_it_is_recorded() {
         Some(5)
     );
 }
+
+#[tokio::test]
+async fn discovery_only_looks_for_skus_without_a_listing_on_that_channel() {
+    let (_d, s) = store().await;
+    s.set_on_hand(
+        "main",
+        &[("A".into(), 1), ("B".into(), 2)],
+        OnHandSource::Count,
+        "t",
+    )
+    .await
+    .unwrap();
+    deliver(
+        &s,
+        &order("9", "2026-01-01T00:00:00Z", OrderStatus::Open, &[("C", 1)]),
+    )
+    .await;
+    let listing = |sku: &str| Listing {
+        sku: sku.into(),
+        reference: serde_json::json!({"id": sku}),
+        channel_quantity: None,
+    };
+    s.upsert_listings("shop", &[listing("A")], "discovered")
+        .await
+        .unwrap();
+    s.upsert_listings("woo", &[listing("B"), listing("C")], "discovered")
+        .await
+        .unwrap();
+    assert_eq!(s.unlisted_skus("shop").await.unwrap(), vec!["B", "C"]);
+    assert_eq!(s.unlisted_skus("woo").await.unwrap(), vec!["A"]);
+    assert_eq!(s.unlisted_skus("new").await.unwrap(), vec!["A", "B", "C"]);
+}

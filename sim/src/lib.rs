@@ -9,6 +9,7 @@ pub mod ebay;
 pub mod edi_3pl;
 pub mod edi_files;
 pub mod etsy;
+pub mod journal;
 pub mod shipbob;
 pub mod shopify;
 pub mod supplier;
@@ -17,6 +18,8 @@ pub mod walmart;
 pub mod woocommerce;
 
 use async_trait::async_trait;
+
+pub use journal::Journal;
 
 /// What happens to the webhook a simulated event would send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -51,6 +54,9 @@ pub struct SimStats {
     pub throttled: u64,
     /// Stock writes applied, counted per SKU.
     pub stock_writes: u64,
+    /// API calls that carried stock levels (one batch of 250 SKUs is one call), served and not
+    /// throttled; compare with `stock_writes` to see how well pushes were batched.
+    pub stock_calls: u64,
     pub webhooks_sent: u64,
 }
 
@@ -83,4 +89,11 @@ pub trait SimulatedChannel: Send + Sync {
     /// Every shipment written back to an order, in order (a duplicate write-back shows twice).
     fn shipments(&self, order_id: &str) -> Vec<RecordedShipment>;
     fn stats(&self) -> SimStats;
+    /// Timestamped stock writes and acknowledged webhooks, once recording is switched on.
+    fn journal(&self) -> &Journal;
+    /// Whether placing an order sends a webhook; if not, only polling finds new orders.
+    fn sends_order_webhooks(&self) -> bool;
+    /// The listing reference Switchyard's connector stores for `sku` when its catalog discovery
+    /// finds it, so a benchmark can seed listings without paying the channel's read limits.
+    fn listing_reference(&self, sku: &str) -> Option<serde_json::Value>;
 }

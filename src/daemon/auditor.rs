@@ -55,7 +55,7 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
     }
     let every = Duration::from_secs(app.config.audit_interval_secs);
     loop {
-        round(&app).await;
+        // The first audit waits one interval: at start the pushers have the most to do.
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = stopped.changed() => {}
@@ -63,6 +63,7 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
         if *stopped.borrow() {
             return;
         }
+        round(&app).await;
     }
 }
 

@@ -1,7 +1,9 @@
 //! Finds each SKU's listing in a channel's catalog (configured mappings win), at start and on a
-//! schedule, so new SKUs and new listings start receiving levels.
+//! schedule, so new SKUs and new listings start receiving levels. Only SKUs without a stored
+//! listing are looked for: a restart does not re-read a catalog it already knows (at 100,000
+//! SKUs that was hours of Amazon `getListingsItem` and a tenth of Etsy's daily budget, spent
+//! while pushes waited on the same limits).
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use switchyard_core::ports::Listing;
@@ -25,7 +27,6 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
             channel_quantity: None,
         })
         .collect();
-    let mut known: BTreeSet<String> = BTreeSet::new();
     loop {
         if !configured.is_empty()
             && let Err(e) = app
@@ -35,11 +36,11 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
         {
             tracing::error!(channel = %channel_id, error = %e, "storing configured listings failed");
         }
-        match app.store.all_skus().await {
+        match app.store.unlisted_skus(&channel_id).await {
             Ok(skus) => {
                 let wanted: Vec<String> = skus
                     .into_iter()
-                    .filter(|s| !cfg.listings.contains_key(s) && !known.contains(s))
+                    .filter(|s| !cfg.listings.contains_key(s))
                     .collect();
                 if !wanted.is_empty() {
                     match channel.discover_listings(&wanted).await {
@@ -50,10 +51,7 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                                 .upsert_listings(&channel_id, &found, "discovered")
                                 .await
                             {
-                                Ok(()) => {
-                                    known.extend(found.into_iter().map(|l| l.sku));
-                                    app.wake.push.notify_waiters();
-                                }
+                                Ok(()) => app.wake.push.notify_waiters(),
                                 Err(e) => {
                                     tracing::error!(channel = %channel_id, error = %e, "storing listings failed")
                                 }

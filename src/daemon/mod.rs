@@ -5,6 +5,7 @@ pub mod auditor;
 pub mod drift;
 mod fetcher;
 pub mod fulfil;
+mod inbox_writer;
 mod listings;
 mod metrics;
 mod normalizer;
@@ -65,6 +66,7 @@ pub struct Wakers {
 pub struct App {
     pub config: Config,
     pub store: Arc<dyn Store>,
+    pub inbox: inbox_writer::InboxWriter,
     pub channels: BTreeMap<String, Arc<dyn Channel>>,
     /// Fulfilment partners by location id (locations with an `adapter:`).
     pub targets: BTreeMap<String, Arc<dyn FulfillmentTarget>>,
@@ -108,9 +110,11 @@ impl Daemon {
             .await
             .with_context(|| format!("binding {}", config.server.listen))?;
         let addr = listener.local_addr()?;
+        let (inbox, inbox_queue) = inbox_writer::channel();
         let app = Arc::new(App {
             config,
             store,
+            inbox,
             channels,
             targets,
             wake: Wakers::default(),
@@ -120,6 +124,7 @@ impl Daemon {
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
         tasks.spawn(server::serve(app.clone(), listener, stopped.clone()));
+        tasks.spawn(inbox_writer::run(app.clone(), inbox_queue, stopped.clone()));
         tasks.spawn(fetcher::run(app.clone(), stopped.clone()));
         tasks.spawn(normalizer::run(app.clone(), stopped.clone()));
         tasks.spawn(router::run(app.clone(), stopped.clone()));

@@ -9,8 +9,7 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use switchyard_core::ports::{Delivery, IngestError, THIN_FORMAT, WebhookRequest};
-use switchyard_core::store::Source;
+use switchyard_core::ports::{Delivery, IngestError, WebhookRequest};
 use tokio::sync::watch;
 
 use super::App;
@@ -92,30 +91,10 @@ async fn webhook(
             tracing::debug!(channel = %channel_id, %reason, "webhook acknowledged, nothing to store");
             (StatusCode::OK, "ok").into_response()
         }
+        // Committed together with whatever other webhooks arrived meanwhile (inbox_writer.rs).
         Delivery::Order(raw) => {
-            match app
-                .store
-                .insert_inbox(
-                    &channel_id,
-                    Source::Webhook,
-                    std::slice::from_ref(&raw),
-                    None,
-                )
-                .await
-            {
-                Ok(done) => {
-                    app.metrics.add("webhooks_accepted_total", &labels, 1);
-                    app.metrics
-                        .add("webhooks_duplicate_total", &labels, done.duplicates as u64);
-                    if done.inserted > 0 {
-                        if raw.format == THIN_FORMAT {
-                            app.wake.fetch.notify_one();
-                        } else {
-                            app.wake.normalize.notify_one();
-                        }
-                    }
-                    (StatusCode::OK, "ok").into_response()
-                }
+            match app.inbox.store(&channel_id, raw).await {
+                Ok(()) => (StatusCode::OK, "ok").into_response(),
                 Err(e) => {
                     // Not committed: the channel must retry, so say so with a 5xx.
                     tracing::error!(channel = %channel_id, error = %e, "webhook not stored");

@@ -507,6 +507,9 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<String>>;
     async fn stock(&self, sku: Option<&str>) -> Result<Vec<OnHandRow>>;
     async fn all_skus(&self) -> Result<Vec<String>>;
+    /// SKUs Switchyard stocks (on hand or reserved) that have no listing on `channel_id` yet:
+    /// what catalog discovery still has to look for.
+    async fn unlisted_skus(&self, channel_id: &str) -> Result<Vec<String>>;
     /// Records listings found in a channel's catalog (or configured) and marks them dirty.
     async fn upsert_listings(
         &self,

@@ -25,7 +25,12 @@ mod route;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 pub struct SqliteStore {
+    /// Reads (WAL readers never wait for the writer).
     pool: SqlitePool,
+    /// The one connection this process writes through: writers queue for it in order instead
+    /// of polling SQLite's lock, whose busy handler sleeps up to 100 ms between tries and let a
+    /// webhook wait behind a stream of normalizer transactions.
+    writer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -43,14 +48,18 @@ impl SqliteStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool, writer })
     }
 
     async fn write(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 }
 
@@ -247,7 +256,7 @@ impl Store for SqliteStore {
         sqlx::query("UPDATE inbox SET error = ? WHERE id = ?")
             .bind(error)
             .bind(item.id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -742,6 +751,23 @@ impl Store for SqliteStore {
         .await?)
     }
 
+    async fn unlisted_skus(&self, channel_id: &str) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT h.sku FROM on_hand h WHERE NOT EXISTS
+                (SELECT 1 FROM listings l WHERE l.channel_id = ?1 AND l.sku = h.sku)
+             UNION
+             SELECT r.sku FROM reservations r WHERE NOT EXISTS
+                (SELECT 1 FROM listings l WHERE l.channel_id = ?1 AND l.sku = r.sku)
+             UNION
+             SELECT k.kit_sku FROM kit_components k WHERE NOT EXISTS
+                (SELECT 1 FROM listings l WHERE l.channel_id = ?1 AND l.sku = k.kit_sku)
+             ORDER BY 1",
+        )
+        .bind(channel_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     async fn upsert_listings(
         &self,
         channel_id: &str,
@@ -988,7 +1014,7 @@ impl Store for SqliteStore {
         sqlx::query("UPDATE outbox SET done_at = ?, attempts = attempts + 1 WHERE id = ?")
             .bind(now_ms())
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

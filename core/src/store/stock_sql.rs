@@ -100,13 +100,15 @@ pub(super) async fn listing_parts(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    // Due rows are ordered by the due index alone: a tiebreak on SKU made SQLite sort every
+    // due row (running the part subqueries for each) before the LIMIT.
     let listing_rows = match which {
         Which::Due { .. } => {
             "SELECT d.sku, d.seq, d.attempts, d.since, l.reference, l.channel_quantity, 1 AS pending,
                     d.next_attempt_at AS position
              FROM stock_dirty d JOIN listings l ON l.channel_id = d.channel_id AND l.sku = d.sku
              WHERE d.channel_id = ?1 AND d.next_attempt_at <= ?2
-             ORDER BY d.next_attempt_at, d.sku LIMIT ?3"
+             ORDER BY d.next_attempt_at LIMIT ?3"
         }
         Which::All => {
             "SELECT l.sku, COALESCE(d.seq, 0) AS seq, COALESCE(d.attempts, 0) AS attempts, d.since,

@@ -119,6 +119,9 @@ pub async fn create_feed(
                     )));
                 }
                 let id = format!("{}", 50_000_000_000u64 + s.next());
+                if feed_type == "JSON_LISTINGS_FEED" {
+                    s.stats.stock_calls += 1;
+                }
                 s.feeds.push(Feed {
                     id: id.clone(),
                     feed_type,
@@ -156,7 +159,10 @@ pub async fn get_feed(
                 let elapsed = s.feeds[index].created_at.elapsed();
                 if s.feeds[index].status != "DONE" && s.feeds[index].status != "FATAL" {
                     if elapsed >= delay {
+                        // Applied now, when looked at, but in effect since processing ended.
+                        s.effective_at = Some(s.feeds[index].created_at + delay);
                         process(s, index, &seller);
+                        s.effective_at = None;
                     } else if elapsed >= delay / 2 {
                         s.feeds[index].status = "IN_PROGRESS";
                     }
@@ -256,6 +262,17 @@ fn listings_report(store: &mut Store, feed: &Value, seller: &str, feed_id: &str)
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
+    if messages.len() > super::MAX_STOCK_BATCH {
+        return fatal_report(
+            seller,
+            feed_id,
+            &format!(
+                "A JSON_LISTINGS_FEED carries at most {} messages; this one has {}.",
+                super::MAX_STOCK_BATCH,
+                messages.len()
+            ),
+        );
+    }
     let mut issues = Vec::new();
     let mut accepted = 0u64;
     let mut invalid = 0u64;

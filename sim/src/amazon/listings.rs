@@ -96,6 +96,7 @@ pub async fn patch_item(
         (|| {
             let plan = admit(&shared, &headers, "patchListingsItem")?;
             check_scope(&shared, &seller, &params)?;
+            shared.with_store(|s| s.stats.stock_calls += 1);
             let request: Value = serde_json::from_slice(&body)
                 .map_err(|_| invalid_input("The request body is not valid JSON."))?;
             if request.get("productType").and_then(Value::as_str).is_none() {
@@ -173,6 +174,8 @@ pub fn apply_patches(
     if let (Some(q), Some(listing)) = (quantity, store.listings.get_mut(sku)) {
         listing.quantity = q;
         store.stats.stock_writes += 1;
+        let at = store.effective_at.unwrap_or_else(std::time::Instant::now);
+        store.written.push((sku.to_string(), q, at));
     }
     Ok(())
 }

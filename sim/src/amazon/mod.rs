@@ -20,12 +20,19 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 
 use crate::{OrderSpec, RecordedShipment, SimStats, SimulatedChannel, WebhookFate};
 use store::{SimItem, SimListing, SimOrder, Store, next_updated, now, parse_cents};
 
 pub use limits::{Plan, default_plans};
+
+/// Messages one `JSON_LISTINGS_FEED` may carry.
+pub const MAX_STOCK_BATCH: usize = 25_000;
+
+/// Largest feed document the simulated S3 accepts.
+const UPLOAD_LIMIT: usize = 256 * 1024 * 1024;
 pub use store::{Confirmation, NotificationRecord};
 
 /// How the simulated account is set up.
@@ -77,6 +84,7 @@ impl AmazonSimConfig {
 /// State shared by the routes and the test-facing handle.
 pub(crate) struct Shared {
     config: AmazonSimConfig,
+    journal: crate::Journal,
     base_url: String,
     store: Mutex<Store>,
     target: Mutex<Option<String>>,
@@ -84,9 +92,14 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Runs `f` on the store; stock levels it wrote go to the journal before the lock is let go.
     fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        f(&mut store)
+        let out = f(&mut store);
+        for (sku, level, at) in store.written.drain(..) {
+            self.journal.stock_written_at(&sku, level, at);
+        }
+        out
     }
 
     fn plan(&self, operation: &str) -> Plan {
@@ -124,6 +137,7 @@ impl AmazonSim {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
+            journal: crate::Journal::default(),
             base_url: format!("http://{addr}"),
             store: Mutex::new(Store::default()),
             target: Mutex::new(None),
@@ -296,7 +310,12 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/feeds/2021-06-30/documents/{id}", get(feeds::get_document))
         .route("/feeds/2021-06-30/feeds", post(feeds::create_feed))
         .route("/feeds/2021-06-30/feeds/{id}", get(feeds::get_feed))
-        .route("/sim-s3/upload/{id}", put(feeds::upload))
+        // A pre-signed S3 PUT takes objects far larger than axum's 2 MB default; a full
+        // 25,000-message listings feed is several megabytes.
+        .route(
+            "/sim-s3/upload/{id}",
+            put(feeds::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
         .route("/sim-s3/download/{id}", get(feeds::download))
         .fallback(|| async { errors::sp_error(404, "NotFound", "Resource not found.", "") })
         .with_state(shared)
@@ -361,6 +380,29 @@ impl SimulatedChannel for AmazonSim {
 
     fn stats(&self) -> SimStats {
         self.shared.with_store(|s| s.stats)
+    }
+
+    fn journal(&self) -> &crate::Journal {
+        &self.shared.journal
+    }
+
+    /// `ORDER_CHANGE` through the EventBridge API destination.
+    fn sends_order_webhooks(&self) -> bool {
+        true
+    }
+
+    /// As `getListingsItem` shows it: merchant-fulfilled `DEFAULT`, or Amazon's network.
+    fn listing_reference(&self, sku: &str) -> Option<serde_json::Value> {
+        self.shared.with_store(|s| {
+            s.listings.get(sku).map(|l| {
+                let code = if l.fulfilled_by_amazon {
+                    "AMAZON_NA"
+                } else {
+                    "DEFAULT"
+                };
+                serde_json::json!({"sku": sku, "fulfillment_channel_code": code})
+            })
+        })
     }
 }
 

@@ -93,6 +93,9 @@ pub async fn order_change(shared: &Shared, order_id: &str, change_type: &str, fa
             .await
             .map(|r| r.status().as_u16())
             .map_err(|e| e.to_string());
+        if matches!(outcome, Ok(status) if (200..300).contains(&status)) {
+            shared.journal.webhook_acked(order_id);
+        }
         shared.with_store(|s| {
             s.stats.webhooks_sent += 1;
             s.notifications.push(NotificationRecord {

@@ -89,6 +89,10 @@ pub struct Store {
     pub stats: SimStats,
     pub notifications: Vec<NotificationRecord>,
     pub requests_by_operation: BTreeMap<String, u64>,
+    /// (SKU, level, when it took effect) written since the lock was taken, for the journal.
+    pub written: Vec<(String, i64, Instant)>,
+    /// When the write being applied takes effect (a feed's end of processing), if not now.
+    pub effective_at: Option<Instant>,
     counter: u64,
 }
 

@@ -138,3 +138,24 @@ async fn a_repeated_package_is_refused_as_already_confirmed_and_recorded_once() 
     assert_eq!(sim.shipments(&id).len(), 1);
     assert_eq!(sim.order_status(&id), Some("SHIPPED"));
 }
+
+#[tokio::test]
+async fn a_feed_document_of_several_megabytes_uploads() {
+    let sim = start(AmazonSimConfig::default()).await.expect("starts");
+    let http = reqwest::Client::new();
+    let token = access_token(&sim, &http).await;
+    let created: serde_json::Value = http
+        .post(format!("{}/feeds/2021-06-30/documents", sim.base_url()))
+        .header("x-amz-access-token", &token)
+        .json(&serde_json::json!({"contentType": "application/json; charset=UTF-8"}))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let url = created["url"].as_str().expect("upload url");
+    let big = vec![b' '; 6 * 1024 * 1024];
+    let put = http.put(url).body(big).send().await.expect("sent");
+    assert_eq!(put.status(), 200);
+}

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::Shared;
 use super::guard::v3_error;
-use super::store::variant_json;
+use super::store::{Store, Variant, variant_json};
 
 const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 250;
@@ -52,9 +52,14 @@ pub async fn variants(
         .get("id:in")
         .map(|s| s.split(',').filter_map(|i| i.trim().parse().ok()).collect());
     let (data, total) = shared.with_store(|s| {
-        let matching: Vec<_> = s
-            .variants
-            .iter()
+        // Filters look each SKU or id up instead of scanning a large catalog.
+        let candidates: Vec<&Variant> = match (&skus, &ids) {
+            (Some(k), _) => indexed(s, k.iter().filter_map(|k| s.variant_index_by_sku(k))),
+            (None, Some(i)) => indexed(s, i.iter().filter_map(|i| s.variant_index_by_id(*i))),
+            (None, None) => s.variants.iter().collect(),
+        };
+        let matching: Vec<_> = candidates
+            .into_iter()
             .filter(|v| skus.as_ref().is_none_or(|k| k.contains(&v.sku.as_str())))
             .filter(|v| ids.as_ref().is_none_or(|i| i.contains(&v.id)))
             .collect();
@@ -125,8 +130,8 @@ pub async fn absolute(State(shared): State<Arc<Shared>>, body: axum::body::Bytes
                 item.get("variant_id").and_then(Value::as_u64),
                 item.get("sku").and_then(Value::as_str),
             ) {
-                (Some(id), _) => s.variants.iter().position(|v| v.id == id),
-                (None, Some(sku)) => s.variants.iter().position(|v| v.sku == sku),
+                (Some(id), _) => s.variant_index_by_id(id),
+                (None, Some(sku)) => s.variant_index_by_sku(sku),
                 (None, None) => None,
             };
             let Some(index) = index else {
@@ -137,9 +142,12 @@ pub async fn absolute(State(shared): State<Arc<Shared>>, body: axum::body::Bytes
         for (index, quantity) in &updates {
             if let Some(v) = s.variants.get_mut(*index) {
                 v.inventory_level = *quantity;
+                let sku = v.sku.clone();
+                s.written.push((sku, *quantity));
             }
         }
         s.stats.stock_writes += updates.len() as u64;
+        s.stats.stock_calls += 1;
         s.next_event += 1;
         Ok(format!("sim-adjustment-{:08}", s.next_event))
     });
@@ -151,4 +159,12 @@ pub async fn absolute(State(shared): State<Arc<Shared>>, body: axum::body::Bytes
             errors,
         ),
     }
+}
+
+/// The variants at these indexes, once each, in catalog order.
+fn indexed(s: &Store, indexes: impl Iterator<Item = usize>) -> Vec<&Variant> {
+    let mut found: Vec<usize> = indexes.collect();
+    found.sort_unstable();
+    found.dedup();
+    found.iter().filter_map(|i| s.variants.get(*i)).collect()
 }

@@ -25,6 +25,9 @@ use store::{OrderProduct, SimOrder, Store, Variant, next_modified, now, order_js
 
 pub use webhooks::{SentWebhook, sign as sign_webhook};
 
+/// Items one absolute inventory adjustment may carry.
+pub const MAX_STOCK_BATCH: usize = catalog::MAX_ADJUSTMENT_ITEMS;
+
 /// How the simulated store is set up.
 #[derive(Debug, Clone)]
 pub struct BigCommerceSimConfig {
@@ -61,6 +64,7 @@ impl Default for BigCommerceSimConfig {
 /// State shared by the routes and the test-facing handle.
 pub(crate) struct Shared {
     config: BigCommerceSimConfig,
+    journal: crate::Journal,
     base_url: String,
     store: Mutex<Store>,
     window: Mutex<guard::Window>,
@@ -69,9 +73,14 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Runs `f` on the store; stock levels it wrote go to the journal before the lock is let go.
     fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        f(&mut store)
+        let out = f(&mut store);
+        for (sku, level) in store.written.drain(..) {
+            self.journal.stock_written(&sku, level);
+        }
+        out
     }
 
     fn with_window<R>(&self, f: impl FnOnce(&mut guard::Window) -> R) -> R {
@@ -107,6 +116,7 @@ pub async fn start(config: BigCommerceSimConfig) -> std::io::Result<Arc<BigComme
         Duration::from_millis(config.window_ms),
     );
     let shared = Arc::new(Shared {
+        journal: crate::Journal::default(),
         base_url: format!("http://{addr}"),
         store: Mutex::new(Store::default()),
         window: Mutex::new(window),
@@ -215,7 +225,7 @@ impl BigCommerceSim {
             let status = json!({"previous_status_id": previous, "new_status_id": status_id});
             let (msg, body) =
                 webhooks::event(&self.shared, "store/order/statusUpdated", id, Some(status));
-            webhooks::deliver(&self.shared, &msg, body, fate).await;
+            webhooks::deliver(&self.shared, &msg, order_id, body, fate).await;
         }
     }
 }
@@ -238,7 +248,7 @@ impl SimulatedChannel for BigCommerceSim {
         self.shared.with_store(|s| {
             let product_id = s.next_id();
             let id = s.next_id();
-            s.variants.push(Variant {
+            s.add_variant(Variant {
                 id,
                 product_id,
                 sku: sku.to_string(),
@@ -286,7 +296,7 @@ impl SimulatedChannel for BigCommerceSim {
             id
         });
         let (msg, body) = webhooks::event(&self.shared, "store/order/created", id, None);
-        webhooks::deliver(&self.shared, &msg, body, spec.fate).await;
+        webhooks::deliver(&self.shared, &msg, &id.to_string(), body, spec.fate).await;
         id.to_string()
     }
 
@@ -332,6 +342,22 @@ impl SimulatedChannel for BigCommerceSim {
 
     fn stats(&self) -> SimStats {
         self.shared.with_store(|s| s.stats)
+    }
+
+    fn journal(&self) -> &crate::Journal {
+        &self.shared.journal
+    }
+
+    fn sends_order_webhooks(&self) -> bool {
+        true
+    }
+
+    /// As the V3 variants search shows it.
+    fn listing_reference(&self, sku: &str) -> Option<serde_json::Value> {
+        self.shared.with_store(|s| {
+            s.variant_by_sku(sku)
+                .map(|v| serde_json::json!({"variant_id": v.id, "product_id": v.product_id}))
+        })
     }
 }
 

@@ -90,7 +90,12 @@ impl SimOrder {
 
 #[derive(Debug, Default)]
 pub struct Store {
+    /// Only appended to (through [`Store::add_variant`]), so the indexes below stay valid.
     pub variants: Vec<Variant>,
+    by_sku: std::collections::HashMap<String, usize>,
+    by_id: std::collections::HashMap<u64, usize>,
+    /// (SKU, level) written since the lock was taken, for the journal.
+    pub written: Vec<(String, i64)>,
     pub orders: Vec<SimOrder>,
     pub stats: SimStats,
     next_id: u64,
@@ -105,12 +110,28 @@ impl Store {
         100 + self.next_id
     }
 
+    /// Adds a variant; the first one to carry a SKU keeps it.
+    pub fn add_variant(&mut self, variant: Variant) {
+        let index = self.variants.len();
+        self.by_sku.entry(variant.sku.clone()).or_insert(index);
+        self.by_id.insert(variant.id, index);
+        self.variants.push(variant);
+    }
+
+    pub fn variant_index_by_sku(&self, sku: &str) -> Option<usize> {
+        self.by_sku.get(sku).copied()
+    }
+
+    pub fn variant_index_by_id(&self, id: u64) -> Option<usize> {
+        self.by_id.get(&id).copied()
+    }
+
     pub fn variant_by_sku(&self, sku: &str) -> Option<&Variant> {
-        self.variants.iter().find(|v| v.sku == sku)
+        self.by_sku.get(sku).and_then(|i| self.variants.get(*i))
     }
 
     pub fn variant_by_sku_mut(&mut self, sku: &str) -> Option<&mut Variant> {
-        self.variants.iter_mut().find(|v| v.sku == sku)
+        self.by_sku.get(sku).and_then(|i| self.variants.get_mut(*i))
     }
 
     pub fn order(&self, id: u64) -> Option<&SimOrder> {

@@ -71,7 +71,7 @@ pub fn event(
 
 /// Sends one event according to `fate` and logs it; a failed POST is only logged (the real
 /// store retries for 48 hours).
-pub async fn deliver(shared: &Shared, id: &str, body: Vec<u8>, fate: WebhookFate) {
+pub async fn deliver(shared: &Shared, id: &str, order_id: &str, body: Vec<u8>, fate: WebhookFate) {
     let times = match fate {
         WebhookFate::Lose => 0,
         WebhookFate::Deliver => 1,
@@ -102,8 +102,12 @@ pub async fn deliver(shared: &Shared, id: &str, body: Vec<u8>, fate: WebhookFate
         for (name, value) in &headers {
             request = request.header(name, value);
         }
-        if let Err(err) = request.body(body.clone()).send().await {
-            tracing::warn!(%err, "bigcommerce simulator: webhook delivery failed");
+        match request.body(body.clone()).send().await {
+            Ok(r) if r.status().is_success() => shared.journal.webhook_acked(order_id),
+            Ok(r) => {
+                tracing::warn!(status = %r.status(), "bigcommerce simulator: webhook refused")
+            }
+            Err(err) => tracing::warn!(%err, "bigcommerce simulator: webhook delivery failed"),
         }
     }
 }

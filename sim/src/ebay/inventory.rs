@@ -16,7 +16,7 @@ use super::form::pairs;
 use super::store::{item_json, offer_json};
 
 const DOMAIN: &str = "API_INVENTORY";
-const MAX_REQUESTS: usize = 25;
+pub(crate) const MAX_REQUESTS: usize = 25;
 
 pub async fn get_item(State(shared): State<Arc<Shared>>, Path(sku): Path<String>) -> Response {
     match shared.with_store(|s| s.items.get(&sku).map(item_json)) {
@@ -101,6 +101,7 @@ pub async fn bulk_update(State(shared): State<Arc<Shared>>, body: axum::body::By
     }
     let limit = shared.config.revisions_per_listing_per_day;
     let responses: Vec<Value> = shared.with_store(|s| {
+        s.stats.stock_calls += 1;
         let mut out = Vec::new();
         for entry in requests {
             let sku = entry.get("sku").and_then(Value::as_str).unwrap_or("");
@@ -152,6 +153,8 @@ pub async fn bulk_update(State(shared): State<Arc<Shared>>, body: axum::body::By
             }
             if changed {
                 s.stats.stock_writes += 1;
+                let level = item.quantity;
+                s.written.push((sku.to_string(), level));
             }
         }
         out

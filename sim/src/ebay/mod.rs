@@ -28,6 +28,9 @@ use chrono::{SubsecRound, Utc};
 use serde_json::Value;
 
 use crate::{OrderSpec, RecordedShipment, SimStats, SimulatedChannel, WebhookFate};
+/// Requests one `bulk_update_price_quantity` call may carry.
+pub const MAX_STOCK_BATCH: usize = inventory::MAX_REQUESTS;
+
 use store::{Item, Line, Offer, SimOrder, Store, next_modified, order_json, parse_cents};
 
 /// How the simulated account is set up.
@@ -67,15 +70,21 @@ impl Default for EbaySimConfig {
 /// State shared by the routes and the test-facing handle.
 pub(crate) struct Shared {
     config: EbaySimConfig,
+    journal: crate::Journal,
     base_url: String,
     started: Instant,
     store: Mutex<Store>,
 }
 
 impl Shared {
+    /// Runs `f` on the store; stock levels it wrote go to the journal before the lock is let go.
     fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        f(&mut store)
+        let out = f(&mut store);
+        for (sku, level) in store.written.drain(..) {
+            self.journal.stock_written(&sku, level);
+        }
+        out
     }
 
     /// Counts a call against the API's quota; false when the window's quota is spent.
@@ -110,6 +119,7 @@ pub async fn start(config: EbaySimConfig) -> std::io::Result<Arc<EbaySim>> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let shared = Arc::new(Shared {
+        journal: crate::Journal::default(),
         base_url: format!("http://{addr}"),
         started: Instant::now(),
         store: Mutex::new(Store::default()),
@@ -329,6 +339,29 @@ impl SimulatedChannel for EbaySim {
 
     fn stats(&self) -> SimStats {
         self.shared.with_store(|s| s.stats)
+    }
+
+    fn journal(&self) -> &crate::Journal {
+        &self.shared.journal
+    }
+
+    fn sends_order_webhooks(&self) -> bool {
+        false
+    }
+
+    /// As `getInventoryItem` and `getOffers` show it: the item's published offers.
+    fn listing_reference(&self, sku: &str) -> Option<serde_json::Value> {
+        self.shared.with_store(|s| {
+            s.items.get(sku).map(|i| {
+                let offers: Vec<&str> = i
+                    .offers
+                    .iter()
+                    .filter(|o| o.published)
+                    .map(|o| o.offer_id.as_str())
+                    .collect();
+                serde_json::json!({"sku": sku, "offer_ids": offers})
+            })
+        })
     }
 }
 

@@ -95,6 +95,8 @@ pub struct Store {
     pub calls: HashMap<&'static str, (u64, u64)>,
     pub public_keys: HashMap<String, String>,
     pub stats: SimStats,
+    /// (SKU, level) written since the lock was taken, for the journal.
+    pub written: Vec<(String, i64)>,
     pub token_grants: u64,
     next_id: u64,
 }

@@ -25,6 +25,9 @@ use serde_json::{Value, json};
 
 use crate::{OrderSpec, RecordedShipment, SimStats, SimulatedChannel, WebhookFate};
 use guard::Gate;
+/// Listings one inventory write carries: `updateListingInventory` replaces one listing's.
+pub const MAX_STOCK_BATCH: usize = 1;
+
 use store::{Offering, Product, Receipt, SimListing, Store, Transaction};
 
 /// How the simulated shop is set up.
@@ -64,6 +67,7 @@ impl Default for EtsySimConfig {
 /// State shared by the routes and the test-facing handle.
 pub(crate) struct Shared {
     config: EtsySimConfig,
+    journal: crate::Journal,
     store: Mutex<Store>,
     gate: Mutex<Gate>,
     stats: Mutex<SimStats>,
@@ -102,6 +106,7 @@ impl EtsySim {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
+            journal: crate::Journal::default(),
             gate: Mutex::new(Gate::new(config.refresh_token.clone())),
             store: Mutex::new(Store::default()),
             stats: Mutex::new(SimStats::default()),
@@ -191,7 +196,7 @@ impl EtsySim {
                     }],
                 });
             }
-            s.listings.push(SimListing {
+            s.add_listing(SimListing {
                 id,
                 title: title.to_string(),
                 state: "active".into(),
@@ -310,7 +315,7 @@ impl SimulatedChannel for EtsySim {
             let id = s.next_id();
             let product_id = s.next_id();
             let offering_id = s.next_id();
-            s.listings.push(SimListing {
+            s.add_listing(SimListing {
                 id,
                 title: title.to_string(),
                 state: "active".into(),
@@ -427,6 +432,23 @@ impl SimulatedChannel for EtsySim {
 
     fn stats(&self) -> SimStats {
         *self.shared.stats.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn journal(&self) -> &crate::Journal {
+        &self.shared.journal
+    }
+
+    /// `ORDER_PAID` is for commercial apps only; the simulated shop is polled.
+    fn sends_order_webhooks(&self) -> bool {
+        false
+    }
+
+    /// As `getListingsInventoryByListingIds` shows it (the product id changes on every PUT).
+    fn listing_reference(&self, sku: &str) -> Option<serde_json::Value> {
+        self.shared.with_store(|s| {
+            s.product_by_sku(sku)
+                .map(|(l, p)| serde_json::json!({"listing_id": l.id, "product_id": p.id}))
+        })
     }
 }
 

@@ -375,26 +375,37 @@ pub async fn put_inventory(
                 offerings,
             });
         }
-        let listing = s.listing_mut(id)?;
+        let index = s.listing_index(id)?;
+        let listing = s.listings.get_mut(index)?;
         let before: HashMap<String, Option<i64>> = listing
             .products
             .iter()
             .map(|p| (p.sku.clone(), p.offerings.first().map(|o| o.quantity)))
             .collect();
-        let changed = products
+        let written: Vec<(String, i64)> = products
             .iter()
-            .filter(|p| before.get(&p.sku) != Some(&p.offerings.first().map(|o| o.quantity)))
-            .count() as u64;
+            .filter_map(|p| p.offerings.first().map(|o| (p, o.quantity)))
+            .filter(|(p, q)| before.get(&p.sku) != Some(&Some(*q)))
+            .map(|(p, q)| (p.sku.clone(), q))
+            .collect();
         listing.products = products;
         listing.price_on_property = parsed.price_on_property.clone();
         listing.quantity_on_property = parsed.quantity_on_property.clone();
         listing.sku_on_property = parsed.sku_on_property.clone();
         listing.updated = now;
-        Some((inventory_json(listing, &currency), changed))
+        let json = inventory_json(listing, &currency);
+        s.index_skus(index);
+        for (sku, level) in &written {
+            shared.journal.stock_written(sku, *level);
+        }
+        Some((json, written.len() as u64))
     });
     match result {
         Some((v, changed)) => {
-            shared.count(|s| s.stock_writes += changed);
+            shared.count(|s| {
+                s.stock_writes += changed;
+                s.stock_calls += 1;
+            });
             Json(v).into_response()
         }
         None => error(

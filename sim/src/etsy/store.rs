@@ -1,6 +1,8 @@
 //! The simulated shop's own truth (receipts with transactions and shipments, listings with
 //! products and offerings) and how Etsy renders it.
 
+use std::collections::HashMap;
+
 use serde_json::{Value, json};
 
 /// Etsy's user id of the simulated seller; access tokens are prefixed with it, as Etsy's are.
@@ -74,7 +76,11 @@ pub struct Offering {
 #[derive(Default)]
 pub struct Store {
     pub receipts: Vec<Receipt>,
+    /// Only appended to (through [`Store::add_listing`]), so the indexes below stay valid.
     pub listings: Vec<SimListing>,
+    by_id: HashMap<u64, usize>,
+    /// SKU → listing index; checked on use, since an inventory PUT can move a SKU elsewhere.
+    by_sku: HashMap<String, usize>,
     next_id: u64,
 }
 
@@ -93,25 +99,54 @@ impl Store {
         self.receipts.iter_mut().find(|r| r.id == id)
     }
 
-    pub fn listing(&self, id: u64) -> Option<&SimListing> {
-        self.listings.iter().find(|l| l.id == id)
+    pub fn add_listing(&mut self, listing: SimListing) {
+        self.by_id.insert(listing.id, self.listings.len());
+        self.listings.push(listing);
+        self.index_skus(self.listings.len() - 1);
     }
 
-    pub fn listing_mut(&mut self, id: u64) -> Option<&mut SimListing> {
-        self.listings.iter_mut().find(|l| l.id == id)
+    /// Notes which SKUs a listing carries (after it is added or its inventory replaced).
+    pub fn index_skus(&mut self, index: usize) {
+        if let Some(l) = self.listings.get(index) {
+            for p in &l.products {
+                self.by_sku.insert(p.sku.clone(), index);
+            }
+        }
+    }
+
+    pub fn listing_index(&self, id: u64) -> Option<usize> {
+        self.by_id.get(&id).copied()
+    }
+
+    pub fn listing(&self, id: u64) -> Option<&SimListing> {
+        self.listing_index(id).and_then(|i| self.listings.get(i))
+    }
+
+    /// Index of the listing carrying `sku`: the index if it still holds, else a scan.
+    fn listing_index_of_sku(&self, sku: &str) -> Option<usize> {
+        let holds = |i: &usize| {
+            self.listings
+                .get(*i)
+                .is_some_and(|l| l.products.iter().any(|p| p.sku == sku))
+        };
+        match self.by_sku.get(sku).copied().filter(holds) {
+            Some(i) => Some(i),
+            None => (0..self.listings.len()).find(holds),
+        }
     }
 
     /// `(listing, product)` carrying `sku`.
     pub fn product_by_sku(&self, sku: &str) -> Option<(&SimListing, &Product)> {
-        self.listings
-            .iter()
-            .find_map(|l| l.products.iter().find(|p| p.sku == sku).map(|p| (l, p)))
+        let l = self.listings.get(self.listing_index_of_sku(sku)?)?;
+        l.products.iter().find(|p| p.sku == sku).map(|p| (l, p))
     }
 
     pub fn product_by_sku_mut(&mut self, sku: &str) -> Option<&mut Product> {
+        let i = self.listing_index_of_sku(sku)?;
         self.listings
+            .get_mut(i)?
+            .products
             .iter_mut()
-            .flat_map(|l| l.products.iter_mut())
             .find(|p| p.sku == sku)
     }
 }

@@ -29,6 +29,10 @@ pub(crate) struct Ctx<'a> {
 pub(crate) struct Outcome {
     pub throttled: bool,
     pub stock_writes: u64,
+    /// The request set stock levels (`inventorySetQuantities`) and was executed.
+    pub stock_call: bool,
+    /// (SKU, level) of every stock write the request made.
+    pub written: Vec<(String, i64)>,
 }
 
 type Frags<'a> = HashMap<String, &'a FragmentDefinition<'a, String>>;
@@ -159,9 +163,9 @@ pub(crate) fn run(
         return (body, outcome);
     }
 
-    // Work on a copy: a request that fails validation changes nothing, as on Shopify where
-    // validation happens before execution.
-    let mut scratch = ctx.store.clone();
+    // A request that fails validation changes nothing, as on Shopify where validation happens
+    // before execution: mutations note what they change and are undone on any error.
+    let checkpoint = is_mutation.then(|| ctx.store.begin());
     let mut p = Projector {
         frags: &frags,
         vars,
@@ -190,14 +194,17 @@ pub(crate) fn run(
             }
         };
         let resolved = if is_mutation {
-            mutations::resolve(&f.name, &args, &mut scratch, ctx.api_version, ctx.now).map(
+            if f.name == "inventorySetQuantities" {
+                outcome.stock_call = true;
+            }
+            mutations::resolve(&f.name, &args, ctx.store, ctx.api_version, ctx.now).map(
                 |(out, writes)| {
                     outcome.stock_writes += writes;
                     out
                 },
             )
         } else {
-            roots::resolve(&f.name, &args, &scratch)
+            roots::resolve(&f.name, &args, ctx.store)
         };
         match resolved
             .map_err(ProjectError::from)
@@ -215,10 +222,14 @@ pub(crate) fn run(
         p.actual.min(requested)
     };
     if errors.is_empty() {
-        *ctx.store = scratch;
         ctx.bucket.refund((requested - actual) as f64);
+        outcome.written = std::mem::take(&mut ctx.store.written);
     } else {
+        if let Some(checkpoint) = checkpoint {
+            ctx.store.rollback(checkpoint);
+        }
         outcome.stock_writes = 0;
+        outcome.stock_call = false;
     }
     let cost = json!({
         "requestedQueryCost": requested,

@@ -32,6 +32,9 @@ use webhooks::Event;
 
 pub use webhooks::sign as sign_webhook;
 
+/// Quantities one `inventorySetQuantities` call may carry.
+pub const MAX_STOCK_BATCH: usize = mutations::MAX_INPUT_ARRAY;
+
 /// How the simulated shop behaves. `Default` is a Standard-plan shop.
 #[derive(Debug, Clone)]
 pub struct ShopifySimConfig {
@@ -77,6 +80,7 @@ impl ShopifySim {
             .build()
             .map_err(std::io::Error::other)?;
         let shared = Arc::new(Shared {
+            journal: crate::Journal::default(),
             state: Mutex::new(SimState {
                 store: Store::new(),
                 bucket: Bucket::new(config.bucket_size, config.restore_rate),
@@ -172,6 +176,7 @@ impl ShopifySim {
             &cfg.api_version,
             event,
             fate,
+            &self.shared.journal,
         )
         .await;
         let mut st = self.shared.lock();
@@ -226,6 +231,7 @@ impl SimulatedChannel for ShopifySim {
         };
         let event = Event {
             topic: "orders/create",
+            order_id: id.to_string(),
             body: body.into_bytes(),
         };
         self.send(event, spec.fate).await;
@@ -249,6 +255,7 @@ impl SimulatedChannel for ShopifySim {
         };
         let event = Event {
             topic: "orders/cancelled",
+            order_id: order_id.to_string(),
             body: body.into_bytes(),
         };
         self.send(event, fate).await;
@@ -264,7 +271,7 @@ impl SimulatedChannel for ShopifySim {
 
     fn set_stock(&self, sku: &str, quantity: i64) {
         let mut st = self.shared.lock();
-        if let Some(v) = st.store.variants.iter_mut().find(|v| v.sku == sku) {
+        if let Some(v) = st.store.variant_by_sku_mut(sku) {
             v.available = quantity;
         }
     }
@@ -287,5 +294,24 @@ impl SimulatedChannel for ShopifySim {
 
     fn stats(&self) -> SimStats {
         self.shared.lock().stats
+    }
+
+    fn journal(&self) -> &crate::Journal {
+        &self.shared.journal
+    }
+
+    fn sends_order_webhooks(&self) -> bool {
+        true
+    }
+
+    /// As `productVariants` answers the connector's discovery.
+    fn listing_reference(&self, sku: &str) -> Option<Value> {
+        let st = self.shared.lock();
+        st.store.variant_by_sku(sku).map(|v| {
+            serde_json::json!({
+                "inventory_item_id": schema::gid("InventoryItem", v.inventory_item_id),
+                "variant_id": schema::gid("ProductVariant", v.variant_id),
+            })
+        })
     }
 }

@@ -8,7 +8,7 @@ use super::schema::{Obj, Out, gid, parse_gid};
 use super::store::{FulfillmentRec, ShipmentLog, Store};
 
 /// Shopify's cap on every input array.
-const MAX_INPUT_ARRAY: usize = 250;
+pub(crate) const MAX_INPUT_ARRAY: usize = 250;
 
 /// Returns the payload and how many stock levels were written.
 pub(crate) fn resolve(
@@ -129,7 +129,7 @@ fn set_quantities(
             continue;
         }
         let Some(variant) =
-            parse_gid("InventoryItem", item).and_then(|id| store.variant_by_item_mut(id))
+            parse_gid("InventoryItem", item).and_then(|id| store.variant_by_item(id))
         else {
             errors.push(user_error(
                 path("inventoryItemId"),
@@ -162,8 +162,8 @@ fn set_quantities(
     }
     let mut changes = Vec::new();
     for (item, before, after) in &plan {
-        if let Some(v) = store.variant_by_item_mut(*item) {
-            v.available = *after;
+        if let Some(index) = store.variant_index_by_item(*item) {
+            store.set_available(index, *after);
         }
         changes.push(Out::obj(Obj::Record {
             ty: "InventoryChange",

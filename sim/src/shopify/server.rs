@@ -28,6 +28,7 @@ pub(crate) struct SimState {
 
 pub(crate) struct Shared {
     pub config: ShopifySimConfig,
+    pub journal: crate::Journal,
     pub state: Mutex<SimState>,
     pub http: reqwest::Client,
 }
@@ -106,6 +107,12 @@ async fn graphql(
         state.stats.throttled += 1;
     }
     state.stats.stock_writes += outcome.stock_writes;
+    if outcome.stock_call {
+        state.stats.stock_calls += 1;
+    }
+    for (sku, level) in &outcome.written {
+        shared.journal.stock_written(sku, *level);
+    }
     drop(guard);
     json_response(StatusCode::OK, body)
 }

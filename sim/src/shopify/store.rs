@@ -1,7 +1,7 @@
 //! The simulated shop's own truth: catalog, inventory at one location, orders, fulfillment
 //! orders and fulfillments. Every change to an order moves its `updated_at` forward.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, FixedOffset, Offset, SubsecRound, Utc};
 use rust_decimal::Decimal;
@@ -188,10 +188,27 @@ pub(crate) struct Store {
     next_id: u64,
     next_number: u64,
     pub location_id: u64,
+    /// Only ever appended to, so the indexes below stay valid.
     pub variants: Vec<Variant>,
+    by_sku: HashMap<String, usize>,
+    by_item: HashMap<u64, usize>,
     pub orders: BTreeMap<u64, OrderRec>,
     pub shipments: Vec<ShipmentLog>,
     pub adjustment_groups: u64,
+    /// (variant index, level before) of every write since [`Store::begin`], to undo them.
+    undo: Vec<(usize, i64)>,
+    /// (SKU, level) of every write since [`Store::begin`], for the journal once committed.
+    pub written: Vec<(String, i64)>,
+}
+
+/// What a mutation request may change besides variant levels, saved before it runs: Shopify
+/// validates a whole request before executing it, so a request that fails changes nothing.
+pub(crate) struct Checkpoint {
+    next_id: u64,
+    next_number: u64,
+    adjustment_groups: u64,
+    orders: BTreeMap<u64, OrderRec>,
+    shipments: usize,
 }
 
 impl Store {
@@ -201,9 +218,55 @@ impl Store {
             next_number: 1001,
             location_id: 76_543_210_987,
             variants: Vec::new(),
+            by_sku: HashMap::new(),
+            by_item: HashMap::new(),
             orders: BTreeMap::new(),
             shipments: Vec::new(),
             adjustment_groups: 0,
+            undo: Vec::new(),
+            written: Vec::new(),
+        }
+    }
+
+    /// Starts a mutation request. Copying the whole store instead would cost a million
+    /// variants per call on a large catalog.
+    pub fn begin(&mut self) -> Checkpoint {
+        self.undo.clear();
+        self.written.clear();
+        Checkpoint {
+            next_id: self.next_id,
+            next_number: self.next_number,
+            adjustment_groups: self.adjustment_groups,
+            orders: self.orders.clone(),
+            shipments: self.shipments.len(),
+        }
+    }
+
+    /// Undoes everything since `checkpoint`.
+    pub fn rollback(&mut self, checkpoint: Checkpoint) {
+        while let Some((index, before)) = self.undo.pop() {
+            if let Some(v) = self.variants.get_mut(index) {
+                v.available = before;
+            }
+        }
+        self.written.clear();
+        self.next_id = checkpoint.next_id;
+        self.next_number = checkpoint.next_number;
+        self.adjustment_groups = checkpoint.adjustment_groups;
+        self.orders = checkpoint.orders;
+        self.shipments.truncate(checkpoint.shipments);
+    }
+
+    pub fn variant_index_by_item(&self, item_id: u64) -> Option<usize> {
+        self.by_item.get(&item_id).copied()
+    }
+
+    /// Sets a variant's `available`, remembering the old level for [`Store::rollback`].
+    pub fn set_available(&mut self, index: usize, quantity: i64) {
+        if let Some(v) = self.variants.get_mut(index) {
+            self.undo.push((index, v.available));
+            v.available = quantity;
+            self.written.push((v.sku.clone(), quantity));
         }
     }
 
@@ -214,17 +277,21 @@ impl Store {
     }
 
     pub fn variant_by_sku(&self, sku: &str) -> Option<&Variant> {
-        self.variants.iter().find(|v| v.sku == sku)
+        self.by_sku.get(sku).and_then(|i| self.variants.get(*i))
     }
 
-    pub fn variant_by_item_mut(&mut self, item_id: u64) -> Option<&mut Variant> {
-        self.variants
-            .iter_mut()
-            .find(|v| v.inventory_item_id == item_id)
+    pub fn variant_by_sku_mut(&mut self, sku: &str) -> Option<&mut Variant> {
+        self.by_sku.get(sku).and_then(|i| self.variants.get_mut(*i))
+    }
+
+    pub fn variant_by_item(&self, item_id: u64) -> Option<&Variant> {
+        self.by_item
+            .get(&item_id)
+            .and_then(|i| self.variants.get(*i))
     }
 
     pub fn add_product(&mut self, sku: &str, title: &str, price: Decimal, quantity: i64) {
-        if let Some(v) = self.variants.iter_mut().find(|v| v.sku == sku) {
+        if let Some(v) = self.variant_by_sku_mut(sku) {
             v.title = title.to_string();
             v.price = price;
             v.available = quantity;
@@ -233,6 +300,8 @@ impl Store {
         let product_id = self.next_id();
         let variant_id = self.next_id();
         let inventory_item_id = self.next_id();
+        self.by_sku.insert(sku.to_string(), self.variants.len());
+        self.by_item.insert(inventory_item_id, self.variants.len());
         self.variants.push(Variant {
             product_id,
             variant_id,

@@ -43,6 +43,8 @@ fn uuid_v4() -> String {
 /// One event to deliver.
 pub(crate) struct Event {
     pub topic: &'static str,
+    /// The order the event is about, for the journal.
+    pub order_id: String,
     pub body: Vec<u8>,
 }
 
@@ -54,6 +56,7 @@ pub(crate) async fn deliver(
     api_version: &str,
     event: Event,
     fate: WebhookFate,
+    journal: &crate::Journal,
 ) -> (u64, u64) {
     let Some(target) = target else {
         return (0, 0);
@@ -84,7 +87,10 @@ pub(crate) async fn deliver(
             .send()
             .await;
         match result {
-            Ok(r) if r.status().is_success() => sent += 1,
+            Ok(r) if r.status().is_success() => {
+                journal.webhook_acked(&event.order_id);
+                sent += 1;
+            }
             Ok(r) => {
                 tracing::warn!(status = %r.status(), topic = event.topic, "shopify sim: webhook refused");
                 failed += 1;

@@ -51,6 +51,17 @@ pub async fn submit(
     let Some(entries) = feed.get("Inventory").and_then(Value::as_array) else {
         return *bad_request(API, "Inventory", "Inventory must be an array");
     };
+    if entries.len() > super::MAX_STOCK_BATCH {
+        return *bad_request(
+            API,
+            "Inventory",
+            &format!(
+                "A feed carries at most {} items; this one has {}",
+                super::MAX_STOCK_BATCH,
+                entries.len()
+            ),
+        );
+    }
     let id = {
         let mut rng = rand::rng();
         let hex: String = (0..32)
@@ -77,6 +88,7 @@ pub async fn submit(
                 FeedItem { sku, outcome }
             })
             .collect();
+        s.stats.stock_calls += 1;
         s.feeds.push(Feed {
             id: id.clone(),
             submitted: Instant::now(),

@@ -61,9 +61,12 @@ pub async fn put(
         );
     };
     let found = shared.with_store(|s| {
+        s.stats.stock_calls += 1;
         let item = s.items.get_mut(sku)?;
         item.quantity = amount;
         s.stats.stock_writes += 1;
+        s.written
+            .push((sku.clone(), amount, std::time::Instant::now()));
         Some(())
     });
     match found {

@@ -34,6 +34,9 @@ use store::{Item, LineStatus, SimLine, SimOrder, Store, order_json, truncate_ms}
 
 pub use buckets::{Api, BucketSpec, WalmartBuckets};
 
+/// Items one bulk inventory feed may carry (Walmart: up to 10,000 item updates a request).
+pub const MAX_STOCK_BATCH: usize = 10_000;
+
 /// How the simulated account is set up.
 #[derive(Debug, Clone)]
 pub struct WalmartSimConfig {
@@ -63,14 +66,20 @@ impl Default for WalmartSimConfig {
 /// State shared by the routes and the test-facing handle.
 pub(crate) struct Shared {
     config: WalmartSimConfig,
+    journal: crate::Journal,
     store: Mutex<Store>,
     buckets: Mutex<HashMap<Api, buckets::Bucket>>,
 }
 
 impl Shared {
+    /// Runs `f` on the store; stock levels it wrote go to the journal before the lock is let go.
     fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        f(&mut store)
+        let out = f(&mut store);
+        for (sku, level, at) in store.written.drain(..) {
+            self.journal.stock_written_at(&sku, level, at);
+        }
+        out
     }
 }
 
@@ -86,6 +95,7 @@ pub async fn start(config: WalmartSimConfig) -> std::io::Result<Arc<WalmartSim>>
     let addr = listener.local_addr()?;
     let shared = Arc::new(Shared {
         config,
+        journal: crate::Journal::default(),
         store: Mutex::new(Store {
             next_order: 1,
             ..Store::default()
@@ -293,6 +303,22 @@ impl SimulatedChannel for WalmartSim {
 
     fn stats(&self) -> SimStats {
         self.shared.with_store(|s| s.stats)
+    }
+
+    fn journal(&self) -> &crate::Journal {
+        &self.shared.journal
+    }
+
+    /// Walmart's `PO_CREATED` subscriptions are not simulated: orders are polled.
+    fn sends_order_webhooks(&self) -> bool {
+        false
+    }
+
+    /// The connector addresses Walmart items by SKU alone.
+    fn listing_reference(&self, sku: &str) -> Option<serde_json::Value> {
+        self.shared
+            .with_store(|s| s.items.contains_key(sku))
+            .then(|| serde_json::json!({ "sku": sku }))
     }
 }
 

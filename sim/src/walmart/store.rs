@@ -105,6 +105,8 @@ pub struct Store {
     pub tokens: HashMap<String, Instant>,
     pub token_requests: u64,
     pub stats: SimStats,
+    /// (SKU, level, when it took effect) written since the lock was taken, for the journal.
+    pub written: Vec<(String, i64, std::time::Instant)>,
     pub next_order: u64,
 }
 
@@ -125,10 +127,13 @@ impl Store {
                 continue;
             }
             feed.processed = true;
+            // Applied now, when looked at, but in effect since processing ended.
+            let effective = (feed.submitted + delay).into_std();
             for item in &feed.items {
                 if let (Ok(amount), Some(stock)) = (&item.outcome, self.items.get_mut(&item.sku)) {
                     stock.quantity = *amount;
                     self.stats.stock_writes += 1;
+                    self.written.push((item.sku.clone(), *amount, effective));
                 }
             }
         }

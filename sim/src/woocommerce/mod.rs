@@ -29,6 +29,9 @@ use store::{
 
 pub use store::WebhookRecord;
 
+/// Items one `products/batch` request may carry (`woocommerce_rest_batch_items_limit`).
+pub const MAX_STOCK_BATCH: usize = products::BATCH_LIMIT;
+
 /// How the simulated site is set up.
 #[derive(Debug, Clone)]
 pub struct WooSimConfig {
@@ -64,6 +67,7 @@ impl Default for WooSimConfig {
 /// State shared by the routes and the test-facing handle.
 pub(crate) struct Shared {
     config: WooSimConfig,
+    journal: crate::Journal,
     base_url: String,
     offset: FixedOffset,
     store: Mutex<Store>,
@@ -90,8 +94,9 @@ impl Shared {
         let Ok(body) = serde_json::to_vec(order) else {
             return;
         };
+        let order_id = order.get("id").map(Value::to_string).unwrap_or_default();
         let shared = Arc::clone(self);
-        tokio::spawn(async move { webhooks::deliver(&shared, topic, body, fate).await });
+        tokio::spawn(async move { webhooks::deliver(&shared, topic, &order_id, body, fate).await });
     }
 }
 
@@ -115,6 +120,7 @@ impl WooSim {
             guard::Bucket::new(rate, burst)
         });
         let shared = Arc::new(Shared {
+            journal: crate::Journal::default(),
             base_url: format!("http://{addr}"),
             offset,
             store: Mutex::new(Store::new()),
@@ -143,7 +149,7 @@ impl WooSim {
         self.shared.with_store(|s| {
             let now = truncate(Utc::now());
             let parent = s.post_id();
-            s.products.push(Product {
+            s.add(Product {
                 id: parent,
                 parent_id: 0,
                 kind: ProductKind::Variable,
@@ -160,7 +166,7 @@ impl WooSim {
             });
             for (sku, price, quantity) in variations {
                 let id = s.post_id();
-                s.products.push(Product {
+                s.add(Product {
                     id,
                     parent_id: parent,
                     kind: ProductKind::Variation,
@@ -248,7 +254,7 @@ impl WooSim {
             .ok()
         });
         if let Some(body) = body {
-            webhooks::deliver(&self.shared, "order.updated", body, fate).await;
+            webhooks::deliver(&self.shared, "order.updated", order_id, body, fate).await;
         }
     }
 }
@@ -318,7 +324,7 @@ impl SimulatedChannel for WooSim {
         self.shared.with_store(|s| {
             let now = truncate(Utc::now());
             let id = s.post_id();
-            s.products.push(Product {
+            s.add(Product {
                 id,
                 parent_id: 0,
                 kind: ProductKind::Simple,
@@ -393,7 +399,14 @@ impl SimulatedChannel for WooSim {
             (id, body)
         });
         if let Ok(body) = body {
-            webhooks::deliver(&self.shared, "order.created", body, spec.fate).await;
+            webhooks::deliver(
+                &self.shared,
+                "order.created",
+                &id.to_string(),
+                body,
+                spec.fate,
+            )
+            .await;
         }
         id.to_string()
     }
@@ -426,6 +439,21 @@ impl SimulatedChannel for WooSim {
 
     fn stats(&self) -> SimStats {
         self.shared.with_store(|s| s.stats)
+    }
+
+    fn journal(&self) -> &crate::Journal {
+        &self.shared.journal
+    }
+
+    fn sends_order_webhooks(&self) -> bool {
+        true
+    }
+
+    /// As the SKU search of `/products` (or a variable product's variations) shows it.
+    fn listing_reference(&self, sku: &str) -> Option<Value> {
+        self.product_ids(sku).map(|(product, variation)| {
+            serde_json::json!({"product_id": product, "variation_id": variation})
+        })
     }
 }
 

@@ -16,16 +16,15 @@ use super::params::{Params, paginate};
 use super::store::{Product, ProductKind, Store, next_modified, product_json};
 
 /// `woocommerce_rest_batch_items_limit`'s default.
-const BATCH_LIMIT: usize = 100;
+pub(crate) const BATCH_LIMIT: usize = 100;
 
 fn render(s: &Store, p: &Product, shared: &Shared) -> Value {
-    let variations: Vec<u64> = s
-        .products
-        .iter()
-        .filter(|v| v.parent_id == p.id && v.kind == ProductKind::Variation)
-        .map(|v| v.id)
-        .collect();
-    product_json(p, &variations, shared.offset)
+    let variations = if p.kind == ProductKind::Variable {
+        s.variation_ids(p.id)
+    } else {
+        &[]
+    };
+    product_json(p, variations, shared.offset)
 }
 
 fn with_pages(items: Vec<Value>, total: usize, pages: usize) -> Response {
@@ -59,9 +58,21 @@ pub async fn list(State(shared): State<Arc<Shared>>, RawQuery(q): RawQuery) -> R
             .collect()
     });
     let (items, total, pages) = shared.with_store(|s| {
-        let matched: Vec<&Product> = s
-            .products
-            .iter()
+        // A SKU filter looks each SKU up instead of scanning a large catalog.
+        let candidates: Vec<&Product> = match &skus {
+            Some(wanted) => {
+                let mut found: Vec<usize> = wanted
+                    .iter()
+                    .filter_map(|sku| s.by_sku(sku).and_then(|p| s.index_of(p.id)))
+                    .collect();
+                found.sort_unstable();
+                found.dedup();
+                found.iter().filter_map(|i| s.products.get(*i)).collect()
+            }
+            None => s.products.iter().collect(),
+        };
+        let matched: Vec<&Product> = candidates
+            .into_iter()
             // Variations are posts of another type: the products collection never lists them.
             .filter(|p| p.kind != ProductKind::Variation)
             .filter(|p| kind == "any" || p.kind.as_str_pub() == kind)
@@ -83,12 +94,7 @@ pub async fn get_one(State(shared): State<Arc<Shared>>, Path(id): Path<String>) 
         return no_route();
     };
     shared
-        .with_store(|s| {
-            s.products
-                .iter()
-                .find(|p| p.id == id)
-                .map(|p| render(s, p, &shared))
-        })
+        .with_store(|s| s.product(id).map(|p| render(s, p, &shared)))
         .map_or_else(invalid_product, |p| Json(p).into_response())
 }
 
@@ -106,13 +112,11 @@ pub async fn variations(
         (Err(r), _) | (_, Err(r)) => return *r,
     };
     let listed = shared.with_store(|s| {
-        s.products
-            .iter()
-            .find(|p| p.id == id && p.kind != ProductKind::Variation)?;
+        s.product(id).filter(|p| p.kind != ProductKind::Variation)?;
         let all: Vec<&Product> = s
-            .products
+            .variation_ids(id)
             .iter()
-            .filter(|v| v.parent_id == id && v.kind == ProductKind::Variation)
+            .filter_map(|v| s.product(*v))
             .collect();
         let (page_items, total, pages) = paginate(&all, page, per_page);
         let rendered: Vec<Value> = page_items.iter().map(|v| render(s, v, &shared)).collect();
@@ -158,7 +162,11 @@ fn batch(shared: &Shared, parent: Option<u64>, body: &[u8]) -> Response {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
+    let carries_stock = updates.iter().any(|u| u.get("stock_quantity").is_some());
     let results: Vec<Value> = shared.with_store(|s| {
+        if carries_stock {
+            s.stats.stock_calls += 1;
+        }
         updates
             .iter()
             .map(|item| update_one(s, shared, parent, item))
@@ -194,13 +202,10 @@ fn update_one(s: &mut Store, shared: &Shared, parent: Option<u64>, item: &Value)
         ),
         None => ("woocommerce_rest_product_invalid_id", "Invalid ID."),
     };
-    let Some(index) = id.and_then(|id| {
-        s.products.iter().position(|p| {
-            p.id == id
-                && match parent {
-                    Some(parent) => p.kind == ProductKind::Variation && p.parent_id == parent,
-                    None => p.kind != ProductKind::Variation,
-                }
+    let Some(index) = id.and_then(|id| s.index_of(id)).filter(|i| {
+        s.products.get(*i).is_some_and(|p| match parent {
+            Some(parent) => p.kind == ProductKind::Variation && p.parent_id == parent,
+            None => p.kind != ProductKind::Variation,
         })
     }) else {
         return item_error(&raw_id, invalid.0, invalid.1, 400);
@@ -250,6 +255,9 @@ fn update_one(s: &mut Store, shared: &Shared, parent: Option<u64>, item: &Value)
     let product = product.clone();
     if wrote_stock {
         s.stats.stock_writes += 1;
+        shared
+            .journal
+            .stock_written(&product.sku, product.stock_quantity.unwrap_or(0));
     }
     render(s, &product, shared)
 }

@@ -1,6 +1,8 @@
 //! The simulated site's own truth: catalog, orders, notes, tracking, counters. Rendering to the
 //! v3 JSON shape lives here too, so every route shows the same object the same way.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::{Value, json};
 
@@ -98,7 +100,11 @@ pub struct Store {
     next_post_id: u64,
     next_item_id: u64,
     pub next_delivery_id: u64,
+    /// Only appended to (through [`Store::add`]), so the indexes below stay valid.
     pub products: Vec<Product>,
+    by_id: HashMap<u64, usize>,
+    by_sku: HashMap<String, usize>,
+    variations: HashMap<u64, Vec<u64>>,
     pub orders: Vec<SimOrder>,
     pub stats: SimStats,
     pub webhook_log: Vec<WebhookRecord>,
@@ -133,16 +139,41 @@ impl Store {
         self.orders.iter_mut().find(|o| o.id == id)
     }
 
+    /// Adds a product or variation; the first one to carry a SKU keeps it.
+    pub fn add(&mut self, product: Product) {
+        let index = self.products.len();
+        self.by_id.insert(product.id, index);
+        if product.kind != ProductKind::Variable && !product.sku.is_empty() {
+            self.by_sku.entry(product.sku.clone()).or_insert(index);
+        }
+        if product.kind == ProductKind::Variation {
+            self.variations
+                .entry(product.parent_id)
+                .or_default()
+                .push(product.id);
+        }
+        self.products.push(product);
+    }
+
+    pub fn index_of(&self, id: u64) -> Option<usize> {
+        self.by_id.get(&id).copied()
+    }
+
+    pub fn product(&self, id: u64) -> Option<&Product> {
+        self.index_of(id).and_then(|i| self.products.get(i))
+    }
+
+    /// Ids of a variable product's variations, in creation order.
+    pub fn variation_ids(&self, parent: u64) -> &[u64] {
+        self.variations.get(&parent).map_or(&[], Vec::as_slice)
+    }
+
     pub fn by_sku(&self, sku: &str) -> Option<&Product> {
-        self.products
-            .iter()
-            .find(|p| p.sku == sku && p.kind != ProductKind::Variable)
+        self.by_sku.get(sku).and_then(|i| self.products.get(*i))
     }
 
     pub fn by_sku_mut(&mut self, sku: &str) -> Option<&mut Product> {
-        self.products
-            .iter_mut()
-            .find(|p| p.sku == sku && p.kind != ProductKind::Variable)
+        self.by_sku.get(sku).and_then(|i| self.products.get_mut(*i))
     }
 
     pub fn shipments(&self, id: u64) -> Vec<RecordedShipment> {

@@ -42,7 +42,13 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
 }
 
 /// Sends `body` for `topic` according to `fate`.
-pub async fn deliver(shared: &Shared, topic: &str, body: Vec<u8>, fate: WebhookFate) {
+pub async fn deliver(
+    shared: &Shared,
+    topic: &str,
+    order_id: &str,
+    body: Vec<u8>,
+    fate: WebhookFate,
+) {
     let times = match fate {
         WebhookFate::Lose => 0,
         WebhookFate::Deliver => 1,
@@ -79,6 +85,9 @@ pub async fn deliver(shared: &Shared, topic: &str, body: Vec<u8>, fate: WebhookF
             .await
             .map(|r| r.status().as_u16())
             .map_err(|e| e.to_string());
+        if matches!(outcome, Ok(status) if (200..300).contains(&status)) {
+            shared.journal.webhook_acked(order_id);
+        }
         shared.with_store(|s| {
             s.stats.webhooks_sent += 1;
             s.webhook_log.push(WebhookRecord {
