@@ -847,56 +847,26 @@ impl Store for SqliteStore {
     }
 
     async fn begin_push(&self, channel_id: &str, skus: &[String]) -> Result<()> {
-        let mut tx = self.write().await?;
-        for sku in skus {
-            sqlx::query(
-                "UPDATE listings SET channel_quantity = NULL WHERE channel_id = ? AND sku = ?",
-            )
-            .bind(channel_id)
-            .bind(sku)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
+        // One statement for the whole batch (see `record_push`).
+        sqlx::query(
+            "UPDATE listings SET channel_quantity = NULL
+             WHERE channel_id = ?1 AND sku IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(channel_id)
+        .bind(to_json(&skus)?)
+        .execute(&self.writer)
+        .await?;
         Ok(())
     }
 
     async fn record_push(&self, channel_id: &str, outcomes: &[PushOutcome]) -> Result<()> {
         let now = now_ms();
         let mut tx = self.write().await?;
+        record_applied(&mut tx, channel_id, outcomes, now).await?;
         for o in outcomes {
             match &o.kind {
-                PushOutcomeKind::Applied {
-                    quantity,
-                    on_hand,
-                    reserved,
-                    buffer,
-                } => {
-                    sqlx::query(
-                        "UPDATE listings SET channel_quantity = ?, last_pushed_at = ? WHERE channel_id = ? AND sku = ?",
-                    )
-                    .bind(quantity)
-                    .bind(now)
-                    .bind(channel_id)
-                    .bind(&o.sku)
-                    .execute(&mut *tx)
-                    .await?;
-                    sqlx::query(
-                        "INSERT INTO stock_pushes (channel_id, sku, quantity, on_hand, reserved, buffer, pushed_at)
-                         VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(channel_id)
-                    .bind(&o.sku)
-                    .bind(quantity)
-                    .bind(on_hand)
-                    .bind(reserved)
-                    .bind(buffer)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                    clear_dirty(&mut tx, channel_id, o).await?;
-                }
-                PushOutcomeKind::Unchanged => clear_dirty(&mut tx, channel_id, o).await?,
+                // Written above, a whole batch per statement.
+                PushOutcomeKind::Applied { .. } | PushOutcomeKind::Unchanged => {}
                 PushOutcomeKind::Stale { channel_quantity } => {
                     sqlx::query(
                         "UPDATE listings SET channel_quantity = ? WHERE channel_id = ? AND sku = ?",
@@ -1603,17 +1573,70 @@ impl Store for SqliteStore {
     }
 }
 
-/// Clears a dirty mark only if nothing changed since the push was computed.
-async fn clear_dirty(
+/// Records every applied level and clears the dirty marks of applied and unchanged listings
+/// (only where `seq` is unchanged), three statements for the whole batch: one statement per
+/// SKU made each a round trip to SQLite's worker thread, most of a large push's CPU time.
+async fn record_applied(
     tx: &mut Transaction<'static, Sqlite>,
     channel_id: &str,
-    o: &PushOutcome,
+    outcomes: &[PushOutcome],
+    now: i64,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM stock_dirty WHERE channel_id = ? AND sku = ? AND seq = ?")
+    let mut applied = Vec::new();
+    let mut settled = Vec::new();
+    for o in outcomes {
+        match &o.kind {
+            PushOutcomeKind::Applied {
+                quantity,
+                on_hand,
+                reserved,
+                buffer,
+            } => {
+                applied.push((&o.sku, quantity, on_hand, reserved, buffer));
+                settled.push((&o.sku, o.seq));
+            }
+            PushOutcomeKind::Unchanged => settled.push((&o.sku, o.seq)),
+            _ => {}
+        }
+    }
+    if !applied.is_empty() {
+        let rows = to_json(&applied)?;
+        // An upsert that only ever updates: each row finds its listing through the key.
+        sqlx::query(
+            "INSERT INTO listings (channel_id, sku, reference, source, channel_quantity, last_pushed_at)
+             SELECT ?1, json_extract(j.value, '$[0]'), '', '', json_extract(j.value, '$[1]'), ?3
+             FROM json_each(?2) AS j
+             WHERE EXISTS (SELECT 1 FROM listings l
+                           WHERE l.channel_id = ?1 AND l.sku = json_extract(j.value, '$[0]'))
+             ON CONFLICT (channel_id, sku) DO UPDATE SET
+                channel_quantity = excluded.channel_quantity, last_pushed_at = excluded.last_pushed_at",
+        )
         .bind(channel_id)
-        .bind(&o.sku)
-        .bind(o.seq)
+        .bind(&rows)
+        .bind(now)
         .execute(&mut **tx)
         .await?;
+        sqlx::query(
+            "INSERT INTO stock_pushes (channel_id, sku, quantity, on_hand, reserved, buffer, pushed_at)
+             SELECT ?1, json_extract(value, '$[0]'), json_extract(value, '$[1]'),
+                json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'), ?3
+             FROM json_each(?2)",
+        )
+        .bind(channel_id)
+        .bind(&rows)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    if !settled.is_empty() {
+        sqlx::query(
+            "DELETE FROM stock_dirty WHERE channel_id = ?1 AND (sku, seq) IN
+                (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?2))",
+        )
+        .bind(channel_id)
+        .bind(to_json(&settled)?)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
 }
