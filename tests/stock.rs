@@ -161,3 +161,64 @@ async fn a_level_changed_in_a_channels_admin_is_found_and_put_back() {
     assert!(m.contains("switchyard_stock_oversell_exposure_units{channel=\"woo\"}"));
     audit_passes(&env);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decreases_reach_the_channel_before_increases() {
+    // 150 SKUs: more than one WooCommerce batch (100), so the order between batches shows.
+    let skus: Vec<String> = (0..150).map(|i| format!("SKU-{i:03}")).collect();
+    let initial: Vec<(&str, i64)> = skus.iter().map(|s| (s.as_str(), 10)).collect();
+    let env = Env::new(&initial, 0).await;
+    let d = env.start_daemon().await;
+    eventually(&env, WAIT, "initial levels", || {
+        skus.iter().all(|s| env.woo.stock(s) == Some(10))
+    })
+    .await;
+    d.terminate();
+
+    // 100 SKUs go up, 50 go down, all at once while the daemon is stopped.
+    let csv: String = std::iter::once("sku,quantity\n".to_string())
+        .chain(
+            skus.iter()
+                .enumerate()
+                .map(|(i, s)| format!("{s},{}\n", if i % 3 == 0 { 5 } else { 20 })),
+        )
+        .collect();
+    let path = env.path().join("recount.csv");
+    std::fs::write(&path, csv).expect("write csv");
+    let out = env.cli(&["stock", "import", path.to_str().expect("utf-8")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    env.woo.journal().record(true);
+    let _d = env.start_daemon().await;
+    eventually(&env, WAIT, "new levels on WooCommerce", || {
+        skus.iter()
+            .enumerate()
+            .all(|(i, s)| env.woo.stock(s) == Some(if i % 3 == 0 { 5 } else { 20 }))
+    })
+    .await;
+    let history = env.woo.journal().stock_histories();
+    let (mut last_decrease, mut first_increase) = (None, None);
+    for (sku, writes) in &history {
+        for (at, level) in writes {
+            if *level < 10 {
+                last_decrease = last_decrease.max(Some(*at));
+            } else if *level > 10 {
+                first_increase =
+                    Some(first_increase.map_or(*at, |f: std::time::Instant| f.min(*at)));
+            } else {
+                panic!("{sku}: unexpected write of {level}");
+            }
+        }
+    }
+    let (Some(dec), Some(inc)) = (last_decrease, first_increase) else {
+        panic!("both kinds of writes expected: {history:?}");
+    };
+    assert!(
+        dec <= inc,
+        "a raise reached WooCommerce before every cut had"
+    );
+    audit_passes(&env);
+}
