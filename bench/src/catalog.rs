@@ -13,6 +13,7 @@ use switchyard_sim::SimStats;
 
 use crate::floors::{Floor, catalog_floor};
 use crate::harness::{RunDir, SimChannel, seed_listings, seed_on_hand, start_channels};
+use crate::pace::{possible_by, server_floor, unlimited};
 use crate::progress;
 use crate::stats::round;
 
@@ -28,6 +29,10 @@ pub struct Args {
     /// floor is hours or days would otherwise keep the run going that long).
     #[arg(long, default_value_t = 900.0)]
     pub max_wall_s: f64,
+    /// For a channel without a published limit, how many full batches the bare connector
+    /// sends to measure the server's own floor.
+    #[arg(long, default_value_t = 100)]
+    pub server_sample_calls: usize,
 }
 
 /// On-hand of the i-th SKU: never zero, so every level differs from the channels' 0.
@@ -37,8 +42,18 @@ fn on_hand(i: usize) -> i64 {
 
 struct Progress {
     floor: Floor,
+    /// The connector alone against the simulator, for channels without a published limit.
+    server_floor: Option<(f64, usize)>,
     done_at: Option<f64>,
     written: u64,
+}
+
+impl Progress {
+    /// The floor this channel is held to: its limits', or the bare server's when it has none.
+    fn effective_floor(&self) -> f64 {
+        self.server_floor
+            .map_or(self.floor.seconds, |(s, _)| s.max(self.floor.seconds))
+    }
 }
 
 pub async fn run(args: &Args, verbose: u8) -> anyhow::Result<Value> {
@@ -52,6 +67,7 @@ pub async fn run(args: &Args, verbose: u8) -> anyhow::Result<Value> {
         .iter()
         .map(|c| Progress {
             floor: catalog_floor(c.kind, args.skus as u64),
+            server_floor: None,
             done_at: None,
             written: 0,
         })
@@ -69,6 +85,18 @@ pub async fn run(args: &Args, verbose: u8) -> anyhow::Result<Value> {
             c.demo
                 .sim
                 .add_product(sku, &format!("Item {sku}"), "19.90", 0);
+        }
+    }
+    for (c, p) in channels.iter().zip(progress.iter_mut()) {
+        if unlimited(c.kind, args.skus as u64) {
+            let measured = server_floor(c, &skus, args.server_sample_calls).await?;
+            progress!(
+                "server floor {:<12} {:>10.1} s  (bare connector, {} full batches timed, extrapolated)",
+                c.id(),
+                measured.0,
+                measured.1
+            );
+            p.server_floor = Some(measured);
         }
     }
     let run_dir = RunDir::new()?;
@@ -143,20 +171,46 @@ pub async fn run(args: &Args, verbose: u8) -> anyhow::Result<Value> {
     } else {
         wall
     };
-    let floor_s = progress.iter().map(|p| p.floor.seconds).fold(0.0, f64::max);
+    let floor_s = progress
+        .iter()
+        .map(Progress::effective_floor)
+        .fold(0.0, f64::max);
     let per_channel: Vec<Value> = channels
         .iter()
         .zip(&progress)
         .enumerate()
         .map(|(i, (c, p))| {
             let after = after[i];
+            let floor = p.effective_floor();
+            let done = p.written.min(args.skus as u64);
+            // Complete: wall against floor. Cut off: SKUs held against the most any client
+            // could have set by the cut-off (≥ 1/1.2 keeps the 1.2 × floor pace).
+            let vs_floor = p.done_at.filter(|_| floor > 0.0).map(|w| round(w / floor));
+            let pace = if p.done_at.is_none() {
+                let possible = if p.server_floor.is_some() {
+                    ((wall / floor.max(f64::EPSILON)) * args.skus as f64).min(args.skus as f64)
+                        as u64
+                } else {
+                    possible_by(c.kind, args.skus as u64, wall)
+                };
+                Some(json!({
+                    "skus_done": done,
+                    "possible_by_cutoff": possible,
+                    "ratio": if possible > 0 { Some(round(done as f64 / possible as f64)) } else { None },
+                }))
+            } else {
+                None
+            };
             json!({
                 "channel": c.id(),
                 "floor_s": round(p.floor.seconds),
                 "floor_basis": p.floor.basis,
                 "floor_calls": p.floor.calls,
+                "server_floor_s": p.server_floor.map(|(s, _)| round(s)),
                 "wall_s": p.done_at.map(round),
-                "skus_done": p.written.min(args.skus as u64),
+                "vs_floor": vs_floor,
+                "pace_at_cutoff": pace,
+                "skus_done": done,
                 "api_calls": after.stock_calls - before[i].stock_calls,
                 "requests": after.requests - before[i].requests,
                 "throttled": after.throttled - before[i].throttled,
@@ -183,6 +237,8 @@ pub async fn run(args: &Args, verbose: u8) -> anyhow::Result<Value> {
         "notes": [
             "listings seeded through the store API (Store::upsert_listings) with the references catalog discovery would find; discovery is not measured",
             "wall_s runs from starting the daemon until the last channel holds every level (or the --max-wall-s cutoff when complete is false)",
+            "floor_s per channel is what its published limits impose; a channel without one (server_floor_s) is held to the bare connector's time against the same simulator",
+            "vs_floor = wall_s / floor for channels that finished; pace_at_cutoff.ratio = SKUs held at the cutoff / the most any client could have set by then",
         ],
     }))
 }

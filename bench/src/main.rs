@@ -10,6 +10,7 @@ mod harness;
 mod ingest;
 mod latency;
 mod oversell;
+mod pace;
 mod stats;
 mod wire;
 
