@@ -50,6 +50,10 @@ pub struct FloorServerArgs {
     /// Key of the HMAC the webhooks carry.
     #[arg(long)]
     pub secret: String,
+    /// Answer 200 to every webhook without verifying or storing it: what the load generator
+    /// can deliver on this machine at all.
+    #[arg(long)]
+    pub null: bool,
 }
 
 struct Flood {
@@ -207,6 +211,27 @@ pub async fn run(args: &Args, verbose: u8) -> anyhow::Result<Value> {
     let floor_cpu_s = floor_server.cpu_seconds()?;
     floor_server.stop()?;
 
+    let port = free_port()?;
+    let mut null_args = floor_args.clone();
+    null_args[2] = port.to_string();
+    null_args.push("--null".into());
+    let null_server = ChildServer::start(
+        &null_args,
+        port,
+        &run_dir.path("null.log"),
+        verbose,
+        "/healthz",
+    )
+    .await?;
+    progress!("flooding a server that only answers 200 (the generator's ceiling)");
+    let ceiling = flood(
+        &null_server.url(&format!("/webhooks/{}", shop.id())),
+        &hooks,
+        args.concurrency,
+    )
+    .await?;
+    null_server.stop()?;
+
     let ack = percentiles(&measured.ack_ms);
     let floor_ack = percentiles(&floor.ack_ms);
     Ok(json!({
@@ -222,9 +247,12 @@ pub async fn run(args: &Args, verbose: u8) -> anyhow::Result<Value> {
         "ratio_to_floor": round(measured.per_s() / floor.per_s().max(f64::EPSILON)),
         "floor": {"accepted": floor.accepted, "refused": floor.refused, "ack_ms": floor_ack, "cpu_s": round(floor_cpu_s)},
         "daemon": {"cpu_s": round(cpu_s), "peak_rss_mb": round(peak_rss_mb)},
+        "generator_ceiling_per_s": round(ceiling.per_s()),
+        "generator_ceiling_ack_ms": percentiles(&ceiling.ack_ms),
         "notes": [
             "the load generator shares the machine with the server under test; both servers see the same bodies, concurrency and client",
             "the daemon's other workers (normalizer, router, pusher) run during the flood, as in production",
+            "generator_ceiling_per_s: the same flood against a server that answers 200 without reading the webhook further; no server on this machine can be measured faster than that",
         ],
     }))
 }
@@ -260,8 +288,13 @@ pub async fn floor_server(args: FloorServerArgs) -> anyhow::Result<()> {
         pool,
         secret: args.secret,
     });
+    let webhook = if args.null {
+        post(|_body: Bytes| async { StatusCode::OK })
+    } else {
+        post(floor_webhook)
+    };
     let app = Router::new()
-        .route("/webhooks/{channel_id}", post(floor_webhook))
+        .route("/webhooks/{channel_id}", webhook)
         .route("/healthz", get(|| async { "ok" }))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
