@@ -1,4 +1,5 @@
-//! README's demo command must keep working: run it and require its summary to pass.
+//! README's demo command must keep working: run it and require its summary to pass, with
+//! orders reaching all three kinds of fulfilment (own warehouse, 3PL, dropship supplier).
 
 use std::process::Command;
 use std::time::Instant;
@@ -16,6 +17,16 @@ fn the_demo_passes_every_check_within_a_minute() {
     assert!(out.status.success(), "demo failed\n{stdout}\n{stderr}");
     assert!(stdout.contains("demo: all checks passed"), "{stdout}");
     assert!(!stdout.contains("FAIL"), "{stdout}");
+    for target in ["own warehouse", "3PL, ShipBob API", "dropship, HTTP JSON"] {
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(target))
+            .unwrap_or_else(|| panic!("no summary line for {target}\n{stdout}"));
+        assert!(
+            !line.contains(": 0 orders") && !line.contains("; 0 parcels shipped"),
+            "{target} got nothing: {line}"
+        );
+    }
     assert!(
         started.elapsed().as_secs() < 60,
         "demo took {:?}",

@@ -346,3 +346,58 @@ async fn decided_orders_come_newest_first_with_their_decisions() {
     assert!(decided.iter().all(|d| d.decision.plan.is_some()));
     assert_eq!(s.decided_orders(1).await.unwrap().len(), 1);
 }
+
+/// A partner ships its part of a split order; the channel then sends a newer version of the
+/// order (as it does after a tracking write-back). The shipped part stays shipped: only the
+/// open part is reserved, where it was.
+#[tokio::test]
+async fn a_new_version_of_a_partly_shipped_order_does_not_reserve_the_shipped_part_again() {
+    use switchyard_core::fulfillment::{EventKind, LineQuantity, TargetEvent};
+    let (_d, s) = store().await;
+    s.set_on_hand("main", &[("A".into(), 5)], OnHandSource::Count, "count")
+        .await
+        .unwrap();
+    s.set_on_hand("east", &[("B".into(), 5)], OnHandSource::Count, "count")
+        .await
+        .unwrap();
+    deliver(
+        &s,
+        &order("8", "2026-01-01T10:00:00Z", &[("A", 2), ("B", 1)]),
+    )
+    .await;
+    route_next(&s).await;
+    assert_eq!(s.queue_fulfillment(&["east".into()]).await.unwrap(), 1);
+    let shipped = TargetEvent {
+        dedup_id: "east:shipped:T8".into(),
+        order_reference: Some("ff:east:shop:8".into()),
+        partner_order_id: None,
+        occurred_at: None,
+        kind: EventKind::Shipped {
+            lines: vec![LineQuantity {
+                sku: "B".into(),
+                quantity: 1,
+            }],
+            carrier: "UPS".into(),
+            tracking_number: "T8".into(),
+            tracking_url: None,
+            shipped_at: DateTime::parse_from_rfc3339("2026-01-01T12:00:00Z").unwrap(),
+        },
+    };
+    s.insert_target_events("east", &[shipped], None)
+        .await
+        .unwrap();
+    for item in s.pending_target_events(10).await.unwrap() {
+        s.apply_target_event(&item).await.unwrap();
+    }
+    let open = vec![("A".to_string(), Some("main".to_string()), 2)];
+    assert_eq!(reservations(&s, "shop:8").await, open);
+
+    deliver(
+        &s,
+        &order("8", "2026-01-01T13:00:00Z", &[("A", 2), ("B", 1)]),
+    )
+    .await;
+    assert_eq!(reservations(&s, "shop:8").await, open);
+    let b = s.stock(Some("B")).await.unwrap();
+    assert_eq!((b[0].on_hand, b[0].reserved), (4, 0));
+}

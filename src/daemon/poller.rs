@@ -38,7 +38,14 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                 continue;
             }
         };
-        let page = match channel.poll_orders(&cursor).await {
+        // A poll can wait minutes on the channel's rate limit (Amazon's getOrders refills one
+        // request a minute); nothing is stored before the page commits with its cursor, so a
+        // stop may drop it mid-wait.
+        let polled = tokio::select! {
+            polled = channel.poll_orders(&cursor) => polled,
+            _ = stopped.changed() => return,
+        };
+        let page = match polled {
             Ok(p) => {
                 failures = 0;
                 p

@@ -124,5 +124,13 @@ async fn start_sim(kind: ChannelKind) -> anyhow::Result<(DemoChannel, ChannelCon
     };
     let mut config = config;
     config.stock.buffer = buffer;
-    Ok((DemoChannel { id, sim, buffer }, config))
+    Ok((
+        DemoChannel {
+            id,
+            sim,
+            buffer,
+            always_paid: kind == ChannelKind::Walmart,
+        },
+        config,
+    ))
 }

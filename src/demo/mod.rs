@@ -1,10 +1,15 @@
-//! `switchyard demo`: both channel simulators and the daemon in one process on loopback ports,
-//! a fresh SQLite file, and a scripted day of trading. The summary checks the outcome against
-//! the demo's own ledger of what it did, not against Switchyard's database.
+//! `switchyard demo`: the channel simulators, a 3PL and a dropship supplier simulator and the
+//! daemon in one process on loopback ports, a fresh SQLite file, routing rules that send each
+//! SKU family to its place, and a scripted day of trading. The summary checks the outcome
+//! against the demo's own ledger of what it did and the simulators' records, not against
+//! Switchyard's database.
 
 pub mod channels;
 mod ledger;
+pub mod partners;
+mod rules;
 mod script;
+mod summary;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,16 +42,24 @@ pub struct DemoArgs {
     /// Keep the database in this folder instead of a temporary one.
     #[arg(long)]
     pub keep: Option<PathBuf>,
+    /// Also print the routing rules the demo runs with, as YAML.
+    #[arg(long)]
+    pub show_rules: bool,
 }
 
 pub const WAREHOUSE: &str = "main";
 pub const ON_HAND: i64 = 40;
+/// Tees kept on the own shelf besides the 3PL's (returns): channels list the sum, the rules
+/// still ship tees from the 3PL.
+pub const WAREHOUSE_TEES: i64 = 4;
 
 /// A simulated channel and how the daemon knows it.
 pub struct DemoChannel {
     pub id: String,
     pub sim: Arc<dyn SimulatedChannel>,
     pub buffer: u32,
+    /// The channel only releases paid orders (Walmart), so an order placed "unpaid" is paid.
+    pub always_paid: bool,
 }
 
 pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
@@ -81,9 +94,24 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         channel_configs.push(config);
     }
     anyhow::ensure!(!channels.is_empty(), "the demo needs at least one channel");
+    let partners = partners::Partners::start().await?;
+    println!(
+        "  {:<12} 3PL (ShipBob API) at {}",
+        partners::THREE_PL,
+        partners.three_pl.base_url()
+    );
+    println!(
+        "  {:<12} dropship supplier (HTTP JSON) at {}",
+        partners::SUPPLIER,
+        partners.supplier.base_url()
+    );
 
     let skus: Vec<String> = (1..=args.skus).map(|i| format!("SY-{i:03}")).collect();
-    for (i, sku) in skus.iter().enumerate() {
+    let listed = skus
+        .iter()
+        .chain(&partners.three_pl_skus)
+        .chain(&partners.supplier_skus);
+    for (i, sku) in listed.enumerate() {
         for c in &channels {
             // Channels start out of date on purpose: the first push must correct them.
             c.sim
@@ -100,7 +128,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             ..ServerConfig::default()
         },
         channels: channel_configs,
-        locations: vec![LocationConfig {
+        locations: [LocationConfig {
             id: WAREHOUSE.into(),
             kind: LocationKind::SelfWarehouse,
             name: Some("Demo warehouse".into()),
@@ -109,21 +137,45 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             country: None,
             region: None,
             catalog: Vec::new(),
-        }],
+        }]
+        .into_iter()
+        .chain(partners.locations())
+        .collect(),
         routing: Default::default(),
         kits: Vec::new(),
         audit_interval_secs: 5,
     };
+    let mut config = config;
+    config.routing = rules::load(&config)?;
     let issues = config.validate();
     anyhow::ensure!(issues.is_empty(), "demo config invalid: {issues:?}");
+    if args.show_rules {
+        println!("  routing rules:\n{}", rules::yaml());
+    }
 
-    // The merchant's counts exist before the daemon starts, as after `stock import`.
+    // The merchant's counts exist before the daemon starts, as after `stock import`; the 3PL's
+    // come from its inventory API.
     {
         let store = SqliteStore::open(&store_url).await?;
-        let levels: Vec<(String, i64)> = skus.iter().map(|s| (s.clone(), ON_HAND)).collect();
+        let levels: Vec<(String, i64)> = skus
+            .iter()
+            .map(|s| (s.clone(), ON_HAND))
+            .chain(
+                partners
+                    .three_pl_skus
+                    .iter()
+                    .map(|s| (s.clone(), WAREHOUSE_TEES)),
+            )
+            .collect();
         store
             .set_on_hand(WAREHOUSE, &levels, OnHandSource::Import, "demo seed")
             .await?;
+        let bob = config
+            .locations
+            .iter()
+            .find(|l| l.id == partners::THREE_PL)
+            .context("the 3PL location")?;
+        partners.import_three_pl_stock(bob, &store).await?;
     }
 
     let timing = Timing {
@@ -136,9 +188,10 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         c.sim
             .set_webhook_target(&format!("http://{}/webhooks/{}", daemon.addr, c.id));
     }
+    partners.set_webhook_targets(daemon.addr);
     println!("  daemon: http://{}", daemon.addr);
 
-    let outcome = script::play(&daemon, &channels, &skus, args.seed, args.orders).await;
+    let outcome = script::play(&daemon, &channels, &partners, &skus, args.seed, args.orders).await;
     let store = daemon.app.store.clone();
     let audit = crate::daemon::auditor::audit_now(&daemon.app.config, store.as_ref()).await;
     let metrics_text = daemon.app.metrics.render();
@@ -152,7 +205,13 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     };
 
     let all_ok = report
-        .print(&channels, store.as_ref(), &audit?, started.elapsed())
+        .print(
+            &channels,
+            &partners,
+            store.as_ref(),
+            &audit?,
+            started.elapsed(),
+        )
         .await?;
     if std::env::var_os("SWITCHYARD_DEMO_METRICS").is_some() {
         println!("{metrics_text}");

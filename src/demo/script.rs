@@ -1,4 +1,6 @@
-//! The demo's scripted trading day and its summary.
+//! The demo's scripted trading day: orders for the own warehouse, the 3PL, the dropship
+//! supplier and split between them; cancellations; the own warehouse's shipments through
+//! `switchyard ship` and the partners' pick wave.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -6,33 +8,44 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use switchyard_core::store::Store;
 use switchyard_sim::{OrderSpec, WebhookFate};
 
 use super::ledger::{Ledger, PlacedOrder};
-use super::{DemoChannel, ON_HAND};
+use super::partners::{
+    Partners, SUPPLIER, SUPPLIER_AVAILABLE, THREE_PL, THREE_PL_ON_HAND, reference,
+};
+use super::summary::Report;
+use super::{DemoChannel, ON_HAND, WAREHOUSE, WAREHOUSE_TEES, rules};
 use crate::daemon::Daemon;
 
-pub struct Report {
-    ledger: Ledger,
-    ingest_secs: f64,
-    converge_secs: f64,
-}
-
-/// Waits until `check` passes, polling every 100 ms, or fails after `limit` with `what`.
-async fn wait_for<F, Fut>(limit: Duration, what: &str, mut check: F) -> anyhow::Result<()>
+/// Waits until `check` passes, polling every 100 ms. It gives up when what is pending has not
+/// changed for `stall` (so a loaded machine that is still making progress is waited for, a
+/// stuck pipeline is not), or after three times `stall` in all.
+async fn wait_for<F, Fut>(stall: Duration, what: &str, mut check: F) -> anyhow::Result<()>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<Option<String>>>,
 {
-    let deadline = Instant::now() + limit;
+    let started = Instant::now();
+    let mut last: Option<(String, Instant)> = None;
     loop {
-        let pending = check().await?;
-        match pending {
-            None => return Ok(()),
-            Some(why) if Instant::now() >= deadline => bail!("timed out waiting for {what}: {why}"),
-            Some(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        let Some(why) = check().await? else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        let since = match &last {
+            Some((seen, since)) if *seen == why => *since,
+            _ => now,
+        };
+        if now - since >= stall || now - started >= stall * 3 {
+            bail!(
+                "timed out waiting for {what} ({:.0} s, {:.0} s without progress): {why}",
+                (now - started).as_secs_f64(),
+                (now - since).as_secs_f64()
+            );
         }
+        last = Some((why, since));
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -52,9 +65,79 @@ fn level_mismatch(channels: &[DemoChannel], ledger: &Ledger) -> Option<String> {
     None
 }
 
+/// The first paid, open partner part that has not reached its partner yet.
+fn not_at_partner(partners: &Partners, ledger: &Ledger) -> Option<String> {
+    for o in ledger.orders.iter().filter(|o| o.paid && !o.cancelled) {
+        for p in o.parts.iter().filter(|p| p.location != WAREHOUSE) {
+            let key = reference(&p.location, &o.channel, &o.external_id);
+            let there = match p.location.as_str() {
+                THREE_PL => !partners.three_pl_orders(&key).is_empty(),
+                _ => partners.supplier.order(&key).is_some(),
+            };
+            if !there {
+                return Some(format!("{key} not at {} yet", p.location));
+            }
+        }
+    }
+    None
+}
+
+/// The first cancelled order still open at a partner that received it.
+fn open_at_partner(partners: &Partners, ledger: &Ledger) -> Option<String> {
+    for o in ledger.orders.iter().filter(|o| o.cancelled) {
+        for p in o.parts.iter().filter(|p| p.location != WAREHOUSE) {
+            let key = reference(&p.location, &o.channel, &o.external_id);
+            let open = match p.location.as_str() {
+                THREE_PL => partners.three_pl_orders(&key).iter().any(|id| {
+                    partners
+                        .three_pl
+                        .order_json(*id)
+                        .is_some_and(|j| j["status"] != "Cancelled")
+                }),
+                _ => partners.supplier.order(&key).is_some_and(|po| {
+                    po.status != switchyard_sim::supplier_http::PoStatus::Cancelled
+                }),
+            };
+            if open {
+                return Some(format!("{key} still open at {}", p.location));
+            }
+        }
+    }
+    None
+}
+
+/// Lines for one order: mostly the own catalog, else apparel (3PL), a dropship item, or both.
+fn order_lines(rng: &mut StdRng, skus: &[String], partners: &Partners) -> Vec<(String, u32)> {
+    let pick = |rng: &mut StdRng, from: &[String], lines: &mut Vec<(String, u32)>| {
+        let sku = &from[rng.random_range(0..from.len())];
+        if !lines.iter().any(|(s, _)| s == sku) {
+            lines.push((sku.clone(), rng.random_range(1..=2)));
+        }
+    };
+    let mut lines = Vec::new();
+    let shape = rng.random_range(0..100);
+    let (own, tees, drops) = match shape {
+        0..55 => (rng.random_range(1..=2), 0, 0),
+        55..70 => (0, rng.random_range(1..=2), 0),
+        70..85 => (0, 0, 1),
+        _ => (0, 1, 1),
+    };
+    for _ in 0..own {
+        pick(rng, skus, &mut lines);
+    }
+    for _ in 0..tees {
+        pick(rng, &partners.three_pl_skus, &mut lines);
+    }
+    for _ in 0..drops {
+        pick(rng, &partners.supplier_skus, &mut lines);
+    }
+    lines
+}
+
 pub async fn play(
     daemon: &Daemon,
     channels: &[DemoChannel],
+    partners: &Partners,
     skus: &[String],
     seed: u64,
     count: usize,
@@ -63,27 +146,32 @@ pub async fn play(
     let mut rng = StdRng::seed_from_u64(seed);
     let mut ledger = Ledger::default();
     for sku in skus {
-        ledger.on_hand.insert(sku.clone(), ON_HAND);
+        ledger.stock(sku, WAREHOUSE, ON_HAND);
+    }
+    for sku in &partners.three_pl_skus {
+        ledger.stock(sku, WAREHOUSE, WAREHOUSE_TEES);
+        ledger.stock(sku, THREE_PL, THREE_PL_ON_HAND);
+    }
+    for sku in &partners.supplier_skus {
+        ledger.stock(sku, SUPPLIER, SUPPLIER_AVAILABLE);
     }
 
-    println!("[1/5] first push: every channel corrected to the warehouse's counts");
+    println!(
+        "[1/6] first push: every channel corrected to the stock at the warehouse, the 3PL and the supplier"
+    );
+    partners.publish_supplier_stock().await?;
     wait_for(Duration::from_secs(30), "initial levels", || async {
         Ok(level_mismatch(channels, &ledger))
     })
     .await?;
 
-    println!("[2/5] placing {count} orders (some webhooks lost, some duplicated)");
+    println!(
+        "[2/6] placing {count} orders for the warehouse, the 3PL, the supplier and split between them (some webhooks lost, some duplicated)"
+    );
     let placing = Instant::now();
     for i in 0..count {
         let c = &channels[i % channels.len()];
-        let n_lines = rng.random_range(1..=2);
-        let mut lines: Vec<(String, u32)> = Vec::new();
-        for _ in 0..n_lines {
-            let sku = &skus[rng.random_range(0..skus.len())];
-            if !lines.iter().any(|(s, _)| s == sku) {
-                lines.push((sku.clone(), rng.random_range(1..=2)));
-            }
-        }
+        let lines = order_lines(&mut rng, skus, partners);
         let roll: f64 = rng.random();
         let fate = if roll < 0.12 {
             WebhookFate::Lose
@@ -105,16 +193,33 @@ pub async fn play(
         ledger.orders.push(PlacedOrder {
             channel: c.id.clone(),
             external_id,
-            lines,
-            paid,
+            parts: PlacedOrder::split(&lines, rules::location_for),
+            paid: paid || c.always_paid,
             cancelled: false,
-            tracking: None,
             webhook_lost: fate == WebhookFate::Lose,
             webhook_duplicated: fate == WebhookFate::Duplicate,
         });
     }
+    // Partners get their parts as the orders are routed. Cancelling only once every part was
+    // handed over and recorded makes "cancel reaches the partner before it ships" the path
+    // exercised, rather than a race with the hand-over.
+    wait_for(
+        Duration::from_secs(30),
+        "paid orders to reach their partners",
+        || async { Ok(not_at_partner(partners, &ledger)) },
+    )
+    .await?;
+    wait_for(Duration::from_secs(15), "hand-overs to be recorded", || {
+        let store = store.clone();
+        async move {
+            let c = store.counts().await?;
+            Ok((c.outbox_pending > 0)
+                .then(|| format!("{} outbox item(s) pending", c.outbox_pending)))
+        }
+    })
+    .await?;
 
-    println!("[3/5] cancelling some orders in the channels' admin");
+    println!("[3/6] cancelling some orders in the channels' admin");
     for o in ledger.orders.iter_mut() {
         if rng.random_bool(0.15) {
             let fate = if rng.random_bool(0.2) {
@@ -138,7 +243,7 @@ pub async fn play(
         .map(|o| ((o.channel.clone(), o.external_id.clone()), o.cancelled))
         .collect();
     wait_for(
-        Duration::from_secs(45),
+        Duration::from_secs(30),
         "every order to be ingested",
         || {
             let store = store.clone();
@@ -164,13 +269,19 @@ pub async fn play(
     )
     .await?;
     let ingest_secs = placing.elapsed().as_secs_f64();
+    wait_for(
+        Duration::from_secs(30),
+        "cancellations to reach the partners",
+        || async { Ok(open_at_partner(partners, &ledger)) },
+    )
+    .await?;
 
-    println!("[4/5] packing and shipping paid orders from the warehouse");
+    println!("[4/6] packing and shipping paid own-warehouse orders with `switchyard ship`");
     let to_ship: Vec<usize> = ledger
         .orders
         .iter()
         .enumerate()
-        .filter(|(_, o)| o.paid && !o.cancelled)
+        .filter(|(_, o)| o.paid && !o.cancelled && o.parts.iter().all(|p| p.location == WAREHOUSE))
         .map(|(i, _)| i)
         .filter(|_| rng.random_bool(0.5))
         .collect();
@@ -194,27 +305,57 @@ pub async fn play(
             )
             .await
             .with_context(|| format!("shipping {}:{}", o.channel, o.external_id))?;
-        o.tracking = Some(tracking);
+        if let Some(p) = o.parts.first_mut() {
+            p.tracking = Some(tracking);
+        }
     }
     daemon.app.wake.outbox.notify_one();
     daemon.app.wake.push.notify_waiters();
 
-    println!("[5/5] waiting for every channel to hold the right level and its tracking");
+    println!(
+        "[5/6] the 3PL and the supplier ship what they hold (some ship notices lost: polling finds them)"
+    );
+    for (i, o) in ledger.orders.iter_mut().enumerate() {
+        if !o.paid || o.cancelled {
+            continue;
+        }
+        for p in o.parts.iter_mut().filter(|p| p.location != WAREHOUSE) {
+            let key = reference(&p.location, &o.channel, &o.external_id);
+            let tracking = match p.location.as_str() {
+                THREE_PL => format!("9400DEMO{i:08}"),
+                _ => format!("BOLT{i:08}"),
+            };
+            let delay = Duration::from_millis(rng.random_range(100..=600));
+            let fate = if rng.random_bool(0.15) {
+                WebhookFate::Lose
+            } else {
+                WebhookFate::Deliver
+            };
+            if !partners.ship_after(&p.location, &key, &tracking, delay, fate) {
+                bail!("{} has no open order {key} to ship", p.location);
+            }
+            p.tracking = Some(tracking);
+        }
+    }
+
+    println!("[6/6] waiting for every channel to hold the right level and its tracking");
     let converging = Instant::now();
-    wait_for(Duration::from_secs(40), "channels to converge", || async {
+    wait_for(Duration::from_secs(30), "channels to converge", || async {
         if let Some(why) = level_mismatch(channels, &ledger) {
             return Ok(Some(why));
         }
-        for o in ledger.orders.iter().filter(|o| o.tracking.is_some()) {
-            let c = channels.iter().find(|c| c.id == o.channel);
-            let got = c
-                .map(|c| c.sim.shipments(&o.external_id))
-                .unwrap_or_default();
-            if got.is_empty() {
-                return Ok(Some(format!(
-                    "{}:{} has no tracking yet",
-                    o.channel, o.external_id
-                )));
+        for o in &ledger.orders {
+            let Some(c) = channels.iter().find(|c| c.id == o.channel) else {
+                continue;
+            };
+            let got = c.sim.shipments(&o.external_id);
+            for t in o.trackings() {
+                if !got.iter().any(|s| s.tracking_number == t) {
+                    return Ok(Some(format!(
+                        "{}:{} has no tracking {t} yet",
+                        o.channel, o.external_id
+                    )));
+                }
             }
         }
         Ok(None)
@@ -225,132 +366,4 @@ pub async fn play(
         ingest_secs,
         converge_secs: converging.elapsed().as_secs_f64(),
     })
-}
-
-impl Report {
-    /// Prints the summary; true when every check passed.
-    pub async fn print(
-        &self,
-        channels: &[DemoChannel],
-        store: &dyn Store,
-        audit: &crate::daemon::auditor::AuditReport,
-        wall: Duration,
-    ) -> anyhow::Result<bool> {
-        let l = &self.ledger;
-        let counts = store.counts().await?;
-        let held = store.orders(100_000).await?;
-        let mut checks: Vec<(bool, String)> = Vec::new();
-
-        let unique: BTreeSet<_> = held
-            .iter()
-            .map(|o| (&o.channel_id, &o.external_id))
-            .collect();
-        checks.push((
-            held.len() == l.orders.len() && unique.len() == held.len(),
-            format!(
-                "every order ingested exactly once: {} placed, {} stored ({} found only by polling, {} webhooks duplicated)",
-                l.orders.len(),
-                held.len(),
-                l.orders.iter().filter(|o| o.webhook_lost).count(),
-                l.orders.iter().filter(|o| o.webhook_duplicated).count(),
-            ),
-        ));
-        let cancelled = l.orders.iter().filter(|o| o.cancelled).count();
-        let cancelled_held = held.iter().filter(|o| o.status == "cancelled").count();
-        checks.push((
-            cancelled == cancelled_held,
-            format!("cancellations seen: {cancelled_held} of {cancelled}"),
-        ));
-        for c in channels {
-            let expected = l.expected_levels(c.buffer);
-            let wrong: Vec<String> = expected
-                .iter()
-                .filter(|(sku, want)| c.sim.stock(sku) != Some(**want))
-                .map(|(sku, want)| format!("{sku}: {:?} != {want}", c.sim.stock(sku)))
-                .collect();
-            checks.push((
-                wrong.is_empty(),
-                format!(
-                    "{} stock equals available-to-sell for {} SKUs (buffer {}){}",
-                    c.id,
-                    expected.len(),
-                    c.buffer,
-                    if wrong.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", wrong.join(", "))
-                    }
-                ),
-            ));
-        }
-        let shipped: Vec<&PlacedOrder> = l.orders.iter().filter(|o| o.tracking.is_some()).collect();
-        let mut once = 0;
-        for o in &shipped {
-            let Some(c) = channels.iter().find(|c| c.id == o.channel) else {
-                continue;
-            };
-            let got = c.sim.shipments(&o.external_id);
-            if got.len() == 1 && Some(&got[0].tracking_number) == o.tracking.as_ref() {
-                once += 1;
-            }
-        }
-        checks.push((
-            once == shipped.len(),
-            format!(
-                "tracking written back exactly once on {once} of {} shipped orders",
-                shipped.len()
-            ),
-        ));
-        checks.push((
-            counts.quarantined == 0 && counts.dead_letters == 0,
-            format!(
-                "nothing quarantined ({}) and no dead letters ({})",
-                counts.quarantined, counts.dead_letters
-            ),
-        ));
-        checks.push((
-            audit.violations.is_empty(),
-            format!(
-                "stock audit: on-hand = ledger, reserved = open order lines, {} listings at or below available-to-sell: {} violation(s){}",
-                audit.listings_checked,
-                audit.violations.len(),
-                audit
-                    .violations
-                    .iter()
-                    .take(5)
-                    .map(|v| format!("; {v:?}"))
-                    .collect::<String>()
-            ),
-        ));
-
-        println!("\nsummary");
-        for (ok, text) in &checks {
-            println!("  {} {text}", if *ok { "PASS" } else { "FAIL" });
-        }
-        println!(
-            "  wall time {:.1} s; {} orders ingested in {:.2} s ({:.0} orders/s); channels converged {:.2} s after the last shipment",
-            wall.as_secs_f64(),
-            l.orders.len(),
-            self.ingest_secs,
-            l.orders.len() as f64 / self.ingest_secs.max(0.001),
-            self.converge_secs
-        );
-        for c in channels {
-            let s = c.sim.stats();
-            println!(
-                "  {}: {} API requests, {} throttled, {} stock writes, {} webhooks sent",
-                c.id, s.requests, s.throttled, s.stock_writes, s.webhooks_sent
-            );
-        }
-        let ok = checks.iter().all(|(ok, _)| *ok);
-        println!(
-            "{}",
-            if ok {
-                "demo: all checks passed"
-            } else {
-                "demo: CHECKS FAILED"
-            }
-        );
-        Ok(ok)
-    }
 }

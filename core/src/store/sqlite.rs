@@ -79,6 +79,41 @@ fn to_json<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| corrupt("serializing", e))
 }
 
+/// Units (kits as their components) that already left in parcels of a partly shipped order:
+/// a partner shipped its part, the rest is still open. A new version of the order must not
+/// reserve them again.
+async fn shipped_units(
+    tx: &mut Transaction<'static, Sqlite>,
+    order_id: i64,
+    order: &Order,
+    kits: &std::collections::BTreeMap<String, Vec<(String, i64)>>,
+) -> Result<std::collections::BTreeMap<String, i64>> {
+    let mut out = std::collections::BTreeMap::new();
+    let details: Vec<String> =
+        sqlx::query_scalar("SELECT detail FROM shipments WHERE order_id = ?")
+            .bind(order_id)
+            .fetch_all(&mut **tx)
+            .await?;
+    for detail in details {
+        let shipment: Shipment =
+            serde_json::from_str(&detail).map_err(|e| corrupt("shipments.detail", e))?;
+        for line in &shipment.lines {
+            let Some(sku) = order
+                .lines
+                .iter()
+                .find(|l| l.line_id == line.line_id)
+                .and_then(|l| l.sku.clone())
+            else {
+                continue;
+            };
+            for (part, q) in expand_kits(&[(sku, i64::from(line.quantity))], kits) {
+                *out.entry(part).or_default() += q;
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Resolves `42`, `channel:external_id` or an order number to the internal order id.
 async fn resolve_order(conn: &mut sqlx::SqliteConnection, order_ref: &str) -> Result<Option<i64>> {
     if let Ok(id) = order_ref.parse::<i64>() {
@@ -361,7 +396,14 @@ impl Store for SqliteStore {
         let target = if order.reserves_stock() && next_state != "shipped" && next_state != "closed"
         {
             let kits = stock_sql::kits(&mut tx).await?;
+            let shipped = shipped_units(&mut tx, order_id, order, &kits).await?;
             expand_kits(&order.sku_quantities(), &kits)
+                .into_iter()
+                .filter_map(|(sku, q)| {
+                    let left = q - shipped.get(&sku).copied().unwrap_or(0);
+                    (left > 0).then_some((sku, left))
+                })
+                .collect()
         } else {
             Vec::new()
         };

@@ -19,6 +19,7 @@ use axum::routing::{get, post};
 use chrono::Utc;
 use serde_json::{Value, json};
 
+use crate::WebhookFate;
 use store::Store;
 pub use store::{PoStatus, PurchaseOrder};
 
@@ -89,20 +90,31 @@ impl Shared {
 
     /// Signs and records `event`, then POSTs it to the target when one is set.
     async fn emit(&self, event: Value) -> SentWebhook {
+        self.emit_with(event, WebhookFate::Deliver).await
+    }
+
+    /// Like `emit`, but the delivery can be lost (the event stays in the events list, where
+    /// polling finds it) or repeated, as a real sender's retries do.
+    async fn emit_with(&self, event: Value, fate: WebhookFate) -> SentWebhook {
         let body = serde_json::to_vec(&event).unwrap_or_default();
         let header = signature::sign(self.config.secret.as_bytes(), Utc::now().timestamp(), &body);
         let headers = vec![
             ("content-type".to_string(), "application/json".to_string()),
             (signature::HEADER.to_string(), header),
         ];
-        let target = lock(&self.target).clone();
+        let target = lock(&self.target)
+            .clone()
+            .filter(|_| fate != WebhookFate::Lose);
+        let times = if fate == WebhookFate::Duplicate { 2 } else { 1 };
         let mut status = None;
         if let Some(url) = target {
-            let mut request = self.http.post(&url).body(body.clone());
-            for (k, v) in &headers {
-                request = request.header(k, v);
+            for _ in 0..times {
+                let mut request = self.http.post(&url).body(body.clone());
+                for (k, v) in &headers {
+                    request = request.header(k, v);
+                }
+                status = request.send().await.ok().map(|r| r.status().as_u16());
             }
-            status = request.send().await.ok().map(|r| r.status().as_u16());
         }
         let sent = SentWebhook {
             headers,
@@ -192,6 +204,18 @@ impl SupplierSim {
 
     /// Ships every line of `po`; `None` if unknown, cancelled or shipped already.
     pub async fn ship(&self, po: &str, carrier: &str, tracking: &str) -> Option<SentWebhook> {
+        self.ship_with(po, carrier, tracking, WebhookFate::Deliver)
+            .await
+    }
+
+    /// `ship`, with the ship notice's webhook delivered, lost or sent twice.
+    pub async fn ship_with(
+        &self,
+        po: &str,
+        carrier: &str,
+        tracking: &str,
+        fate: WebhookFate,
+    ) -> Option<SentWebhook> {
         let event = self.shared.with_store(|s| {
             let order = s.by_po(po)?;
             if order.status != PoStatus::Accepted {
@@ -209,7 +233,7 @@ impl SupplierSim {
             });
             Some(s.event("order.shipped", data))
         })?;
-        Some(self.shared.emit(event).await)
+        Some(self.shared.emit_with(event, fate).await)
     }
 
     /// Refuses the given `(supplier sku, quantity)` lines of `po` (all when empty).

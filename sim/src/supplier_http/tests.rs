@@ -65,3 +65,34 @@ async fn over_the_per_second_allowance_is_429_with_retry_after() {
     assert_eq!(statuses[2].1.as_ref().unwrap(), "1");
     assert_eq!(sim.request_counts(), (3, 1));
 }
+
+/// A lost ship notice is never POSTed but stays in the events list for the buyer's poll.
+#[tokio::test]
+async fn a_lost_ship_notice_is_only_in_the_events_list() {
+    let sim = start(SupplierSimConfig::default()).await.unwrap();
+    let secret = sim.secret().to_string();
+    assert_eq!(post(&sim, "k1", &po("P1"), &secret).await.status(), 201);
+    let buyer = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    sim.set_webhook_target(Some(format!("http://{}/hook", buyer.local_addr().unwrap())));
+    sim.ship_with("P1", "UPS", "1Z1", WebhookFate::Lose)
+        .await
+        .unwrap();
+    let knocked = tokio::time::timeout(Duration::from_millis(300), buyer.accept()).await;
+    assert!(knocked.is_err(), "a lost webhook must not be sent");
+    assert_eq!(sim.order("P1").unwrap().status, PoStatus::Shipped);
+    let t = Utc::now().timestamp();
+    let listed: Value = reqwest::Client::new()
+        .get(sim.events_url())
+        .header(
+            signature::HEADER,
+            signature::sign(secret.as_bytes(), t, b""),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["data"][0]["type"], "order.shipped");
+    assert_eq!(listed["data"][0]["data"]["tracking_number"], "1Z1");
+}
