@@ -20,6 +20,7 @@ use crate::model::{Order, OrderStatus, Shipment};
 use crate::stock::{Account, Movement, expand_kits, reservation_movements};
 
 mod fulfil;
+mod reroute;
 mod route;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -1472,13 +1473,37 @@ impl Store for SqliteStore {
         self.fulfil_apply_event(item).await
     }
 
-    async fn hold_overdue(
+    async fn cancel_overdue(
         &self,
         location_id: &str,
         submitted_before_ms: i64,
     ) -> Result<Vec<String>> {
-        self.fulfil_hold_overdue(location_id, submitted_before_ms)
+        self.reroute_cancel_overdue(location_id, submitted_before_ms)
             .await
+    }
+
+    async fn record_cancel_answer(
+        &self,
+        outbox_id: i64,
+        location_id: &str,
+        order: &crate::fulfillment::OrderRef,
+        outcome: &crate::fulfillment::CancelOutcome,
+    ) -> Result<()> {
+        self.reroute_cancel_answer(outbox_id, location_id, order, outcome)
+            .await
+    }
+
+    async fn orders_to_reroute(&self, limit: i64) -> Result<Vec<RerouteWork>> {
+        self.reroute_work(limit).await
+    }
+
+    async fn record_reroute(
+        &self,
+        order_id: i64,
+        plan: &RoutePlan,
+        partner_locations: &[String],
+    ) -> Result<bool> {
+        self.reroute_record(order_id, plan, partner_locations).await
     }
 
     async fn orders(&self, limit: i64) -> Result<Vec<OrderSummary>> {
