@@ -314,8 +314,14 @@ impl Store for SqliteStore {
             None => (0, "waiting".to_string(), true),
         };
 
+        // A channel reports the parcels partners already sent as partly fulfilled: the rest
+        // is still ours to ship, so the order keeps its state and its remaining reservations.
+        let partly_ours = order.status == OrderStatus::PartiallyFulfilled
+            && !order.fulfilled_by_channel
+            && matches!(current_state.as_str(), "routed" | "held" | "rerouting");
         let next_state = match current_state.as_str() {
             "shipped" | "closed" => current_state.clone(),
+            _ if partly_ours => current_state.clone(),
             _ if order.status != OrderStatus::Open => "closed".to_string(),
             "waiting" if order.is_routable() => "to_route".to_string(),
             _ => current_state.clone(),
@@ -359,10 +365,13 @@ impl Store for SqliteStore {
 
         // Reservations follow the order: held while open and not yet shipped, released otherwise.
         // Kits reserve their components.
-        let target = if order.reserves_stock() && next_state != "shipped" && next_state != "closed"
+        let target = if (order.reserves_stock() || partly_ours)
+            && next_state != "shipped"
+            && next_state != "closed"
         {
             let kits = stock_sql::kits(&mut tx).await?;
-            expand_kits(&order.sku_quantities(), &kits)
+            let shipped = stock_sql::shipped_lines(&mut tx, order_id).await?;
+            expand_kits(&order.unshipped_quantities(&shipped), &kits)
         } else {
             Vec::new()
         };
@@ -414,7 +423,9 @@ impl Store for SqliteStore {
                 mark_sku_dirty(&mut tx, sku, &cause, now).await?;
             }
         }
-        if next_state == "closed" && matches!(current_state.as_str(), "routed" | "held") {
+        if next_state == "closed"
+            && matches!(current_state.as_str(), "routed" | "held" | "rerouting")
+        {
             fulfil::on_order_closed(&mut tx, order_id, now).await?;
         }
         close_item("applied", None).execute(&mut *tx).await?;
@@ -1321,18 +1332,36 @@ impl Store for SqliteStore {
             snap.reserved.insert((sku, loc), q);
         }
         let kits = stock_sql::kits(&mut tx).await?;
-        let open: Vec<(String,)> = sqlx::query_as(
-            "SELECT canonical FROM orders WHERE fulfil_state NOT IN ('shipped', 'closed')",
+        let open: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT id, canonical, fulfil_state FROM orders WHERE fulfil_state NOT IN ('shipped', 'closed')",
         )
         .fetch_all(&mut *tx)
         .await?;
-        for (canonical,) in open {
+        // Parcels partners already sent, per order still open (one query, not one per order).
+        let mut shipped: std::collections::HashMap<i64, Vec<crate::model::ShippedLine>> =
+            std::collections::HashMap::new();
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT s.order_id, s.detail FROM shipments s JOIN orders o ON o.id = s.order_id
+             WHERE o.fulfil_state NOT IN ('shipped', 'closed')",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for (order_id, detail) in rows {
+            if let Ok(s) = serde_json::from_str::<Shipment>(&detail) {
+                shipped.entry(order_id).or_default().extend(s.lines);
+            }
+        }
+        for (order_id, canonical, state) in open {
             let order: Order =
                 serde_json::from_str(&canonical).map_err(|e| corrupt("orders.canonical", e))?;
-            if !order.reserves_stock() {
+            let partly_ours = order.status == OrderStatus::PartiallyFulfilled
+                && !order.fulfilled_by_channel
+                && matches!(state.as_str(), "routed" | "held" | "rerouting");
+            if !order.reserves_stock() && !partly_ours {
                 continue;
             }
-            for (sku, q) in expand_kits(&order.sku_quantities(), &kits) {
+            let lines = shipped.get(&order_id).map_or(&[][..], Vec::as_slice);
+            for (sku, q) in expand_kits(&order.unshipped_quantities(lines), &kits) {
                 *snap.open_demand.entry(sku).or_default() += q;
             }
         }
