@@ -69,7 +69,10 @@ routing:
     assert_eq!(po.idempotency_key, format!("ff:bolt:shop:{placed}"));
     assert_eq!(po.status, PoStatus::Accepted);
     let lines = po.body["lines"].to_string();
-    assert!(lines.contains("HT-LAMP") && lines.contains("HT-SHADE"), "{lines}");
+    assert!(
+        lines.contains("HT-LAMP") && lines.contains("HT-SHADE"),
+        "{lines}"
+    );
 
     // The supplier refuses HT-SHADE: it moves to main (which has 4), HT-LAMP stays.
     assert!(
@@ -101,7 +104,11 @@ routing:
     })
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(env.shopify.shipments(&placed).len(), 1, "tracking exactly once");
+    assert_eq!(
+        env.shopify.shipments(&placed).len(),
+        1,
+        "tracking exactly once"
+    );
     assert_eq!(sim.orders().len(), 1, "one PO");
     let audit = env.ok(&["stock", "audit"]);
     assert!(audit.contains("0 violation(s)"), "{audit}");

@@ -17,6 +17,10 @@ use switchyard_sim::woocommerce::{WooSim, WooSimConfig};
 #[path = "../../connectors/tests/support/sshd.rs"]
 pub mod sshd;
 
+/// The real aiosmtpd SMTP server the e-mail adapter tests use.
+#[path = "../../connectors/tests/support/smtpd.rs"]
+pub mod smtpd;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_switchyard");
 
 /// Extra configuration for [`Env::with_options`].
