@@ -168,7 +168,7 @@ fn with_bob(env: &Env, bob: &ShipBobSim, extra: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rejection_or_a_missing_ship_notice_holds_the_order_for_a_person() {
+async fn a_rejection_or_a_missing_ship_notice_re_routes_the_order_elsewhere() {
     let bob = start(ShipBobSimConfig::default())
         .await
         .expect("shipbob sim");
@@ -181,6 +181,7 @@ async fn a_rejection_or_a_missing_ship_notice_holds_the_order_for_a_person() {
     let _d = env.start_daemon().await;
     bob.set_webhook_target(&env.webhook_url("bob"));
 
+    // The 3PL rejects the line: it goes to the fallback, the own warehouse, and ships there.
     let rejected = env.shopify.place_order(order(&[("BOB-TEE", 1)])).await;
     let reference = format!("ff:bob:shop:{rejected}");
     eventually(&env, WAIT, "the order reached the 3PL", || {
@@ -198,18 +199,59 @@ async fn a_rejection_or_a_missing_ship_notice_holds_the_order_for_a_person() {
         .await
     );
 
+    // Never shipped: after 2 s the 3PL is asked to cancel, confirms, and the order moves.
     let late = env.shopify.place_order(order(&[("BOB-TEE", 1)])).await;
-    eventually_explained(&env, WAIT, "both held", || {
-        let orders = env.orders();
-        let state = |id: &str| orders.iter().find(|o| o.1 == id).map(|o| o.3.clone());
-        match (state(&rejected).as_deref(), state(&late).as_deref()) {
-            (Some("held"), Some("held")) => Ok(()),
-            other => Err(format!("states: {other:?}")),
+    let late_ref = format!("ff:bob:shop:{late}");
+    eventually_explained(&env, WAIT, "both re-routed to main", || {
+        let at = |id: &str| {
+            let show = env.ok(&["orders", "show", &format!("shop:{id}")]);
+            (show.contains("Re-routed BOB-TEE") && show.contains("→ main")).then_some(show)
+        };
+        match (at(&rejected), at(&late)) {
+            (Some(_), Some(_)) => Ok(()),
+            other => Err(format!("{other:?}")),
         }
     })
     .await;
-    let held = ok(&env, &["orders", "held"]);
-    assert!(held.contains(&rejected) && held.contains(&late), "{held}");
+    let show = ok(&env, &["orders", "show", &format!("shop:{rejected}")]);
+    assert!(
+        show.contains("bob rejected BOB-TEE") && show.contains("out of stock"),
+        "{show}"
+    );
+    let show = ok(&env, &["orders", "show", &format!("shop:{late}")]);
+    assert!(show.contains("bob cancelled it"), "{show}");
+    let late_id = bob.orders_with_reference(&late_ref)[0];
+    assert_eq!(
+        bob.order_json(late_id).unwrap_or_default()["status"],
+        "Cancelled",
+        "cancelled at the 3PL before moving"
+    );
+    assert_eq!(
+        bob.orders_created(),
+        2,
+        "neither order went back to the 3PL"
+    );
+    for id in [&rejected, &late] {
+        ok(
+            &env,
+            &[
+                "ship",
+                &format!("shop:{id}"),
+                "--carrier",
+                "UPS",
+                "--tracking",
+                &format!("1ZMAIN{id}"),
+            ],
+        );
+    }
+    eventually(&env, WAIT, "tracking from main on Shopify", || {
+        env.shopify.shipments(&rejected).len() == 1 && env.shopify.shipments(&late).len() == 1
+    })
+    .await;
+    assert!(
+        ok(&env, &["orders", "held"]).lines().count() <= 1,
+        "nothing held"
+    );
     let audit = ok(&env, &["stock", "audit"]);
     assert!(audit.contains("0 violation(s)"), "{audit}");
 }

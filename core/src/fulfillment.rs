@@ -135,6 +135,11 @@ pub enum EventKind {
     Cancelled {
         reason: Option<String>,
     },
+    /// The partner refused a cancellation we asked for (it has packed or shipped the order):
+    /// the order stays with it and its ship notice is still expected.
+    CancelRefused {
+        reason: String,
+    },
     /// Units the partner can ship now for a SKU (a stock feed, an 846).
     StockLevel {
         sku: String,

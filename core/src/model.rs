@@ -185,6 +185,27 @@ impl Order {
         self.reserves_stock() && self.payment_status.allows_shipping()
     }
 
+    /// Units per SKU still to ship: [`Order::sku_quantities`] minus what `shipped` (the lines
+    /// of parcels already sent, from any location) carried. SKUs fully shipped are left out.
+    pub fn unshipped_quantities(&self, shipped: &[ShippedLine]) -> Vec<(String, i64)> {
+        let mut out = self.sku_quantities();
+        for s in shipped {
+            let Some(sku) = self
+                .lines
+                .iter()
+                .find(|l| l.line_id == s.line_id)
+                .and_then(|l| l.sku.as_deref())
+            else {
+                continue;
+            };
+            if let Some((_, q)) = out.iter_mut().find(|(k, _)| k == sku) {
+                *q -= i64::from(s.quantity);
+            }
+        }
+        out.retain(|(_, q)| *q > 0);
+        out
+    }
+
     /// Units per SKU this order asks for (lines with the same SKU are summed).
     pub fn sku_quantities(&self) -> Vec<(String, i64)> {
         let mut out: Vec<(String, i64)> = Vec::new();

@@ -1,8 +1,9 @@
 //! Fulfilment partners (3PLs, dropship suppliers): routed orders holding units at a partner's
 //! location are queued for submission (the outbox carries them out), partner events arriving by
 //! webhook or by this poller are stored once and applied in order: shipments consume stock and
-//! queue the channel's tracking write-back, rejections hold the order for a person, stock
-//! levels feed the location's on-hand.
+//! queue the channel's tracking write-back, rejections and confirmed cancellations send the
+//! refused lines back to the router, stock levels feed the location's on-hand. An order not
+//! shipped within `ship_within_secs` is first cancelled at its partner.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,15 +37,18 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
                 continue;
             };
             let cutoff = switchyard_core::store::now_ms() - (secs as i64).saturating_mul(1000);
-            match app.store.hold_overdue(&l.id, cutoff).await {
+            match app.store.cancel_overdue(&l.id, cutoff).await {
                 Ok(keys) => {
-                    for key in keys {
-                        tracing::warn!(location = %l.id, %key, "no ship notice in time; order held for a person");
+                    for key in &keys {
+                        tracing::warn!(location = %l.id, %key, "no ship notice in time; asking the partner to cancel before routing elsewhere");
                         app.metrics.add(
                             "partner_overdue_total",
                             &format!("location=\"{}\"", l.id),
                             1,
                         );
+                    }
+                    if !keys.is_empty() {
+                        app.wake.outbox.notify_one();
                     }
                 }
                 Err(e) => {
@@ -65,6 +69,7 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
                             );
                             app.wake.push.notify_waiters();
                             app.wake.outbox.notify_one();
+                            app.wake.route.notify_one();
                         }
                         Err(e) => {
                             tracing::error!(location = %item.location_id, event = %item.event.dedup_id, error = %e, "applying a partner event failed");

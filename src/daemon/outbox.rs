@@ -41,6 +41,16 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
                         .record_submission(item.id, &item.idempotency_key, &partner_order_id)
                         .await
                 }
+                Ok(Done::CancelAnswered { order, outcome }) => {
+                    app.metrics.add("outbox_delivered_total", &labels, 1);
+                    tracing::info!(key = %item.idempotency_key, ?outcome, "cancellation answered");
+                    let stored = app
+                        .store
+                        .record_cancel_answer(item.id, &item.channel_id, &order, &outcome)
+                        .await;
+                    app.wake.fulfil.notify_one();
+                    stored
+                }
                 Err((error, retryable)) => {
                     app.metrics.add("outbox_failures_total", &labels, 1);
                     let give_up = !retryable || item.attempts + 1 >= app.timing.outbox_max_attempts;
@@ -66,7 +76,14 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
 /// What a delivered item leaves to record.
 enum Done {
     Plain,
-    Submitted { partner_order_id: String },
+    Submitted {
+        partner_order_id: String,
+    },
+    /// The partner's answer to a cancellation, applied as a partner event.
+    CancelAnswered {
+        order: OrderRef,
+        outcome: CancelOutcome,
+    },
 }
 
 /// Carries out one item; the error says whether trying again may help.
@@ -120,11 +137,12 @@ async fn deliver(app: &App, item: &OutboxItem) -> Result<Done, (String, bool)> {
             let order: OrderRef = serde_json::from_value(item.payload.clone())
                 .map_err(|e| (format!("payload unreadable: {e}"), false))?;
             match target.cancel(&order, &item.idempotency_key).await {
-                Ok(CancelOutcome::TooLate { reason }) => {
-                    tracing::warn!(key = %item.idempotency_key, %reason, "the partner could not cancel; a person must stop or return the parcel");
-                    Ok(Done::Plain)
+                Ok(outcome) => {
+                    if let CancelOutcome::TooLate { reason } = &outcome {
+                        tracing::warn!(key = %item.idempotency_key, %reason, "the partner could not cancel; the order stays with it");
+                    }
+                    Ok(Done::CancelAnswered { order, outcome })
                 }
-                Ok(_) => Ok(Done::Plain),
                 Err(e) => Err((e.to_string(), e.is_retryable())),
             }
         }

@@ -1,11 +1,12 @@
 //! Paid orders → the stock they could use → the merchant's rules (pure) → a plan stored with
 //! its explanation and the reservations moved, one order at a time so each sees the stock the
-//! previous one took.
+//! previous one took. Lines a partner refused come back here (`rerouting`) and are placed
+//! again by the same rules, never where they were refused.
 
 use std::sync::Arc;
 
-use switchyard_core::routing::Router;
-use switchyard_core::store::RoutableOrder;
+use switchyard_core::routing::{Reroute, Router};
+use switchyard_core::store::{RerouteWork, RoutableOrder};
 use tokio::sync::watch;
 
 use super::App;
@@ -20,7 +21,9 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
             return;
         }
     };
+    let partners: Vec<String> = app.targets.keys().cloned().collect();
     loop {
+        rerouted(&app, &router, &partners).await;
         let batch = match app.store.orders_to_route(100).await {
             Ok(b) => b,
             Err(e) => {
@@ -44,6 +47,63 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
             return;
         }
     }
+}
+
+/// Places again the lines locations refused, with the same rules and a fresh snapshot, never
+/// at a location that refused the order; the new partner's submission is queued with the plan.
+async fn rerouted(app: &App, router: &Router, partners: &[String]) {
+    let work = match app.store.orders_to_reroute(100).await {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::error!(error = %e, "reading orders to re-route failed");
+            return;
+        }
+    };
+    for w in &work {
+        if let Err(e) = reroute_one(app, router, partners, w).await {
+            tracing::error!(order_id = w.order_id, error = %e, "re-routing failed");
+            return;
+        }
+    }
+}
+
+async fn reroute_one(
+    app: &App,
+    router: &Router,
+    partners: &[String],
+    w: &RerouteWork,
+) -> Result<(), switchyard_core::store::StoreError> {
+    let skus: Vec<String> = w
+        .order
+        .sku_quantities()
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    let stock = app.store.stock_by_location(&skus, Some(w.order_id)).await?;
+    let input = Reroute {
+        keep: w.keep.clone(),
+        exclude: w.refused.iter().map(|(l, _)| l.clone()).collect(),
+        because: w.refused.iter().map(|(_, why)| why.clone()).collect(),
+        previous: w.previous.clone(),
+    };
+    let plan = router.replan(&w.order, &w.channel_id, &stock, &input);
+    if !app
+        .store
+        .record_reroute(w.order_id, &plan, partners)
+        .await?
+    {
+        return Ok(());
+    }
+    let labels = format!("channel=\"{}\"", w.channel_id);
+    app.metrics.add("orders_rerouted_total", &labels, 1);
+    if plan.is_held() {
+        tracing::warn!(order_id = w.order_id, reason = ?plan.held_reason(), "refused lines have nowhere to go; order held");
+        app.metrics.add("orders_held_total", &labels, 1);
+    } else {
+        tracing::info!(order_id = w.order_id, to = %plan.outcome(), because = %input.because.join("; "), "order re-routed");
+        app.wake.outbox.notify_one();
+    }
+    Ok(())
 }
 
 async fn route_one(

@@ -12,6 +12,15 @@ use switchyard_sim::SimulatedChannel;
 use switchyard_sim::shopify::{ShopifySim, ShopifySimConfig};
 use switchyard_sim::woocommerce::{WooSim, WooSimConfig};
 
+/// The real OpenSSH sshd the connector tests use, shared so daemon tests reach partners over
+/// the same SFTP server.
+#[path = "../../connectors/tests/support/sshd.rs"]
+pub mod sshd;
+
+/// The real aiosmtpd SMTP server the e-mail adapter tests use.
+#[path = "../../connectors/tests/support/smtpd.rs"]
+pub mod smtpd;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_switchyard");
 
 /// Extra configuration for [`Env::with_options`].
@@ -188,6 +197,38 @@ locations:
         );
         env.shopify.set_webhook_target(&env.webhook_url("shop"));
         env
+    }
+
+    /// Appends `yaml` (more `locations:` entries, then `routing:` and so on) to the
+    /// configuration, which ends with the own warehouse `main`.
+    pub fn append_config(&self, yaml: &str) {
+        let mut text = std::fs::read_to_string(&self.config).expect("read config");
+        assert!(
+            text.ends_with("    kind: self\n"),
+            "harness config changed:\n{text}"
+        );
+        text.push_str(yaml);
+        std::fs::write(&self.config, text).expect("write config");
+    }
+
+    /// Runs a CLI command that must succeed and returns its standard output.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.cli(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    /// The `fulfil_state` of a channel order, from `orders list`.
+    pub fn fulfil_state(&self, external_id: &str) -> Option<String> {
+        self.orders()
+            .into_iter()
+            .find(|o| o.1 == external_id)
+            .map(|o| o.3)
     }
 
     pub fn webhook_url(&self, channel: &str) -> String {

@@ -84,7 +84,8 @@ fn event(
 
 /// 855: one `Accepted` event for the lines taken, one `Rejected` per line refused (IR, ID) or
 /// backordered (IB, reason `backordered`: the supplier cannot ship it now, so the merchant
-/// should route it elsewhere); a header-level rejection without lines rejects the order.
+/// should route it elsewhere); a header-level rejection without lines rejects the order. An
+/// 855 of purpose 01 answers a cancellation: `Cancelled`, or `CancelRefused` when rejected.
 pub fn from_855(
     ack: &PoAcknowledgement,
     record: Option<&SentRecord>,
@@ -92,6 +93,39 @@ pub fn from_855(
 ) -> Vec<TargetEvent> {
     let po = ack.po_number.as_str();
     let when = ack.ack_date.map(|d| at_midnight(d).with_timezone(&Utc));
+    if ack.purpose == "01" {
+        // BAK01 01: the answer to our 850 cancellation. Accepted means the PO will not ship;
+        // rejected means it went too far to stop, so its 856 is still to come.
+        let refused = matches!(
+            ack.ack_type,
+            AckType::Rejected | AckType::RejectedWithDetail
+        );
+        let (what, kind) = if refused {
+            (
+                "refused",
+                EventKind::CancelRefused {
+                    reason: format!(
+                        "the supplier refused the cancellation ({})",
+                        ack.ack_type.code()
+                    ),
+                },
+            )
+        } else {
+            (
+                "confirmed",
+                EventKind::Cancelled {
+                    reason: Some("cancellation confirmed by the supplier's 855".into()),
+                },
+            )
+        };
+        return vec![event(
+            format!("855:{po}:cancel:{what}"),
+            record,
+            po,
+            when,
+            kind,
+        )];
+    }
     let mut accepted = Vec::new();
     let mut out = Vec::new();
     for line in &ack.lines {
@@ -473,6 +507,33 @@ mod tests {
             ]
         );
         assert_eq!(events[1].dedup_id, "855:shop-9:IB:MUG");
+    }
+
+    #[test]
+    fn an_855_answering_a_cancellation_confirms_or_refuses_it() {
+        let date = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let mut ack = PoAcknowledgement {
+            purpose: "01".into(),
+            ack_type: AckType::Accepted,
+            po_number: "shop-9".into(),
+            po_date: date,
+            seller_order_number: None,
+            ack_date: Some(date),
+            lines: Vec::new(),
+        };
+        let skus = SkuResolver::default();
+        let events = from_855(&ack, Some(&record()), &skus);
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].dedup_id, "855:shop-9:cancel:confirmed");
+        assert!(matches!(&events[0].kind, EventKind::Cancelled { .. }));
+        ack.ack_type = AckType::Rejected;
+        let events = from_855(&ack, Some(&record()), &skus);
+        assert_eq!(events[0].dedup_id, "855:shop-9:cancel:refused");
+        assert!(
+            matches!(&events[0].kind, EventKind::CancelRefused { reason } if reason.contains("RJ")),
+            "{:?}",
+            events[0].kind
+        );
     }
 
     #[test]

@@ -28,6 +28,15 @@ impl RoutePlan {
             );
         }
         let e = &self.explanation;
+        if let Some(r) = &e.reroute {
+            let _ = writeln!(
+                out,
+                "Re-routed {} because: {}",
+                r.lines.join(", "),
+                r.because.join("; ")
+            );
+            let _ = writeln!(out, "  never again at: {}", r.excluded.join(", "));
+        }
         if !e.rules.is_empty() {
             let _ = writeln!(out, "Rules:");
         }

@@ -2,11 +2,14 @@
 //! what it can; the fallback decides the rest. Pure: the same order, rules and stock always
 //! give the same plan.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use super::RoutingError;
 use super::centroids;
 use super::conditions::{SkuFilter, compile, order_misses};
 use super::plan::{
-    ConditionMiss, Explanation, FallbackTrace, PlannedLine, RoutePlan, RuleOutcome, RuleTrace,
+    ConditionMiss, Explanation, FallbackTrace, PlannedLine, RerouteTrace, RoutePlan, RuleOutcome,
+    RuleTrace,
 };
 use super::snapshot::StockSnapshot;
 use super::strategies::{Site, Unit, catalog_refusal, place};
@@ -31,6 +34,20 @@ struct CompiledRule {
     filter: SkuFilter,
     action: Action,
     split: SplitMode,
+}
+
+/// What a second placement keeps and avoids: built from the store's record of which
+/// locations refused the order and where its other units are reserved.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reroute {
+    /// SKU of an order line → the location it stays at. Lines not named here are placed again.
+    pub keep: BTreeMap<String, String>,
+    /// Locations that refused this order; never a candidate for it again.
+    pub exclude: BTreeSet<String>,
+    /// One entry per refusal (`bob rejected BOB-TEE: out of stock`), for the explanation.
+    pub because: Vec<String>,
+    /// The plan being replaced: kept lines keep who decided them.
+    pub previous: Option<RoutePlan>,
 }
 
 /// Where a unit ended up.
@@ -91,7 +108,108 @@ impl Router {
     /// Decides where each line of `order` (sold on `channel_id`) goes, given `stock`.
     pub fn plan(&self, order: &Order, channel_id: &str, stock: &StockSnapshot) -> RoutePlan {
         let units = units_of(order);
-        let mut places: Vec<Option<Place>> = vec![None; units.len()];
+        let preset = vec![None; units.len()];
+        let (places, rules, fallback) =
+            self.evaluate(order, channel_id, stock, &units, preset, &BTreeSet::new());
+        RoutePlan {
+            lines: lines_of(order, &units, &places),
+            explanation: Explanation {
+                rules,
+                fallback,
+                release: None,
+                reroute: None,
+            },
+        }
+    }
+
+    /// Places again the lines of a routed order that `reroute.keep` does not hold in place,
+    /// with the same rules but never at a location in `reroute.exclude`. Kept lines keep their
+    /// location and who decided it; lines that find no place are held with the refusal first
+    /// in their reason.
+    pub fn replan(
+        &self,
+        order: &Order,
+        channel_id: &str,
+        stock: &StockSnapshot,
+        reroute: &Reroute,
+    ) -> RoutePlan {
+        let units = units_of(order);
+        let previous_line = |u: &Unit| {
+            reroute
+                .previous
+                .as_ref()
+                .and_then(|p| u.lines.first().and_then(|&i| p.lines.get(i)))
+                .filter(|l| l.sku == u.sku)
+        };
+        let preset: Vec<Option<Place>> = units
+            .iter()
+            .map(|u| {
+                let before = previous_line(u);
+                match &u.sku {
+                    Some(sku) => reroute.keep.get(sku).map(|loc| Place {
+                        location: Some(loc.clone()),
+                        held: None,
+                        decided_by: before
+                            .map_or_else(|| "unchanged".into(), |l| l.decided_by.clone()),
+                    }),
+                    // A line without a SKU has no reservation to move; it stays with the order.
+                    None => before.map(|l| Place {
+                        location: l.location.clone(),
+                        held: l.held.clone(),
+                        decided_by: l.decided_by.clone(),
+                    }),
+                }
+            })
+            .collect();
+        let moved: Vec<String> = units
+            .iter()
+            .zip(&preset)
+            .filter(|(_, p)| p.is_none())
+            .map(|(u, _)| u.key.clone())
+            .collect();
+        let (mut places, rules, fallback) = self.evaluate(
+            order,
+            channel_id,
+            stock,
+            &units,
+            preset.clone(),
+            &reroute.exclude,
+        );
+        let because = reroute.because.join("; ");
+        for (place, before) in places.iter_mut().zip(&preset) {
+            if before.is_none()
+                && let Some(Place {
+                    held: Some(why), ..
+                }) = place
+            {
+                *why = format!("{because}; then {why}");
+            }
+        }
+        RoutePlan {
+            lines: lines_of(order, &units, &places),
+            explanation: Explanation {
+                rules,
+                fallback,
+                release: None,
+                reroute: Some(RerouteTrace {
+                    because: reroute.because.clone(),
+                    excluded: reroute.exclude.iter().cloned().collect(),
+                    lines: moved,
+                }),
+            },
+        }
+    }
+
+    /// Rules top to bottom over the units `places` leaves open, then the fallback.
+    fn evaluate(
+        &self,
+        order: &Order,
+        channel_id: &str,
+        stock: &StockSnapshot,
+        units: &[Unit],
+        mut places: Vec<Option<Place>>,
+        exclude: &BTreeSet<String>,
+    ) -> (Vec<Option<Place>>, Vec<RuleTrace>, Option<FallbackTrace>) {
         let destination = destination_of(order);
         let mut traces = Vec::with_capacity(self.rules.len());
         for (index, rule) in self.rules.iter().enumerate() {
@@ -140,10 +258,11 @@ impl Router {
                 &rule.action,
                 rule.split,
                 &took,
-                &units,
+                units,
                 &self.sites,
                 stock,
                 destination,
+                exclude,
             );
             for &u in &placement.held {
                 places[u] = Some(Place {
@@ -175,16 +294,9 @@ impl Router {
         let fallback = if open.is_empty() {
             None
         } else {
-            Some(self.fall_back(order, &open, &units, &mut places, stock))
+            Some(self.fall_back(order, &open, units, &mut places, stock, exclude))
         };
-        RoutePlan {
-            lines: lines_of(order, &units, &places),
-            explanation: Explanation {
-                rules: traces,
-                fallback,
-                release: None,
-            },
-        }
+        (places, traces, fallback)
     }
 
     /// Places the units no rule placed, and says how.
@@ -195,6 +307,7 @@ impl Router {
         units: &[Unit],
         places: &mut [Option<Place>],
         stock: &StockSnapshot,
+        exclude: &BTreeSet<String>,
     ) -> FallbackTrace {
         let keys: Vec<String> = open.iter().map(|&u| units[u].key.clone()).collect();
         let hold = |places: &mut [Option<Place>], reason: String, by: &str| {
@@ -224,6 +337,9 @@ impl Router {
                 let mut refused = Vec::new();
                 for &u in open {
                     let why = match site {
+                        _ if exclude.contains(id) => Some(format!(
+                            "fallback location `{id}` refused this order before"
+                        )),
                         None => Some(format!("fallback location `{id}` is unknown")),
                         Some(s) => catalog_refusal(s, &units[u], stock)
                             .map(|r| format!("fallback location `{id}` cannot take it: {r}")),
@@ -265,7 +381,7 @@ impl Router {
             None => match self
                 .sites
                 .iter()
-                .find(|s| s.kind == LocationKind::SelfWarehouse)
+                .find(|s| s.kind == LocationKind::SelfWarehouse && !exclude.contains(&s.id))
             {
                 Some(own) => {
                     for &u in open {
@@ -290,7 +406,8 @@ impl Router {
                 None => {
                     hold(
                         places,
-                        "no routing rules and no own warehouse configured".into(),
+                        "no routing rules and no own warehouse (that did not refuse it) configured"
+                            .into(),
                         "default:hold",
                     );
                     FallbackTrace {

@@ -20,10 +20,10 @@ mod tests;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-pub use evaluate::Router;
+pub use evaluate::{Reroute, Router};
 pub use plan::{
-    CandidateTrace, ConditionMiss, Explanation, FallbackTrace, PlannedLine, Release, RoutePlan,
-    RuleOutcome, RuleTrace, StockSeen,
+    CandidateTrace, ConditionMiss, Explanation, FallbackTrace, PlannedLine, Release, RerouteTrace,
+    RoutePlan, RuleOutcome, RuleTrace, StockSeen,
 };
 pub use snapshot::StockSnapshot;
 

@@ -38,6 +38,20 @@ pub struct Explanation {
     /// Set when an operator released held lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub release: Option<Release>,
+    /// Set when lines were placed again because a location refused them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reroute: Option<RerouteTrace>,
+}
+
+/// Why lines were placed a second time: which locations refused what, and which lines moved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RerouteTrace {
+    /// One entry per refusing location: `bob rejected BOB-TEE: out of stock`.
+    pub because: Vec<String>,
+    /// Locations this order never goes to again.
+    pub excluded: Vec<String>,
+    /// The lines (SKU, or `line <id>`) placed again; the others kept their place.
+    pub lines: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

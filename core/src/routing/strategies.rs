@@ -1,6 +1,8 @@
 //! Actions: which candidate locations a rule's lines may go to, in which order, and which of
 //! them can take which lines (stock, dropship catalog), under `split: never` or `allowed`.
 
+use std::collections::BTreeSet;
+
 use glob::Pattern;
 
 use super::distance::haversine_km;
@@ -39,7 +41,8 @@ pub(super) struct Placement {
     pub note: Option<String>,
 }
 
-/// Applies `action` to `took` (indices into `units`).
+/// Applies `action` to `took` (indices into `units`), never at a location in `exclude`.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn place(
     action: &Action,
     split: SplitMode,
@@ -48,6 +51,7 @@ pub(super) fn place(
     sites: &[Site],
     stock: &StockSnapshot,
     destination: Option<Coordinates>,
+    exclude: &BTreeSet<String>,
 ) -> Placement {
     let (ids, check_stock, nearest): (&[String], bool, bool) = match action {
         Action::Hold => {
@@ -101,6 +105,11 @@ pub(super) fn place(
             chosen: Vec::new(),
             skipped: None,
         };
+        if exclude.contains(id) {
+            trace.skipped = Some("refused this order before".into());
+            out.candidates.push(trace);
+            continue;
+        }
         let Some(site) = site else {
             trace.skipped = Some("unknown location".into());
             out.candidates.push(trace);

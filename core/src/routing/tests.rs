@@ -814,3 +814,108 @@ impl WithSplit for Rule {
         self
     }
 }
+
+fn reroute(keep: &[(&str, &str)], exclude: &[&str], because: &str) -> Reroute {
+    Reroute {
+        keep: keep
+            .iter()
+            .map(|(s, l)| (s.to_string(), l.to_string()))
+            .collect(),
+        exclude: exclude.iter().map(|s| s.to_string()).collect(),
+        because: vec![because.to_string()],
+        previous: None,
+    }
+}
+
+#[test]
+fn replan_moves_only_the_refused_lines_and_never_back_to_the_refusing_location() {
+    let r = routing(
+        vec![rule(
+            "stocked",
+            Conditions::default(),
+            Action::FirstInStock(list(&["east", "berlin", "main"])),
+        )],
+        Some(Fallback::Location("main".into())),
+    );
+    let router = Router::new(&r, &locations()).unwrap();
+    let o = order(&[("A", 1), ("B", 2)]);
+    let s = stock(&[("east", "A", 5), ("east", "B", 5), ("berlin", "B", 5)]);
+    let first = router.plan(&o, "shop", &s);
+    assert_eq!(
+        placed(&first),
+        at(&[("A", Some("east")), ("B", Some("east"))])
+    );
+
+    let mut again = reroute(&[("A", "east")], &["east"], "east rejected B: out of stock");
+    again.previous = Some(first.clone());
+    let p = router.replan(&o, "shop", &s, &again);
+    assert_eq!(
+        placed(&p),
+        at(&[("A", Some("east")), ("B", Some("berlin"))])
+    );
+    assert_eq!(
+        p.lines[0].decided_by, first.lines[0].decided_by,
+        "kept line keeps its reason"
+    );
+    let trace = p.explanation.reroute.as_ref().unwrap();
+    assert_eq!(trace.lines, ["B"]);
+    assert_eq!(trace.excluded, ["east"]);
+    let east = &p.explanation.rules[0].candidates[0];
+    assert_eq!(east.location, "east");
+    assert_eq!(east.skipped.as_deref(), Some("refused this order before"));
+    let text = p.describe();
+    assert!(
+        text.contains("Re-routed B because: east rejected B: out of stock"),
+        "{text}"
+    );
+
+    // Berlin refuses too: only main is left (the fallback places regardless of stock).
+    let twice = reroute(&[("A", "east")], &["east", "berlin"], "berlin rejected B");
+    let p = router.replan(&o, "shop", &s, &twice);
+    assert_eq!(placed(&p), at(&[("A", Some("east")), ("B", Some("main"))]));
+}
+
+#[test]
+fn replan_with_nowhere_left_holds_the_lines_saying_who_refused_them() {
+    let r = routing(
+        vec![rule(
+            "to-berlin",
+            Conditions::default(),
+            Action::FirstInStock(list(&["berlin"])),
+        )],
+        Some(Fallback::Location("berlin".into())),
+    );
+    let router = Router::new(&r, &locations()).unwrap();
+    let o = order(&[("A", 1)]);
+    let s = stock(&[("berlin", "A", 3)]);
+    let p = router.replan(
+        &o,
+        "shop",
+        &s,
+        &reroute(&[], &["berlin"], "berlin rejected A: damaged"),
+    );
+    assert!(p.is_held());
+    let why = p.held_reason().unwrap();
+    assert!(
+        why.starts_with("berlin rejected A: damaged; then "),
+        "{why}"
+    );
+    assert!(why.contains("refused this order before"), "{why}");
+
+    // Without rules the default own warehouse is skipped when it refused.
+    let router = Router::new(&RoutingConfig::default(), &locations()).unwrap();
+    let p = router.replan(&o, "shop", &s, &reroute(&[], &["main"], "main refused"));
+    assert!(p.is_held());
+}
+
+#[test]
+fn replan_is_pure() {
+    let router = Router::new(&RoutingConfig::default(), &locations()).unwrap();
+    let o = order(&[("A", 1), ("B", 1)]);
+    let s = stock(&[("main", "A", 1)]);
+    let again = reroute(&[("A", "main")], &["berlin"], "berlin rejected B");
+    assert_eq!(
+        router.replan(&o, "shop", &s, &again),
+        router.replan(&o, "shop", &s, &again)
+    );
+}

@@ -6,7 +6,7 @@ mod routing;
 mod sqlite;
 mod stock_sql;
 
-pub use routing::{DecidedOrder, HeldOrder, ReleaseReceipt};
+pub use routing::{DecidedOrder, HeldOrder, ReleaseReceipt, RerouteWork};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
@@ -498,13 +498,37 @@ pub trait Store: Send + Sync {
     /// Applies one event (shipment, rejection, acceptance, cancellation, stock level) and
     /// closes it, in one transaction; returns what happened.
     async fn apply_target_event(&self, item: &TargetInboxItem) -> Result<String>;
-    /// Holds routed orders a partner was handed before `submitted_before_ms` and has not
-    /// shipped; returns their submission keys.
-    async fn hold_overdue(
+    /// Asks the partner to cancel every order it was handed before `submitted_before_ms` and
+    /// has not shipped (an outbox `cancel_fulfillment` with key `cancel:<submission key>`, the
+    /// submission `cancel_requested`); the lines are re-routed only once it confirms. Returns
+    /// the submission keys.
+    async fn cancel_overdue(
         &self,
         location_id: &str,
         submitted_before_ms: i64,
     ) -> Result<Vec<String>>;
+    /// A partner answered a cancellation on the spot: closes the outbox item and stores the
+    /// answer as a partner event (cancelled, or refused because it shipped), in one
+    /// transaction, so the event worker applies it like any other.
+    async fn record_cancel_answer(
+        &self,
+        outbox_id: i64,
+        location_id: &str,
+        order: &crate::fulfillment::OrderRef,
+        outcome: &crate::fulfillment::CancelOutcome,
+    ) -> Result<()>;
+    /// Orders with refused lines waiting to be placed again, oldest first.
+    async fn orders_to_reroute(&self, limit: i64) -> Result<Vec<RerouteWork>>;
+    /// Stores a re-route plan: the decision, the reservations moved, the order `routed` or
+    /// `held`, and a submission with its outbox item for each new partner location among
+    /// `partner_locations`, in one transaction. Only an order still `rerouting` takes it;
+    /// returns whether it did.
+    async fn record_reroute(
+        &self,
+        order_id: i64,
+        plan: &RoutePlan,
+        partner_locations: &[String],
+    ) -> Result<bool>;
     async fn stock(&self, sku: Option<&str>) -> Result<Vec<OnHandRow>>;
     async fn all_skus(&self) -> Result<Vec<String>>;
     /// SKUs Switchyard stocks (on hand or reserved) that have no listing on `channel_id` yet:

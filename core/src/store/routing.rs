@@ -1,10 +1,12 @@
 //! What the store returns about routing decisions: the hold queue, releases, and decided
 //! orders replayed by `route --what-if`.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::model::Order;
-use crate::routing::RouteDecision;
+use crate::routing::{RouteDecision, RoutePlan};
 
 /// An order waiting for a person.
 #[derive(Debug, Clone, Serialize)]
@@ -37,4 +39,20 @@ pub struct DecidedOrder {
     pub decision: RouteDecision,
     /// Unix milliseconds.
     pub decided_at: i64,
+}
+
+/// An order some of whose lines a location refused: what the router needs to place them
+/// again (`core::routing::Router::replan`).
+#[derive(Debug, Clone)]
+pub struct RerouteWork {
+    pub order_id: i64,
+    pub channel_id: String,
+    pub order: Order,
+    /// SKU of an order line → where it stays (its reservation, or where it already shipped
+    /// from); lines not named here are placed again.
+    pub keep: BTreeMap<String, String>,
+    /// (location, why) for every location that refused this order.
+    pub refused: Vec<(String, String)>,
+    /// The decision being replaced.
+    pub previous: Option<RoutePlan>,
 }

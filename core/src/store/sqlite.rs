@@ -20,6 +20,7 @@ use crate::model::{Order, OrderStatus, Shipment};
 use crate::stock::{Account, Movement, expand_kits, reservation_movements};
 
 mod fulfil;
+mod reroute;
 mod route;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -77,41 +78,6 @@ fn json_col<T: serde::de::DeserializeOwned>(row: &SqliteRow, col: &str) -> Resul
 
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| corrupt("serializing", e))
-}
-
-/// Units (kits as their components) that already left in parcels of a partly shipped order:
-/// a partner shipped its part, the rest is still open. A new version of the order must not
-/// reserve them again.
-async fn shipped_units(
-    tx: &mut Transaction<'static, Sqlite>,
-    order_id: i64,
-    order: &Order,
-    kits: &std::collections::BTreeMap<String, Vec<(String, i64)>>,
-) -> Result<std::collections::BTreeMap<String, i64>> {
-    let mut out = std::collections::BTreeMap::new();
-    let details: Vec<String> =
-        sqlx::query_scalar("SELECT detail FROM shipments WHERE order_id = ?")
-            .bind(order_id)
-            .fetch_all(&mut **tx)
-            .await?;
-    for detail in details {
-        let shipment: Shipment =
-            serde_json::from_str(&detail).map_err(|e| corrupt("shipments.detail", e))?;
-        for line in &shipment.lines {
-            let Some(sku) = order
-                .lines
-                .iter()
-                .find(|l| l.line_id == line.line_id)
-                .and_then(|l| l.sku.clone())
-            else {
-                continue;
-            };
-            for (part, q) in expand_kits(&[(sku, i64::from(line.quantity))], kits) {
-                *out.entry(part).or_default() += q;
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// Resolves `42`, `channel:external_id` or an order number to the internal order id.
@@ -348,8 +314,14 @@ impl Store for SqliteStore {
             None => (0, "waiting".to_string(), true),
         };
 
+        // A channel reports the parcels partners already sent as partly fulfilled: the rest
+        // is still ours to ship, so the order keeps its state and its remaining reservations.
+        let partly_ours = order.status == OrderStatus::PartiallyFulfilled
+            && !order.fulfilled_by_channel
+            && matches!(current_state.as_str(), "routed" | "held" | "rerouting");
         let next_state = match current_state.as_str() {
             "shipped" | "closed" => current_state.clone(),
+            _ if partly_ours => current_state.clone(),
             _ if order.status != OrderStatus::Open => "closed".to_string(),
             "waiting" if order.is_routable() => "to_route".to_string(),
             _ => current_state.clone(),
@@ -393,17 +365,13 @@ impl Store for SqliteStore {
 
         // Reservations follow the order: held while open and not yet shipped, released otherwise.
         // Kits reserve their components.
-        let target = if order.reserves_stock() && next_state != "shipped" && next_state != "closed"
+        let target = if (order.reserves_stock() || partly_ours)
+            && next_state != "shipped"
+            && next_state != "closed"
         {
             let kits = stock_sql::kits(&mut tx).await?;
-            let shipped = shipped_units(&mut tx, order_id, order, &kits).await?;
-            expand_kits(&order.sku_quantities(), &kits)
-                .into_iter()
-                .filter_map(|(sku, q)| {
-                    let left = q - shipped.get(&sku).copied().unwrap_or(0);
-                    (left > 0).then_some((sku, left))
-                })
-                .collect()
+            let shipped = stock_sql::shipped_lines(&mut tx, order_id).await?;
+            expand_kits(&order.unshipped_quantities(&shipped), &kits)
         } else {
             Vec::new()
         };
@@ -455,7 +423,9 @@ impl Store for SqliteStore {
                 mark_sku_dirty(&mut tx, sku, &cause, now).await?;
             }
         }
-        if next_state == "closed" && matches!(current_state.as_str(), "routed" | "held") {
+        if next_state == "closed"
+            && matches!(current_state.as_str(), "routed" | "held" | "rerouting")
+        {
             fulfil::on_order_closed(&mut tx, order_id, now).await?;
         }
         close_item("applied", None).execute(&mut *tx).await?;
@@ -1362,18 +1332,36 @@ impl Store for SqliteStore {
             snap.reserved.insert((sku, loc), q);
         }
         let kits = stock_sql::kits(&mut tx).await?;
-        let open: Vec<(String,)> = sqlx::query_as(
-            "SELECT canonical FROM orders WHERE fulfil_state NOT IN ('shipped', 'closed')",
+        let open: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT id, canonical, fulfil_state FROM orders WHERE fulfil_state NOT IN ('shipped', 'closed')",
         )
         .fetch_all(&mut *tx)
         .await?;
-        for (canonical,) in open {
+        // Parcels partners already sent, per order still open (one query, not one per order).
+        let mut shipped: std::collections::HashMap<i64, Vec<crate::model::ShippedLine>> =
+            std::collections::HashMap::new();
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT s.order_id, s.detail FROM shipments s JOIN orders o ON o.id = s.order_id
+             WHERE o.fulfil_state NOT IN ('shipped', 'closed')",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for (order_id, detail) in rows {
+            if let Ok(s) = serde_json::from_str::<Shipment>(&detail) {
+                shipped.entry(order_id).or_default().extend(s.lines);
+            }
+        }
+        for (order_id, canonical, state) in open {
             let order: Order =
                 serde_json::from_str(&canonical).map_err(|e| corrupt("orders.canonical", e))?;
-            if !order.reserves_stock() {
+            let partly_ours = order.status == OrderStatus::PartiallyFulfilled
+                && !order.fulfilled_by_channel
+                && matches!(state.as_str(), "routed" | "held" | "rerouting");
+            if !order.reserves_stock() && !partly_ours {
                 continue;
             }
-            for (sku, q) in expand_kits(&order.sku_quantities(), &kits) {
+            let lines = shipped.get(&order_id).map_or(&[][..], Vec::as_slice);
+            for (sku, q) in expand_kits(&order.unshipped_quantities(lines), &kits) {
                 *snap.open_demand.entry(sku).or_default() += q;
             }
         }
@@ -1514,13 +1502,37 @@ impl Store for SqliteStore {
         self.fulfil_apply_event(item).await
     }
 
-    async fn hold_overdue(
+    async fn cancel_overdue(
         &self,
         location_id: &str,
         submitted_before_ms: i64,
     ) -> Result<Vec<String>> {
-        self.fulfil_hold_overdue(location_id, submitted_before_ms)
+        self.reroute_cancel_overdue(location_id, submitted_before_ms)
             .await
+    }
+
+    async fn record_cancel_answer(
+        &self,
+        outbox_id: i64,
+        location_id: &str,
+        order: &crate::fulfillment::OrderRef,
+        outcome: &crate::fulfillment::CancelOutcome,
+    ) -> Result<()> {
+        self.reroute_cancel_answer(outbox_id, location_id, order, outcome)
+            .await
+    }
+
+    async fn orders_to_reroute(&self, limit: i64) -> Result<Vec<RerouteWork>> {
+        self.reroute_work(limit).await
+    }
+
+    async fn record_reroute(
+        &self,
+        order_id: i64,
+        plan: &RoutePlan,
+        partner_locations: &[String],
+    ) -> Result<bool> {
+        self.reroute_record(order_id, plan, partner_locations).await
     }
 
     async fn orders(&self, limit: i64) -> Result<Vec<OrderSummary>> {

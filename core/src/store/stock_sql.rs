@@ -174,3 +174,23 @@ fn listing_row(r: &SqliteRow, sku: String, part: Part) -> Result<ListingParts> {
         parts: vec![part],
     })
 }
+
+/// The lines every recorded shipment of `order_id` carried, so reservations and the audit
+/// count only what is still to ship when partners send an order in several parcels.
+pub(super) async fn shipped_lines(
+    conn: &mut sqlx::SqliteConnection,
+    order_id: i64,
+) -> Result<Vec<crate::model::ShippedLine>> {
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT detail FROM shipments WHERE order_id = ?")
+        .bind(order_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = Vec::new();
+    for (detail,) in rows {
+        // Shipments recorded before details were kept carry no lines; they shipped the order.
+        if let Ok(shipment) = serde_json::from_str::<crate::model::Shipment>(&detail) {
+            out.extend(shipment.lines);
+        }
+    }
+    Ok(out)
+}

@@ -2,7 +2,8 @@
 //! from the folder the merchant uploads to, answers each group with a 997, acknowledges each
 //! PO with an 855 (every line `IA`, or `IR`/`IB` for configured SKUs), ships accepted lines
 //! after a configurable delay with an 856 carrying a tracking number (REF*CN) and carrier
-//! (TD5), honours 850 cancellations (BEG01 `01`) until it has shipped, and publishes an 846 of
+//! (TD5), honours 850 cancellations (BEG01 `01`) until it has shipped and answers each with an 855
+//! of purpose 01 (`AT` cancelled, `RJ` too late), and publishes an 846 of
 //! its stock on demand. It counts what it received and sent.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -46,6 +47,8 @@ pub struct SupplierCounters {
     pub purchase_orders: u32,
     pub duplicate_purchase_orders: u32,
     pub cancellations: u32,
+    /// 855s (purpose 01) answering cancellations.
+    pub cancellation_answers_sent: u32,
     pub acks_997_sent: u32,
     pub acks_997_received: u32,
     pub acks_855_sent: u32,
@@ -186,12 +189,37 @@ impl SupplierSim {
         state.received.push(po.clone());
         if po.purpose == PoPurpose::Cancellation {
             state.counters.cancellations += 1;
-            if let Some(existing) = state.pos.get_mut(&po.po_number)
-                && existing.shipped.is_none()
+            // Answered with an 855 of purpose 01: AT when the PO is cancelled (or was never
+            // here), RJ when it has already shipped.
+            let shipped = match state.pos.get_mut(&po.po_number) {
+                Some(existing) if existing.shipped.is_some() => true,
+                Some(existing) => {
+                    existing.cancelled = true;
+                    false
+                }
+                None => false,
+            };
+            let answer = PoAcknowledgement {
+                purpose: "01".into(),
+                ack_type: if shipped {
+                    AckType::Rejected
+                } else {
+                    AckType::Accepted
+                },
+                po_number: po.po_number.clone(),
+                po_date: po.date,
+                seller_order_number: Some(format!("SO-{}", po.po_number)),
+                ack_date: Some(Utc::now().date_naive()),
+                lines: Vec::new(),
+            };
+            let mut out = Vec::new();
+            if let Ok(tx) = answer.to_transaction(1)
+                && let Ok(text) = self.envelopes.render(tx)
             {
-                existing.cancelled = true;
+                out.push((format!("855_{}_cancel.edi", po.po_number), text));
+                state.counters.cancellation_answers_sent += 1;
             }
-            return Vec::new();
+            return out;
         }
         if state.pos.contains_key(&po.po_number) {
             state.counters.duplicate_purchase_orders += 1;

@@ -1,10 +1,12 @@
 //! The SQLite side of fulfilment partners: queueing routed orders for their partner, recording
 //! what the partner accepted, storing partner events once, and applying them (shipments consume
-//! stock and queue the channel write-back; rejections hold the order; stock levels feed
+//! stock and queue the channel write-back; rejections and cancellations send the refused lines
+//! back to the router (`reroute.rs`); stock levels feed
 //! on-hand), each in one transaction with its ledger movements.
 
 use sqlx::{Row, Sqlite, Transaction};
 
+use super::reroute::{Refusal, refuse};
 use super::stock_sql::{self, mark_sku_dirty, record_movements};
 use super::{SqliteStore, json_col, to_json};
 use crate::fulfillment::{EventKind, TargetEvent};
@@ -23,48 +25,10 @@ impl SqliteStore {
         if locations.is_empty() {
             return Ok(0);
         }
-        let now = now_ms();
         let mut tx = self.write().await?;
-        let marks = vec!["?"; locations.len()].join(", ");
-        let sql = format!(
-            "SELECT DISTINCT o.id, o.channel_id, o.external_id, r.location_id FROM orders o
-             JOIN reservations r ON r.order_id = o.id
-             WHERE o.fulfil_state = 'routed' AND r.location_id IN ({marks})
-               AND NOT EXISTS (SELECT 1 FROM fulfillment_submissions s
-                               WHERE s.order_id = o.id AND s.location_id = r.location_id)"
-        );
-        let mut q = sqlx::query_as::<_, (i64, String, String, String)>(sqlx::AssertSqlSafe(sql));
-        for l in locations {
-            q = q.bind(l);
-        }
-        let rows = q.fetch_all(&mut *tx).await?;
-        for (order_id, channel, external, location) in &rows {
-            let key = submission_key(location, channel, external);
-            sqlx::query(
-                "INSERT INTO fulfillment_submissions (idempotency_key, order_id, location_id, state, updated_at)
-                 VALUES (?, ?, ?, 'queued', ?)",
-            )
-            .bind(&key)
-            .bind(order_id)
-            .bind(location)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO outbox (kind, channel_id, idempotency_key, payload, cause, next_attempt_at, created_at)
-                 VALUES ('submit_fulfillment', ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(location)
-            .bind(&key)
-            .bind(to_json(&serde_json::json!({"order_id": order_id, "location_id": location}))?)
-            .bind(format!("order {channel}:{external} routed to {location}"))
-            .bind(now)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
+        let n = queue_submissions(&mut tx, locations, None, now_ms()).await?;
         tx.commit().await?;
-        Ok(rows.len() as u64)
+        Ok(n)
     }
 
     pub(super) async fn fulfil_work(
@@ -187,42 +151,6 @@ impl SqliteStore {
             .collect()
     }
 
-    pub(super) async fn fulfil_hold_overdue(
-        &self,
-        location_id: &str,
-        submitted_before_ms: i64,
-    ) -> Result<Vec<String>> {
-        let now = now_ms();
-        let mut tx = self.write().await?;
-        let overdue: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT s.idempotency_key, s.order_id FROM fulfillment_submissions s
-             JOIN orders o ON o.id = s.order_id
-             WHERE s.location_id = ? AND s.state IN ('submitted', 'accepted') AND s.updated_at < ?
-               AND o.fulfil_state = 'routed'",
-        )
-        .bind(location_id)
-        .bind(submitted_before_ms)
-        .fetch_all(&mut *tx)
-        .await?;
-        for (key, order_id) in &overdue {
-            sqlx::query("UPDATE orders SET fulfil_state = 'held', updated_at = ? WHERE id = ?")
-                .bind(now)
-                .bind(order_id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "UPDATE fulfillment_submissions SET state = 'overdue', detail = 'no ship notice in time', updated_at = ?
-                 WHERE idempotency_key = ?",
-            )
-            .bind(now)
-            .bind(key)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(overdue.into_iter().map(|(k, _)| k).collect())
-    }
-
     pub(super) async fn fulfil_apply_event(&self, item: &TargetInboxItem) -> Result<String> {
         let now = now_ms();
         let mut tx = self.write().await?;
@@ -240,6 +168,59 @@ impl SqliteStore {
 }
 
 type Tx = Transaction<'static, Sqlite>;
+
+/// Queues routed orders (only `only_order` when given) holding units at one of `locations`
+/// for their partner: a submission row and an outbox item keyed `ff:<location>:<channel>:<id>`,
+/// once per (order, location). Runs in the caller's transaction, so a route and the
+/// submission it causes commit together.
+pub(super) async fn queue_submissions(
+    tx: &mut Tx,
+    locations: &[String],
+    only_order: Option<i64>,
+    now: i64,
+) -> Result<u64> {
+    if locations.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT DISTINCT o.id, o.channel_id, o.external_id, r.location_id FROM orders o
+         JOIN reservations r ON r.order_id = o.id
+         WHERE o.fulfil_state = 'routed' AND r.location_id IN (SELECT value FROM json_each(?1))
+           AND (?2 IS NULL OR o.id = ?2)
+           AND NOT EXISTS (SELECT 1 FROM fulfillment_submissions s
+                           WHERE s.order_id = o.id AND s.location_id = r.location_id)",
+    )
+    .bind(to_json(&locations)?)
+    .bind(only_order)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (order_id, channel, external, location) in &rows {
+        let key = submission_key(location, channel, external);
+        sqlx::query(
+            "INSERT INTO fulfillment_submissions (idempotency_key, order_id, location_id, state, updated_at)
+             VALUES (?, ?, ?, 'queued', ?)",
+        )
+        .bind(&key)
+        .bind(order_id)
+        .bind(location)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO outbox (kind, channel_id, idempotency_key, payload, cause, next_attempt_at, created_at)
+             VALUES ('submit_fulfillment', ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(location)
+        .bind(&key)
+        .bind(to_json(&serde_json::json!({"order_id": order_id, "location_id": location}))?)
+        .bind(format!("order {channel}:{external} routed to {location}"))
+        .bind(now)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(rows.len() as u64)
+}
 
 /// The submission an event is about: by our reference, else by the partner's order id.
 async fn submission_of(
@@ -325,36 +306,45 @@ async fn apply(tx: &mut Tx, item: &TargetInboxItem, now: i64) -> Result<(bool, S
         }
         EventKind::Cancelled { reason } => {
             set_state("cancelled").execute(&mut **tx).await?;
+            // Whether we asked (overdue) or the partner cancelled on its own, it will not
+            // ship what it held; an order closed on its channel has nothing left to move.
+            let why = format!(
+                "{location} cancelled it ({})",
+                reason.as_deref().unwrap_or("no reason given")
+            );
+            let outcome = refuse(tx, order_id, location, &[], &why, now).await?;
+            Ok(refusal_note(&key, &why, outcome))
+        }
+        EventKind::CancelRefused { reason } => {
+            set_state("cancel_refused").execute(&mut **tx).await?;
             Ok((
                 true,
                 format!(
-                    "{key} cancelled at the partner: {}",
-                    reason.as_deref().unwrap_or("-")
+                    "{key}: {location} could not cancel ({reason}); the order stays with it and its ship notice is expected"
                 ),
             ))
         }
         EventKind::Rejected { lines, reason } => {
-            set_state("rejected").execute(&mut **tx).await?;
-            // The partner will not ship these: a person decides where they go instead.
-            let held = sqlx::query(
-                "UPDATE orders SET fulfil_state = 'held', updated_at = ? WHERE id = ? AND fulfil_state = 'routed'",
-            )
-            .bind(now)
-            .bind(order_id)
-            .execute(&mut **tx)
-            .await?;
             let skus: Vec<&str> = lines.iter().map(|l| l.sku.as_str()).collect();
-            Ok((
-                held.rows_affected() == 1,
-                format!(
-                    "{key} rejected by {location} ({reason}; lines: {}); order held",
-                    if skus.is_empty() {
-                        "all".to_string()
-                    } else {
-                        skus.join(", ")
-                    }
-                ),
-            ))
+            let what = if skus.is_empty() {
+                "the order".to_string()
+            } else {
+                skus.join(", ")
+            };
+            let why = format!("{location} rejected {what}: {reason}");
+            let outcome = refuse(tx, order_id, location, lines, &why, now).await?;
+            // The submission is over only when the partner holds nothing of the order.
+            let left: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM reservations WHERE order_id = ? AND location_id = ?",
+            )
+            .bind(order_id)
+            .bind(location)
+            .fetch_one(&mut **tx)
+            .await?;
+            if left == 0 {
+                set_state("rejected").execute(&mut **tx).await?;
+            }
+            Ok(refusal_note(&key, &why, outcome))
         }
         EventKind::Shipped {
             lines,
@@ -376,6 +366,18 @@ async fn apply(tx: &mut Tx, item: &TargetInboxItem, now: i64) -> Result<(bool, S
             )
             .await
         }
+    }
+}
+
+/// The inbox note for a refusal: (changed anything, what happened).
+fn refusal_note(key: &str, why: &str, outcome: Refusal) -> (bool, String) {
+    match outcome {
+        Refusal::Rerouting(skus) => (
+            true,
+            format!("{key}: {why}; {} to be routed again", skus.join(", ")),
+        ),
+        Refusal::Held(reason) => (true, format!("{key}: order held: {reason}")),
+        Refusal::Nothing(detail) => (false, format!("{key}: {why}; {detail}")),
     }
 }
 

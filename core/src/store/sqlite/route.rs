@@ -250,7 +250,7 @@ fn decision_of(r: &SqliteRow) -> Result<Option<RouteDecision>> {
     )))
 }
 
-async fn write_decision(
+pub(super) async fn write_decision(
     tx: &mut Transaction<'static, Sqlite>,
     order_id: i64,
     plan: &RoutePlan,
@@ -275,7 +275,7 @@ async fn write_decision(
 /// Points each SKU's reservation at the plan's location for it (`rest` for SKUs the plan does
 /// not name, such as lines added after it was made). A reservation that moves changes what
 /// channels selling from only some locations may offer, so its SKU is marked dirty.
-async fn move_reservations(
+pub(super) async fn move_reservations(
     tx: &mut Transaction<'static, Sqlite>,
     order_id: i64,
     plan: &RoutePlan,

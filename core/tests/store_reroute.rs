@@ -1,0 +1,440 @@
+//! Closed-loop re-routing in the SQLite store: a partner's rejection or confirmed cancellation
+//! sends the refused lines back to the router (never to the refusing location again), the new
+//! location's submission is queued with the new plan, overdue orders are cancelled at their
+//! partner first, and every step is idempotent and leaves the ledger balanced.
+
+use chrono::DateTime;
+use rust_decimal::Decimal;
+use switchyard_core::config::{
+    Action, Conditions, Fallback, LocationConfig, LocationKind, RoutingConfig, Rule, SplitMode,
+};
+use switchyard_core::fulfillment::{CancelOutcome, EventKind, LineQuantity, OrderRef, TargetEvent};
+use switchyard_core::model::*;
+use switchyard_core::ports::RawOrder;
+use switchyard_core::routing::{Reroute, Router};
+use switchyard_core::stock::{AuditSnapshot, audit};
+use switchyard_core::store::*;
+
+/// Partners with adapters: the dropship supplier and the 3PL.
+const PARTNERS: [&str; 2] = ["drop", "bob"];
+
+async fn store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let s = SqliteStore::open(&url).await.unwrap();
+    (dir, s)
+}
+
+fn order(id: &str, lines: &[(&str, u32)]) -> Order {
+    let t = DateTime::parse_from_rfc3339("2026-03-01T10:00:00Z").unwrap();
+    Order {
+        channel_kind: ChannelKind::Shopify,
+        external_id: id.into(),
+        number: format!("#{id}"),
+        placed_at: t,
+        updated_at: t,
+        status: OrderStatus::Open,
+        payment_status: PaymentStatus::Paid,
+        currency: "USD".into(),
+        total: Decimal::TEN,
+        lines: lines
+            .iter()
+            .enumerate()
+            .map(|(i, (sku, q))| OrderLine {
+                line_id: format!("{id}-{i}"),
+                sku: Some(sku.to_string()),
+                quantity: *q,
+                unit_price: Decimal::ONE,
+                title: sku.to_string(),
+            })
+            .collect(),
+        ship_to: None,
+        customer_email: None,
+        fulfilled_by_channel: false,
+        tags: Vec::new(),
+        customer_tags: Vec::new(),
+    }
+}
+
+fn location(id: &str, kind: LocationKind) -> LocationConfig {
+    LocationConfig {
+        id: id.into(),
+        kind,
+        name: None,
+        adapter: None,
+        coordinates: None,
+        country: None,
+        region: None,
+        catalog: vec!["*".into()],
+    }
+}
+
+/// first_in_stock over drop, bob, main; `fallback` for what none of them has.
+fn router(fallback: Fallback) -> Router {
+    let routing = RoutingConfig {
+        sku_tags: Default::default(),
+        rules: vec![Rule {
+            name: Some("stocked".into()),
+            when: Conditions::default(),
+            action: Action::FirstInStock(vec!["drop".into(), "bob".into(), "main".into()]),
+            split: SplitMode::Allowed,
+        }],
+        fallback: Some(fallback),
+    };
+    let locations = [
+        location("main", LocationKind::SelfWarehouse),
+        location("bob", LocationKind::ThirdParty),
+        location("drop", LocationKind::Dropship),
+    ];
+    Router::new(&routing, &locations).unwrap()
+}
+
+fn partners() -> Vec<String> {
+    PARTNERS.iter().map(|s| s.to_string()).collect()
+}
+
+async fn stock(s: &SqliteStore, levels: &[(&str, &str, i64)]) {
+    for (loc, sku, q) in levels {
+        s.set_on_hand(loc, &[(sku.to_string(), *q)], OnHandSource::Count, "count")
+            .await
+            .unwrap();
+    }
+}
+
+/// Stores and routes an order as the daemon does, then hands its partner submissions over.
+async fn place(s: &SqliteStore, r: &Router, o: &Order) -> i64 {
+    let raw = RawOrder {
+        format: "rest".into(),
+        external_id: Some(o.external_id.clone()),
+        dedup_key: format!("{}@1", o.external_id),
+        topic: "orders/create".into(),
+        body: b"{}".to_vec(),
+    };
+    s.insert_inbox("shop", Source::Webhook, &[raw], None)
+        .await
+        .unwrap();
+    let item = s.pending_inbox(10).await.unwrap().remove(0);
+    s.apply_inbox(&item, Ok(o)).await.unwrap();
+    let next = s.orders_to_route(1).await.unwrap().remove(0);
+    let skus: Vec<String> = o.sku_quantities().into_iter().map(|(s, _)| s).collect();
+    let snapshot = s
+        .stock_by_location(&skus, Some(next.order_id))
+        .await
+        .unwrap();
+    let plan = r.plan(&next.order, "shop", &snapshot);
+    s.record_route(next.order_id, &plan).await.unwrap();
+    s.queue_fulfillment(&partners()).await.unwrap();
+    submit_all(s).await;
+    next.order_id
+}
+
+/// The outbox hands every queued submission over (partner id = key).
+async fn submit_all(s: &SqliteStore) {
+    for item in s.due_outbox(i64::MAX, 100).await.unwrap() {
+        if item.kind == "submit_fulfillment" {
+            s.record_submission(item.id, &item.idempotency_key, &item.idempotency_key)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// What the router worker does with orders waiting to be placed again.
+async fn reroute_all(s: &SqliteStore, r: &Router) -> usize {
+    let work = s.orders_to_reroute(10).await.unwrap();
+    for w in &work {
+        let skus: Vec<String> = w
+            .order
+            .sku_quantities()
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        let snapshot = s.stock_by_location(&skus, Some(w.order_id)).await.unwrap();
+        let input = Reroute {
+            keep: w.keep.clone(),
+            exclude: w.refused.iter().map(|(l, _)| l.clone()).collect(),
+            because: w.refused.iter().map(|(_, why)| why.clone()).collect(),
+            previous: w.previous.clone(),
+        };
+        let plan = r.replan(&w.order, &w.channel_id, &snapshot, &input);
+        assert!(
+            s.record_reroute(w.order_id, &plan, &partners())
+                .await
+                .unwrap()
+        );
+        // A second record of the same work changes nothing.
+        assert!(
+            !s.record_reroute(w.order_id, &plan, &partners())
+                .await
+                .unwrap()
+        );
+    }
+    work.len()
+}
+
+/// Stores `kind` from `location` about order `id` and applies everything pending.
+async fn event(
+    s: &SqliteStore,
+    location: &str,
+    id: &str,
+    dedup: &str,
+    kind: EventKind,
+) -> Vec<String> {
+    let e = TargetEvent {
+        dedup_id: dedup.into(),
+        order_reference: Some(format!("ff:{location}:shop:{id}")),
+        partner_order_id: None,
+        occurred_at: None,
+        kind,
+    };
+    s.insert_target_events(location, &[e], None).await.unwrap();
+    apply_pending(s).await
+}
+
+async fn apply_pending(s: &SqliteStore) -> Vec<String> {
+    let mut notes = Vec::new();
+    for item in s.pending_target_events(10).await.unwrap() {
+        notes.push(s.apply_target_event(&item).await.unwrap());
+    }
+    notes
+}
+
+fn rejected(sku: &str, quantity: u32) -> EventKind {
+    EventKind::Rejected {
+        lines: vec![LineQuantity {
+            sku: sku.into(),
+            quantity,
+        }],
+        reason: "out of stock".into(),
+    }
+}
+
+async fn detail(s: &SqliteStore, id: &str) -> OrderDetail {
+    s.order(id).await.unwrap().unwrap()
+}
+
+async fn submissions_outboxed(s: &SqliteStore) -> Vec<String> {
+    let mut keys: Vec<String> = s
+        .due_outbox(i64::MAX, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.idempotency_key)
+        .collect();
+    keys.sort();
+    keys
+}
+
+async fn assert_balanced(s: &SqliteStore) {
+    let snapshot: AuditSnapshot = s.audit_snapshot().await.unwrap();
+    let violations = audit(&snapshot);
+    assert!(violations.is_empty(), "{violations:?}");
+}
+
+#[tokio::test]
+async fn a_rejected_line_moves_to_the_next_location_and_never_back() {
+    let (_d, s) = store().await;
+    let r = router(Fallback::Hold);
+    stock(
+        &s,
+        &[
+            ("drop", "A", 5),
+            ("drop", "B", 5),
+            ("bob", "B", 5),
+            ("main", "B", 5),
+        ],
+    )
+    .await;
+    place(&s, &r, &order("1", &[("A", 1), ("B", 2)])).await;
+    assert_eq!(
+        detail(&s, "1").await.reservations,
+        [
+            ("A".into(), Some("drop".into()), 1),
+            ("B".into(), Some("drop".into()), 2)
+        ]
+    );
+
+    // The supplier refuses B: B waits unrouted, A stays; the same event twice is one refusal.
+    let notes = event(&s, "drop", "1", "855:1:IR:B", rejected("B", 2)).await;
+    assert!(
+        notes[0].contains("drop rejected B: out of stock"),
+        "{notes:?}"
+    );
+    let d = detail(&s, "1").await;
+    assert_eq!(d.summary.fulfil_state, "rerouting");
+    assert_eq!(
+        d.reservations,
+        [("A".into(), Some("drop".into()), 1), ("B".into(), None, 2)]
+    );
+    let again = TargetEvent {
+        dedup_id: "855:1:IR:B:replayed".into(),
+        order_reference: Some("ff:drop:shop:1".into()),
+        partner_order_id: None,
+        occurred_at: None,
+        kind: rejected("B", 2),
+    };
+    s.insert_target_events("drop", &[again], None)
+        .await
+        .unwrap();
+    let notes = apply_pending(&s).await;
+    assert!(notes[0].contains("any more"), "{notes:?}");
+
+    // The router places B at bob (drop excluded); bob's submission is queued with the plan.
+    assert_eq!(reroute_all(&s, &r).await, 1);
+    let d = detail(&s, "1").await;
+    assert_eq!(d.summary.fulfil_state, "routed");
+    assert_eq!(
+        d.reservations,
+        [
+            ("A".into(), Some("drop".into()), 1),
+            ("B".into(), Some("bob".into()), 2)
+        ]
+    );
+    let text = d.decision.unwrap().describe();
+    assert!(
+        text.contains("Re-routed B because: drop rejected B: out of stock"),
+        "{text}"
+    );
+    assert!(text.contains("refused this order before"), "{text}");
+    assert_eq!(submissions_outboxed(&s).await, ["ff:bob:shop:1"]);
+    submit_all(&s).await;
+
+    // bob refuses too: B goes to main, the only place that has not refused it.
+    event(&s, "bob", "1", "bob:1:rejected", rejected("B", 2)).await;
+    reroute_all(&s, &r).await;
+    let d = detail(&s, "1").await;
+    assert_eq!(
+        d.reservations,
+        [
+            ("A".into(), Some("drop".into()), 1),
+            ("B".into(), Some("main".into()), 2)
+        ]
+    );
+    let text = d.decision.unwrap().describe();
+    assert!(
+        text.contains("drop rejected B") && text.contains("bob rejected B"),
+        "{text}"
+    );
+    assert!(
+        submissions_outboxed(&s).await.is_empty(),
+        "main has no partner"
+    );
+    assert_balanced(&s).await;
+}
+
+#[tokio::test]
+async fn with_nowhere_left_the_refused_lines_are_held_with_the_refusal_as_reason() {
+    let (_d, s) = store().await;
+    let r = router(Fallback::Hold);
+    stock(&s, &[("drop", "A", 5)]).await;
+    place(&s, &r, &order("2", &[("A", 1)])).await;
+    event(
+        &s,
+        "drop",
+        "2",
+        "855:2:rejected",
+        EventKind::Rejected {
+            lines: Vec::new(),
+            reason: "purchase order rejected (RJ)".into(),
+        },
+    )
+    .await;
+    reroute_all(&s, &r).await;
+    let d = detail(&s, "2").await;
+    assert_eq!(d.summary.fulfil_state, "held");
+    assert_eq!(d.reservations, [("A".into(), None, 1)]);
+    let held = s.held_orders(10).await.unwrap();
+    assert_eq!(held.len(), 1);
+    assert!(
+        held[0]
+            .reason
+            .starts_with("drop rejected the order: purchase order rejected (RJ); then "),
+        "{}",
+        held[0].reason
+    );
+    assert_balanced(&s).await;
+}
+
+#[tokio::test]
+async fn a_refusal_of_some_units_of_a_line_holds_the_order_for_a_person() {
+    let (_d, s) = store().await;
+    let r = router(Fallback::Hold);
+    stock(&s, &[("drop", "A", 5)]).await;
+    place(&s, &r, &order("3", &[("A", 4)])).await;
+    event(&s, "drop", "3", "855:3:IB:A", rejected("A", 1)).await;
+    let d = detail(&s, "3").await;
+    assert_eq!(d.summary.fulfil_state, "held");
+    assert_eq!(d.reservations, [("A".into(), Some("drop".into()), 4)]);
+    let held = s.held_orders(10).await.unwrap();
+    assert!(held[0].reason.contains("1 of 4 A"), "{}", held[0].reason);
+    assert!(s.orders_to_reroute(10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_overdue_order_is_cancelled_first_and_moves_only_once_the_partner_confirms() {
+    let (_d, s) = store().await;
+    let r = router(Fallback::Location("main".into()));
+    stock(&s, &[("drop", "A", 5), ("drop", "B", 5)]).await;
+    place(&s, &r, &order("4", &[("A", 1)])).await;
+    place(&s, &r, &order("5", &[("B", 1)])).await;
+
+    let keys = s.cancel_overdue("drop", i64::MAX).await.unwrap();
+    assert_eq!(keys, ["ff:drop:shop:4", "ff:drop:shop:5"]);
+    assert!(
+        s.cancel_overdue("drop", i64::MAX).await.unwrap().is_empty(),
+        "asked once"
+    );
+    let cancels = s.due_outbox(i64::MAX, 10).await.unwrap();
+    assert_eq!(cancels.len(), 2);
+    assert!(cancels.iter().all(|c| c.kind == "cancel_fulfillment"));
+    // Nothing moved while the partner has not answered.
+    assert_eq!(detail(&s, "4").await.summary.fulfil_state, "routed");
+    assert!(s.orders_to_reroute(10).await.unwrap().is_empty());
+
+    // Order 4: cancelled at the partner → re-routed to main. Order 5: too late → stays.
+    for c in &cancels {
+        let reference: OrderRef = serde_json::from_value(c.payload.clone()).unwrap();
+        let outcome = if reference.reference.ends_with(":4") {
+            CancelOutcome::Cancelled
+        } else {
+            CancelOutcome::TooLate {
+                reason: "already packed".into(),
+            }
+        };
+        s.record_cancel_answer(c.id, "drop", &reference, &outcome)
+            .await
+            .unwrap();
+    }
+    assert!(s.due_outbox(i64::MAX, 10).await.unwrap().is_empty());
+    let notes = apply_pending(&s).await;
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    reroute_all(&s, &r).await;
+    let four = detail(&s, "4").await;
+    assert_eq!(four.summary.fulfil_state, "routed");
+    assert_eq!(four.reservations, [("A".into(), Some("main".into()), 1)]);
+    let text = four.decision.unwrap().describe();
+    assert!(
+        text.contains("drop cancelled it (cancelled at our request)"),
+        "{text}"
+    );
+    let five = detail(&s, "5").await;
+    assert_eq!(five.summary.fulfil_state, "routed");
+    assert_eq!(five.reservations, [("B".into(), Some("drop".into()), 1)]);
+    assert!(
+        s.cancel_overdue("drop", i64::MAX).await.unwrap().is_empty(),
+        "a refused cancellation is not asked again"
+    );
+
+    // The partner's own cancellation webhook for order 4 arriving later changes nothing.
+    let notes = event(
+        &s,
+        "drop",
+        "4",
+        "drop:4:cancelled",
+        EventKind::Cancelled { reason: None },
+    )
+    .await;
+    assert!(notes[0].contains("any more"), "{notes:?}");
+    assert!(s.orders_to_reroute(10).await.unwrap().is_empty());
+    assert_balanced(&s).await;
+}
