@@ -485,3 +485,47 @@ async fn discovery_only_looks_for_skus_without_a_listing_on_that_channel() {
     assert_eq!(s.unlisted_skus("woo").await.unwrap(), vec!["A"]);
     assert_eq!(s.unlisted_skus("new").await.unwrap(), vec!["A", "B", "C"]);
 }
+
+#[tokio::test]
+async fn listings_are_read_in_pages_by_sku_each_once() {
+    let (_d, s) = store().await;
+    let skus: Vec<String> = (0..25).map(|i| format!("S-{i:03}")).collect();
+    let listings: Vec<Listing> = skus
+        .iter()
+        .map(|sku| Listing {
+            sku: sku.clone(),
+            reference: serde_json::json!({"id": sku}),
+            channel_quantity: Some(1),
+        })
+        .collect();
+    s.upsert_listings("shop", &listings, "discovered")
+        .await
+        .unwrap();
+    // Another channel's listings never show up in this one's pages.
+    s.upsert_listings("other", &listings[..3], "discovered")
+        .await
+        .unwrap();
+    let levels: Vec<(String, i64)> = skus.iter().map(|s| (s.clone(), 7)).collect();
+    s.set_on_hand("main", &levels, OnHandSource::Count, "count")
+        .await
+        .unwrap();
+    let locations = vec!["main".to_string()];
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    let mut after: Option<String> = None;
+    loop {
+        let page = s
+            .listing_parts("shop", &locations, after.as_deref(), 10)
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        pages += 1;
+        assert!(page.iter().all(|l| l.parts[0].on_hand == 7));
+        after = page.last().map(|l| l.sku.clone());
+        seen.extend(page.into_iter().map(|l| l.sku));
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, skus);
+}

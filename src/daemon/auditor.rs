@@ -24,24 +24,49 @@ pub struct AuditReport {
 }
 
 /// Reads one snapshot and checks it.
+/// Listings read per query: memory stays flat however large the catalog.
+const LISTING_PAGE: i64 = 10_000;
+
 pub async fn audit_now(config: &Config, store: &dyn Store) -> anyhow::Result<AuditReport> {
     let mut snapshot = store.audit_snapshot().await?;
-    let mut checks = Vec::new();
+    let mut exposure: BTreeMap<String, i64> = BTreeMap::new();
+    let mut listings_checked = 0;
     for c in &config.channels {
+        exposure.entry(c.id.clone()).or_default();
         let locations = config.channel_locations(c);
-        for l in store.listing_parts(&c.id, &locations).await? {
-            checks.push(ListingCheck {
-                channel_id: c.id.clone(),
-                available: listing_level(&l.parts, &c.stock.for_sku(&l.sku)),
-                listed: l.channel_quantity,
-                push_pending: l.push_pending,
-                sku: l.sku,
-            });
+        let mut after: Option<String> = None;
+        loop {
+            let page = store
+                .listing_parts(&c.id, &locations, after.as_deref(), LISTING_PAGE)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.sku.clone());
+            let full = page.len() as i64 == LISTING_PAGE;
+            let checks: Vec<ListingCheck> = page
+                .into_iter()
+                .map(|l| ListingCheck {
+                    channel_id: c.id.clone(),
+                    available: listing_level(&l.parts, &c.stock.for_sku(&l.sku)),
+                    listed: l.channel_quantity,
+                    push_pending: l.push_pending,
+                    sku: l.sku,
+                })
+                .collect();
+            listings_checked += checks.len();
+            for (channel, units) in oversell_exposure(&checks) {
+                *exposure.entry(channel).or_default() += units;
+            }
+            // Only listings above their level can be violations; the rest need not be kept.
+            snapshot.listings.extend(
+                checks
+                    .into_iter()
+                    .filter(|l| l.listed.is_some_and(|q| q > l.available)),
+            );
+            if !full {
+                break;
+            }
         }
     }
-    let exposure = oversell_exposure(&checks);
-    let listings_checked = checks.len();
-    snapshot.listings = checks;
     Ok(AuditReport {
         violations: audit(&snapshot),
         exposure,

@@ -447,11 +447,14 @@ pub trait Store: Send + Sync {
     ) -> Result<ReturnReceipt>;
     /// The ledger rows of a SKU, oldest first.
     async fn stock_history(&self, sku: &str, limit: i64) -> Result<Vec<LedgerEntry>>;
-    /// Every listing of a channel with its numbers (audits, drift, exposure).
+    /// A page of a channel's listings with their numbers, by SKU after `after` (audits,
+    /// exposure): a million-SKU catalog is read in pages, never held whole.
     async fn listing_parts(
         &self,
         channel_id: &str,
         locations: &[String],
+        after: Option<&str>,
+        limit: i64,
     ) -> Result<Vec<ListingParts>>;
     /// On-hand, ledger balances, reservations and open-order demand in one read transaction;
     /// the caller adds the listing checks (it knows each channel's rules).

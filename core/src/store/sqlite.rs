@@ -1294,9 +1294,15 @@ impl Store for SqliteStore {
         &self,
         channel_id: &str,
         locations: &[String],
+        after: Option<&str>,
+        limit: i64,
     ) -> Result<Vec<ListingParts>> {
         let mut conn = self.pool.acquire().await?;
-        stock_sql::listing_parts(&mut conn, channel_id, locations, Which::All).await
+        let which = Which::Page {
+            after: after.unwrap_or("").to_string(),
+            limit,
+        };
+        stock_sql::listing_parts(&mut conn, channel_id, locations, which).await
     }
 
     async fn audit_snapshot(&self) -> Result<AuditSnapshot> {

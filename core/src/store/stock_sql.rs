@@ -78,8 +78,8 @@ pub(super) async fn mark_sku_dirty(tx: &mut Tx, sku: &str, cause: &str, now: i64
 pub(super) enum Which {
     /// Dirty rows due by `now`, oldest first, at most `limit`.
     Due { now: i64, limit: i64 },
-    /// Every listing of the channel (audits, drift).
-    All,
+    /// The channel's listings by SKU after `after` ("" for the first page), at most `limit`.
+    Page { after: String, limit: i64 },
 }
 
 /// Each listing of a channel with the numbers its level is computed from: for a plain SKU one
@@ -110,11 +110,11 @@ pub(super) async fn listing_parts(
              WHERE d.channel_id = ?1 AND d.next_attempt_at <= ?2
              ORDER BY d.next_attempt_at LIMIT ?3"
         }
-        Which::All => {
+        Which::Page { .. } => {
             "SELECT l.sku, COALESCE(d.seq, 0) AS seq, COALESCE(d.attempts, 0) AS attempts, d.since,
                     l.reference, l.channel_quantity, d.sku IS NOT NULL AS pending, 0 AS position
              FROM listings l LEFT JOIN stock_dirty d ON d.channel_id = l.channel_id AND d.sku = l.sku
-             WHERE l.channel_id = ?1 AND ?2 = ?2 AND ?3 = ?3"
+             WHERE l.channel_id = ?1 AND l.sku > ?2 ORDER BY l.sku LIMIT ?3"
         }
     };
     let sql = format!(
@@ -130,14 +130,11 @@ pub(super) async fn listing_parts(
          FROM due JOIN parts ON parts.listing = due.sku
          ORDER BY due.position, due.sku, parts.part"
     );
-    let (now, limit) = match which {
-        Which::Due { now, limit } => (now, limit),
-        Which::All => (0, 0),
+    let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(channel_id);
+    let mut q = match which {
+        Which::Due { now, limit } => q.bind(now).bind(limit),
+        Which::Page { after, limit } => q.bind(after).bind(limit),
     };
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(channel_id)
-        .bind(now)
-        .bind(limit);
     for loc in locations {
         q = q.bind(loc);
     }
