@@ -62,7 +62,8 @@ pub struct Wakers {
     pub fetch: ChannelWakers,
     pub normalize: Notify,
     pub route: Notify,
-    pub push: Notify,
+    /// Per channel: a stock change wakes every channel's pusher, each keeping its wake-up.
+    pub push: ChannelWakers,
     pub outbox: Notify,
     pub fulfil: Notify,
 }
@@ -87,6 +88,12 @@ impl ChannelWakers {
 
     pub fn wake(&self, channel_id: &str) {
         if let Some(n) = self.0.get(channel_id) {
+            n.notify_one();
+        }
+    }
+
+    pub fn wake_all(&self) {
+        for n in self.0.values() {
             n.notify_one();
         }
     }
@@ -141,6 +148,7 @@ impl Daemon {
         let addr = listener.local_addr()?;
         let (inbox, inbox_queue) = inbox_writer::channel();
         let fetch_wake = ChannelWakers::new(channels.keys());
+        let push_wake = ChannelWakers::new(channels.keys());
         let app = Arc::new(App {
             config,
             store,
@@ -149,6 +157,7 @@ impl Daemon {
             targets,
             wake: Wakers {
                 fetch: fetch_wake,
+                push: push_wake,
                 ..Wakers::default()
             },
             metrics: Metrics::default(),

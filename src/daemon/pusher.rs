@@ -23,6 +23,9 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
     };
     let locations = app.config.channel_locations(cfg);
     let rules: StockRules = cfg.stock.clone();
+    let Some(wake) = app.wake.push.get(&channel_id) else {
+        return;
+    };
     let batch_size = channel.limits().max_stock_batch.max(1);
     let labels = format!("channel=\"{channel_id}\"");
     loop {
@@ -38,7 +41,7 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
             }
         };
         if due.is_empty() {
-            if !super::idle(&app.wake.push, app.timing.idle_scan, &mut stopped).await {
+            if !super::idle(wake, app.timing.idle_scan, &mut stopped).await {
                 return;
             }
             continue;

@@ -197,7 +197,7 @@ pub async fn play(
         o.tracking = Some(tracking);
     }
     daemon.app.wake.outbox.notify_one();
-    daemon.app.wake.push.notify_waiters();
+    daemon.app.wake.push.wake_all();
 
     println!("[5/5] waiting for every channel to hold the right level and its tracking");
     let converging = Instant::now();
