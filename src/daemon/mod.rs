@@ -41,6 +41,12 @@ pub struct Timing {
     pub push_max_attempts: i64,
     /// Thin-webhook fetches in flight at once per channel (the connector paces them).
     pub fetch_concurrency: usize,
+    /// Stock passes one channel may have in flight at once (over disjoint SKUs).
+    pub push_passes: usize,
+    /// A further pass starts only once the newest running one is this old: a fast channel
+    /// keeps one pass at a time, a slow one (a feed being processed) does not hold back
+    /// changes that came after it.
+    pub push_overlap_after: Duration,
 }
 
 impl Default for Timing {
@@ -51,6 +57,8 @@ impl Default for Timing {
             outbox_max_attempts: 10,
             push_max_attempts: 10,
             fetch_concurrency: 8,
+            push_passes: 8,
+            push_overlap_after: Duration::from_secs(1),
         }
     }
 }
