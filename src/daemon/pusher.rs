@@ -50,6 +50,8 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
     };
     let max_passes = app.timing.push_passes.max(1);
     let overlap_after = app.timing.push_overlap_after;
+    let min_interval = ctx.channel.min_push_interval();
+    let mut last_start: Option<Instant> = None;
     // SKUs a pass in flight is pushing: never two pushes of one SKU at once, so a later level
     // cannot be overtaken by an earlier one.
     let mut busy: HashSet<String> = HashSet::new();
@@ -63,11 +65,13 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
         }
         // Another pass only while the running ones are slow (feeds, one-listing-per-call
         // channels): a fast channel keeps one pass, whose next batch gathers what came meanwhile.
-        let may_start = passes.is_empty()
-            || (passes.len() < max_passes
-                && started
-                    .back()
-                    .is_some_and(|t: &Instant| t.elapsed() >= overlap_after));
+        let spaced = last_start.is_none_or(|t: Instant| t.elapsed() >= min_interval);
+        let may_start = spaced
+            && (passes.is_empty()
+                || (passes.len() < max_passes
+                    && started
+                        .back()
+                        .is_some_and(|t: &Instant| t.elapsed() >= overlap_after)));
         let mut launched = false;
         if may_start {
             let limit = (batch_size * 4 + busy.len()) as i64;
@@ -85,6 +89,7 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                     if !due.is_empty() {
                         busy.extend(due.iter().map(|d| d.sku.clone()));
                         started.push_back(Instant::now());
+                        last_start = Some(Instant::now());
                         passes.push(pass(&ctx, due));
                         launched = true;
                     }
@@ -98,7 +103,13 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
             // Let the pass start before looking again.
             tokio::task::yield_now().await;
         }
-        let recheck = if passes.is_empty() || passes.len() >= max_passes {
+        let recheck = if !spaced {
+            // Gathering: look again when the channel's interval is over.
+            last_start.map_or(app.timing.idle_scan, |t| {
+                min_interval.saturating_sub(t.elapsed())
+            })
+        } else if (may_start && !launched) || passes.is_empty() || passes.len() >= max_passes {
+            // Nothing new to take (or no room): a stock change or a finished pass wakes us.
             app.timing.idle_scan
         } else {
             // When the newest pass becomes old enough for another to overlap it.
@@ -172,7 +183,7 @@ async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant) {
                 tracing::error!(channel = %channel_id, error = %e, "marking push in flight failed");
                 continue;
             }
-            app.metrics.add("stock_push_calls_total", &labels, 1);
+            app.metrics.add("stock_push_calls_total", labels, 1);
             match channel.push_stock(&levels).await {
                 Ok(report) => {
                     for sku in &report.applied {
@@ -191,7 +202,7 @@ async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant) {
                             if let Some(since) = d.since {
                                 app.metrics.observe_ms(
                                     "stock_push_latency_ms",
-                                    &labels,
+                                    labels,
                                     (now_ms() - since).max(0) as f64,
                                 );
                             }
@@ -199,28 +210,28 @@ async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant) {
                     }
                     app.metrics.add(
                         "stock_levels_pushed_total",
-                        &labels,
+                        labels,
                         report.applied.len() as u64,
                     );
                     for (sku, actual) in &report.stale {
                         if let Some((d, _)) = by_sku.get(sku.as_str()) {
                             app.metrics
-                                .add("stock_compare_and_set_conflicts_total", &labels, 1);
-                            outcomes.push(stale_or_dead(&app, d, *actual));
+                                .add("stock_compare_and_set_conflicts_total", labels, 1);
+                            outcomes.push(stale_or_dead(app, d, *actual));
                         }
                     }
                     for (sku, why) in &report.rejected {
                         if let Some((d, level)) = by_sku.get(sku.as_str()) {
                             tracing::warn!(channel = %channel_id, sku = %sku, reason = %why, "stock level rejected");
-                            outcomes.push(failed(&app, d, *level, why.clone(), false));
+                            outcomes.push(failed(app, d, *level, why.clone(), false));
                         }
                     }
                 }
                 Err(e) => {
-                    app.metrics.add("stock_push_errors_total", &labels, 1);
+                    app.metrics.add("stock_push_errors_total", labels, 1);
                     tracing::warn!(channel = %channel_id, error = %e, skus = chunk.len(), "stock push failed");
                     for (d, level) in chunk {
-                        outcomes.push(failed(&app, d, *level, e.to_string(), e.is_retryable()));
+                        outcomes.push(failed(app, d, *level, e.to_string(), e.is_retryable()));
                     }
                 }
             }

@@ -19,6 +19,10 @@ use super::throttle::Api;
 
 /// Items per feed: well inside Walmart's 50,000-item, 5 MB inventory feed limit.
 pub const MAX_BATCH: usize = 10_000;
+/// Least time between pushes: about 10 feeds an hour (a bucket of 10) would be gone in five
+/// seconds of busy selling at one feed per pass; 1.5 s apart they last 15 s, each carrying
+/// everything that changed meanwhile, and the level still lands within about 2 s.
+pub const MIN_PUSH_INTERVAL: Duration = Duration::from_millis(1500);
 /// Batches this small use the single-item update instead of a feed.
 pub const SINGLE_UPDATE_MAX: usize = 2;
 /// Item statuses per feed-status page (Walmart's maximum).
