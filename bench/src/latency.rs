@@ -31,6 +31,8 @@ pub struct Outcome {
     /// Per channel: distinct (SKU, level) values it had to receive, one per order line that
     /// changed its level (the least any pusher must deliver without skipping a level).
     pub updates: Vec<u64>,
+    /// Per channel: distinct SKUs among those changes.
+    pub skus: Vec<u64>,
 }
 
 impl Outcome {
@@ -55,6 +57,8 @@ pub fn measure(
     let mut sold: HashMap<&str, i64> = HashMap::new();
     let mut expected: Vec<HashMap<&str, i64>> = vec![HashMap::new(); channels.len()];
     let mut updates = vec![0u64; channels.len()];
+    let mut changed: Vec<std::collections::HashSet<&str>> =
+        vec![std::collections::HashSet::new(); channels.len()];
     let mut per_channel = Vec::with_capacity(orders.len());
     for order in orders {
         for (sku, units) in &order.lines {
@@ -70,6 +74,7 @@ pub fn measure(
                 let previous = expected[c].insert(sku.as_str(), want).unwrap_or(initial);
                 if previous != want {
                     updates[c] += 1;
+                    changed[c].insert(sku.as_str());
                 }
                 let history = channel.history.get(sku).map_or(&[][..], Vec::as_slice);
                 let reached = reached_at(history, initial, order.ack, want);
@@ -85,6 +90,7 @@ pub fn measure(
     Outcome {
         per_channel,
         updates,
+        skus: changed.iter().map(|s| s.len() as u64).collect(),
     }
 }
 
@@ -155,6 +161,7 @@ mod tests {
         assert_eq!(out.overall(), vec![Some(1000.0), Some(900.0)]);
         // A: 10→8→7, B: 5→4 on channel 0; the same three changes behind the buffer.
         assert_eq!(out.updates, vec![3, 3]);
+        assert_eq!(out.skus, vec![2, 2]);
     }
 
     #[test]

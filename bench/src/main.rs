@@ -9,6 +9,7 @@ mod floors;
 mod harness;
 mod ingest;
 mod latency;
+mod latency_floor;
 mod oversell;
 mod pace;
 mod stats;

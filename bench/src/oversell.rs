@@ -18,6 +18,7 @@ use switchyard_sim::{OrderSpec, SimStats, WebhookFate};
 use crate::floors::max_levels_per_call;
 use crate::harness::{RunDir, seed_listings, seed_on_hand, start_channels, wait_settled};
 use crate::latency::{self, ChannelView, Order};
+use crate::latency_floor::{Load, fetch_floor, push_floor};
 use crate::progress;
 use crate::stats::{percentiles, round};
 
@@ -270,7 +271,7 @@ pub async fn run(args: &Args, verbose: u8) -> anyhow::Result<Value> {
         .map(|(i, ms)| censor(i, *ms))
         .collect();
 
-    let mut per_channel = Vec::new();
+    let mut per_channel = serde_json::Map::new();
     let mut api_calls = 0u64;
     let mut min_api_calls = 0u64;
     for (c, channel) in channels.iter().enumerate() {
@@ -291,33 +292,56 @@ pub async fn run(args: &Args, verbose: u8) -> anyhow::Result<Value> {
         let least = outcome.updates[c].div_ceil(batch);
         api_calls += calls;
         min_api_calls += least;
-        per_channel.push(json!({
-            "channel": channel.id(),
-            "latency_ms": percentiles(&samples),
-            "unconverged": missing,
-            "api_calls": calls,
-            "min_api_calls": least,
-            "level_updates": outcome.updates[c],
-            "max_levels_per_call": batch,
-            "levels_written": after.stock_writes - before[c].stock_writes,
-            "requests": after.requests - before[c].requests,
-            "throttled": after.throttled - before[c].throttled,
-        }));
+        let load = Load {
+            seconds: placing_s,
+            updates: outcome.updates[c],
+            skus: outcome.skus[c],
+        };
+        let floor = push_floor(channel.kind, load);
+        let latency = percentiles(&samples);
+        per_channel.insert(
+            channel.id().to_string(),
+            json!({
+                "p50": latency.p50,
+                "p95": latency.p95,
+                "p99": latency.p99,
+                "converged": samples.len() - missing,
+                "unconverged": missing,
+                "api_calls": calls,
+                "min_api_calls": least,
+                "floor_ms": floor.ms,
+                "floor_basis": floor.basis,
+                "level_updates": outcome.updates[c],
+                "skus_changed": outcome.skus[c],
+                "max_levels_per_call": batch,
+                "levels_written": after.stock_writes - before[c].stock_writes,
+                "requests": after.requests - before[c].requests,
+                "throttled": after.throttled - before[c].throttled,
+            }),
+        );
     }
     let order_channels: Vec<&str> = senders.iter().map(|c| channels[*c].id()).collect();
-    // Thin webhooks (Amazon, BigCommerce) wait for a fetch the full ones do not need.
-    let by_order_channel: Vec<Value> = senders
-        .iter()
-        .map(|s| {
-            let samples: Vec<f64> = orders
-                .iter()
-                .zip(&overall_ms)
-                .filter(|((_, c), _)| c == s)
-                .map(|(_, ms)| *ms)
-                .collect();
-            json!({"channel": channels[*s].id(), "orders": samples.len(), "latency_ms": percentiles(&samples)})
-        })
-        .collect();
+    // Thin webhooks (Amazon, BigCommerce) wait for a fetch the full ones do not need; its
+    // floor is what the channel's read limits allow for this many orders.
+    let mut by_order_channel = serde_json::Map::new();
+    for s in &senders {
+        let samples: Vec<f64> = orders
+            .iter()
+            .zip(&overall_ms)
+            .filter(|((_, c), _)| c == s)
+            .map(|(_, ms)| *ms)
+            .collect();
+        let fetch = fetch_floor(channels[*s].kind, samples.len() as u64, placing_s);
+        by_order_channel.insert(
+            channels[*s].id().to_string(),
+            json!({
+                "orders": samples.len(),
+                "latency_ms": percentiles(&samples),
+                "fetch_floor_ms": fetch.as_ref().map(|f| f.ms),
+                "fetch_floor_basis": fetch.map(|f| f.basis),
+            }),
+        );
+    }
     Ok(json!({
         "scenario": "oversell",
         "orders": count,
@@ -341,6 +365,7 @@ pub async fn run(args: &Args, verbose: u8) -> anyhow::Result<Value> {
             "listings seeded through the store API (Store::upsert_listings) with the references catalog discovery would find; discovery itself is not measured",
             "latency of an order that never reached a channel is counted as the whole observation window (a lower bound; see unconverged)",
             "min_api_calls = sum over channels of ceil(level changes the channel had to receive / its largest stock batch)",
+            "per_channel.floor_ms = least latency the channel's own limits allow for this many changes over this many seconds (bench/src/latency_floor.rs); by_order_channel.fetch_floor_ms the same for resolving thin webhooks",
         ],
     }))
 }

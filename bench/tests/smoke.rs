@@ -65,6 +65,19 @@ fn oversell_two_channels_for_two_seconds() {
         least >= 2.0 && calls >= least,
         "calls {calls}, least {least}"
     );
+    // Per channel, keyed by id, with the floor its own limits impose.
+    let per_channel = v["per_channel"].as_object().expect("per_channel map");
+    assert_eq!(per_channel.len(), 2);
+    let mut sum = 0.0;
+    for id in ["shopify", "woocommerce"] {
+        let c = &per_channel[id];
+        assert!(num(c, "p50") <= num(c, "p99"), "{c}");
+        assert_eq!(num(c, "converged"), 40.0, "{c}");
+        assert!(num(c, "floor_ms") >= 0.0, "{c}");
+        assert!(num(c, "api_calls") >= num(c, "min_api_calls"), "{c}");
+        sum += num(c, "api_calls");
+    }
+    assert_eq!(sum, calls);
 }
 
 #[test]

@@ -39,6 +39,9 @@ impl Channel for Instrumented {
     fn limits(&self) -> ChannelLimits {
         self.inner.limits()
     }
+    fn min_push_interval(&self) -> std::time::Duration {
+        self.inner.min_push_interval()
+    }
     async fn verify_webhook(&self, request: &WebhookRequest) -> Result<Delivery, IngestError> {
         counted(self.stats.clone(), self.inner.verify_webhook(request)).await
     }

@@ -264,6 +264,34 @@ async fn stock_is_pushed_by_read_modify_write_keeping_every_other_product() {
 }
 
 #[tokio::test]
+async fn listings_are_read_ten_at_a_time_before_they_are_written() {
+    let (sim, channel) = setup(EtsySimConfig::default()).await;
+    let skus: Vec<String> = (0..20).map(|i| format!("S-{i:02}")).collect();
+    for sku in &skus {
+        sim.add_product(sku, "Item", "1.00", 5);
+    }
+    let listings = channel.discover_listings(&skus).await.expect("discover");
+    assert_eq!(listings.len(), 20);
+    let batch: Vec<ListingLevel> = listings
+        .iter()
+        .map(|l| ListingLevel {
+            sku: l.sku.clone(),
+            reference: l.reference.clone(),
+            quantity: 1,
+            expected_current: l.channel_quantity,
+        })
+        .collect();
+    let before = sim.stats().requests;
+    let report = channel.push_stock(&batch).await.expect("push");
+    assert_eq!(report.applied.len(), 20, "{report:?}");
+    // 20 writes and 2 group reads, where reading each listing alone took 40 requests.
+    assert_eq!(sim.stats().requests - before, 22);
+    for sku in &skus {
+        assert_eq!(sim.stock(sku), Some(1), "{sku}");
+    }
+}
+
+#[tokio::test]
 async fn tracking_is_written_back_once_even_when_called_twice() {
     let (sim, channel) = setup(EtsySimConfig::default()).await;
     sim.add_product("MUG", "Stoneware mug", "12.50", 5);

@@ -174,7 +174,7 @@ async fn stock_goes_out_in_one_bulk_feed_with_per_sku_failures() {
         assert_eq!(sim.stock(&format!("SKU-{i}")), Some(10 + i));
     }
 
-    // One or two SKUs go through the single-item update, not the hourly feed allowance.
+    // A few SKUs go through the single-item update, not the hourly feed allowance.
     let report = channel.push_stock(&levels[..2]).await.expect("push");
     assert_eq!(
         report.applied,

@@ -182,6 +182,12 @@ pub trait Channel: Send + Sync {
     }
     fn kind(&self) -> ChannelKind;
     fn limits(&self) -> ChannelLimits;
+    /// Least time between the starts of two stock pushes. Zero for channels whose writes are
+    /// paced by a steady rate; a channel whose bulk writes have a small hourly allowance
+    /// (Walmart's feeds) gathers changes instead of spending the allowance in seconds.
+    fn min_push_interval(&self) -> Duration {
+        Duration::ZERO
+    }
 
     /// Checks authenticity and classifies a webhook. No I/O beyond what the check itself
     /// needs (eBay fetches and caches its public key by id).

@@ -391,18 +391,22 @@ async fn a_thin_webhook_waits_for_its_fetch_then_becomes_a_delivery() {
         s.pending_inbox(10).await.unwrap().is_empty(),
         "not normalizable yet"
     );
-    let pending = s.pending_thin(10).await.unwrap();
+    let pending = s.pending_thin("bc", 10).await.unwrap();
     assert_eq!(pending.len(), 1);
+    assert!(
+        s.pending_thin("other", 10).await.unwrap().is_empty(),
+        "only the channel's own"
+    );
     s.note_thin_error(&pending[0], "HTTP 503").await.unwrap();
     assert_eq!(
-        s.pending_thin(10).await.unwrap().len(),
+        s.pending_thin("bc", 10).await.unwrap().len(),
         1,
         "still waiting after a failure"
     );
 
     let full = raw("55@2026-01-01T00:00:00Z");
     s.resolve_thin(&pending[0], Some(&full)).await.unwrap();
-    assert!(s.pending_thin(10).await.unwrap().is_empty());
+    assert!(s.pending_thin("bc", 10).await.unwrap().is_empty());
     let ready = s.pending_inbox(10).await.unwrap();
     assert_eq!(ready.len(), 1);
     assert_eq!(ready[0].raw.dedup_key, "55@2026-01-01T00:00:00Z");

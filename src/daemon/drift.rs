@@ -70,7 +70,7 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                 app.metrics
                     .add("stock_drift_total", &labels, drifts.len() as u64);
                 if !drifts.is_empty() {
-                    app.wake.push.notify_waiters();
+                    app.wake.push.wake_all();
                 }
             }
             Err(e) => {

@@ -67,7 +67,7 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
                                 &format!("location=\"{}\"", item.location_id),
                                 1,
                             );
-                            app.wake.push.notify_waiters();
+                            app.wake.push.wake_all();
                             app.wake.outbox.notify_one();
                             app.wake.route.notify_one();
                         }

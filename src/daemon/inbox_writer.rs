@@ -136,7 +136,7 @@ fn settle(app: &App, channel_id: &str, raws: &[RawOrder], inserted: usize, dupli
         .add("webhooks_duplicate_total", &labels, duplicates as u64);
     if inserted > 0 {
         if raws.iter().any(|r| r.format == THIN_FORMAT) {
-            app.wake.fetch.notify_one();
+            app.wake.fetch.wake(channel_id);
         }
         if raws.iter().any(|r| r.format != THIN_FORMAT) {
             app.wake.normalize.notify_one();

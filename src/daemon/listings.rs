@@ -51,7 +51,7 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                                 .upsert_listings(&channel_id, &found, "discovered")
                                 .await
                             {
-                                Ok(()) => app.wake.push.notify_waiters(),
+                                Ok(()) => app.wake.push.wake_all(),
                                 Err(e) => {
                                     tracing::error!(channel = %channel_id, error = %e, "storing listings failed")
                                 }

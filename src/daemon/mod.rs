@@ -39,6 +39,14 @@ pub struct Timing {
     pub discovery_interval: Duration,
     pub outbox_max_attempts: i64,
     pub push_max_attempts: i64,
+    /// Thin-webhook fetches in flight at once per channel (the connector paces them).
+    pub fetch_concurrency: usize,
+    /// Stock passes one channel may have in flight at once (over disjoint SKUs).
+    pub push_passes: usize,
+    /// A further pass starts only once the newest running one is this old: a fast channel
+    /// keeps one pass at a time, a slow one (a feed being processed) does not hold back
+    /// changes that came after it.
+    pub push_overlap_after: Duration,
 }
 
 impl Default for Timing {
@@ -48,6 +56,9 @@ impl Default for Timing {
             discovery_interval: Duration::from_secs(300),
             outbox_max_attempts: 10,
             push_max_attempts: 10,
+            fetch_concurrency: 8,
+            push_passes: 8,
+            push_overlap_after: Duration::from_secs(1),
         }
     }
 }
@@ -55,12 +66,45 @@ impl Default for Timing {
 /// Wakes a worker as soon as there is work for it.
 #[derive(Default)]
 pub struct Wakers {
-    pub fetch: Notify,
+    /// Per channel: each channel has its own fetcher.
+    pub fetch: ChannelWakers,
     pub normalize: Notify,
     pub route: Notify,
-    pub push: Notify,
+    /// Per channel: a stock change wakes every channel's pusher, each keeping its wake-up.
+    pub push: ChannelWakers,
     pub outbox: Notify,
     pub fulfil: Notify,
+}
+
+/// One wake-up per channel. `notify_one` keeps a wake-up sent while the worker was busy for its
+/// next wait, so a delivery committed between its scan and its sleep is not left for the rescan.
+#[derive(Default)]
+pub struct ChannelWakers(BTreeMap<String, Notify>);
+
+impl ChannelWakers {
+    pub fn new<'a>(ids: impl IntoIterator<Item = &'a String>) -> Self {
+        Self(
+            ids.into_iter()
+                .map(|id| (id.clone(), Notify::new()))
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, channel_id: &str) -> Option<&Notify> {
+        self.0.get(channel_id)
+    }
+
+    pub fn wake(&self, channel_id: &str) {
+        if let Some(n) = self.0.get(channel_id) {
+            n.notify_one();
+        }
+    }
+
+    pub fn wake_all(&self) {
+        for n in self.0.values() {
+            n.notify_one();
+        }
+    }
 }
 
 pub struct App {
@@ -111,13 +155,19 @@ impl Daemon {
             .with_context(|| format!("binding {}", config.server.listen))?;
         let addr = listener.local_addr()?;
         let (inbox, inbox_queue) = inbox_writer::channel();
+        let fetch_wake = ChannelWakers::new(channels.keys());
+        let push_wake = ChannelWakers::new(channels.keys());
         let app = Arc::new(App {
             config,
             store,
             inbox,
             channels,
             targets,
-            wake: Wakers::default(),
+            wake: Wakers {
+                fetch: fetch_wake,
+                push: push_wake,
+                ..Wakers::default()
+            },
             metrics: Metrics::default(),
             timing,
         });
@@ -125,7 +175,6 @@ impl Daemon {
         let mut tasks = JoinSet::new();
         tasks.spawn(server::serve(app.clone(), listener, stopped.clone()));
         tasks.spawn(inbox_writer::run(app.clone(), inbox_queue, stopped.clone()));
-        tasks.spawn(fetcher::run(app.clone(), stopped.clone()));
         tasks.spawn(normalizer::run(app.clone(), stopped.clone()));
         tasks.spawn(router::run(app.clone(), stopped.clone()));
         tasks.spawn(outbox::run(app.clone(), stopped.clone()));
@@ -136,6 +185,7 @@ impl Daemon {
         }
         for id in app.channels.keys() {
             tasks.spawn(poller::run(app.clone(), id.clone(), stopped.clone()));
+            tasks.spawn(fetcher::run(app.clone(), id.clone(), stopped.clone()));
             tasks.spawn(listings::run(app.clone(), id.clone(), stopped.clone()));
             tasks.spawn(pusher::run(app.clone(), id.clone(), stopped.clone()));
             tasks.spawn(drift::run(app.clone(), id.clone(), stopped.clone()));

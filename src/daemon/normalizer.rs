@@ -62,7 +62,7 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
         }
         if changed {
             app.wake.route.notify_one();
-            app.wake.push.notify_waiters();
+            app.wake.push.wake_all();
         }
         if *stopped.borrow() {
             return;

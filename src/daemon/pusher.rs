@@ -3,16 +3,30 @@
 //! skips levels the channel already holds, and sends the rest, decreases first, in the channel's
 //! largest batch. The connector paces and retries each call.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
+use std::time::Instant;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 
 use switchyard_core::config::StockRules;
-use switchyard_core::ports::ListingLevel;
+use switchyard_core::ports::{Channel, ListingLevel};
 use switchyard_core::stock::{Part, listing_level, push_priority};
 use switchyard_core::store::{DirtyListing, PushOutcome, PushOutcomeKind, now_ms};
 use tokio::sync::watch;
 
 use super::{App, backoff_ms};
+
+/// What every pass of one channel's pusher shares.
+struct Ctx {
+    app: Arc<App>,
+    channel: Arc<dyn Channel>,
+    channel_id: String,
+    rules: StockRules,
+    batch_size: usize,
+    labels: String,
+}
 
 pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver<bool>) {
     let (Some(channel), Some(cfg)) = (
@@ -22,27 +36,119 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
         return;
     };
     let locations = app.config.channel_locations(cfg);
-    let rules: StockRules = cfg.stock.clone();
+    let Some(wake) = app.wake.push.get(&channel_id) else {
+        return;
+    };
     let batch_size = channel.limits().max_stock_batch.max(1);
-    let labels = format!("channel=\"{channel_id}\"");
+    let ctx = Ctx {
+        rules: cfg.stock.clone(),
+        labels: format!("channel=\"{channel_id}\""),
+        app: app.clone(),
+        channel,
+        channel_id: channel_id.clone(),
+        batch_size,
+    };
+    let max_passes = app.timing.push_passes.max(1);
+    let overlap_after = app.timing.push_overlap_after;
+    let min_interval = ctx.channel.min_push_interval();
+    let mut last_start: Option<Instant> = None;
+    // SKUs a pass in flight is pushing: never two pushes of one SKU at once, so a later level
+    // cannot be overtaken by an earlier one.
+    let mut busy: HashSet<String> = HashSet::new();
+    let mut passes = FuturesUnordered::new();
+    let mut started: VecDeque<Instant> = VecDeque::new();
     loop {
-        let due = match app
-            .store
-            .due_dirty(&channel_id, &locations, now_ms(), (batch_size * 4) as i64)
-            .await
-        {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::error!(channel = %channel_id, error = %e, "reading dirty listings failed");
-                Vec::new()
-            }
-        };
-        if due.is_empty() {
-            if !super::idle(&app.wake.push, app.timing.idle_scan, &mut stopped).await {
-                return;
-            }
-            continue;
+        if *stopped.borrow() {
+            // Let passes in flight record what they sent (shutdown aborts them after 20 s).
+            while passes.next().await.is_some() {}
+            return;
         }
+        // Another pass only while the running ones are slow (feeds, one-listing-per-call
+        // channels): a fast channel keeps one pass, whose next batch gathers what came meanwhile.
+        let spaced = last_start.is_none_or(|t: Instant| t.elapsed() >= min_interval);
+        let may_start = spaced
+            && (passes.is_empty()
+                || (passes.len() < max_passes
+                    && started
+                        .back()
+                        .is_some_and(|t: &Instant| t.elapsed() >= overlap_after)));
+        let mut launched = false;
+        if may_start {
+            let limit = (batch_size * 4 + busy.len()) as i64;
+            match app
+                .store
+                .due_dirty(&channel_id, &locations, now_ms(), limit)
+                .await
+            {
+                Ok(due) => {
+                    let due: Vec<DirtyListing> = due
+                        .into_iter()
+                        .filter(|d| !busy.contains(&d.sku))
+                        .take(batch_size * 4)
+                        .collect();
+                    if !due.is_empty() {
+                        busy.extend(due.iter().map(|d| d.sku.clone()));
+                        started.push_back(Instant::now());
+                        last_start = Some(Instant::now());
+                        passes.push(pass(&ctx, due));
+                        launched = true;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(channel = %channel_id, error = %e, "reading dirty listings failed");
+                }
+            }
+        }
+        if launched && passes.len() == 1 {
+            // Let the pass start before looking again.
+            tokio::task::yield_now().await;
+        }
+        let recheck = if !spaced {
+            // Gathering: look again when the channel's interval is over.
+            last_start.map_or(app.timing.idle_scan, |t| {
+                min_interval.saturating_sub(t.elapsed())
+            })
+        } else if (may_start && !launched) || passes.is_empty() || passes.len() >= max_passes {
+            // Nothing new to take (or no room): a stock change or a finished pass wakes us.
+            app.timing.idle_scan
+        } else {
+            // When the newest pass becomes old enough for another to overlap it.
+            started.back().map_or(app.timing.idle_scan, |t| {
+                overlap_after
+                    .saturating_sub(t.elapsed())
+                    .min(app.timing.idle_scan)
+            })
+        };
+        tokio::select! {
+            Some((skus, began)) = passes.next(), if !passes.is_empty() => {
+                for sku in skus {
+                    busy.remove(&sku);
+                }
+                if let Some(i) = started.iter().position(|t| *t == began) {
+                    started.remove(i);
+                }
+            }
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(recheck) => {}
+            _ = stopped.changed() => {}
+        }
+    }
+}
+
+/// Computes the levels of `due`, sends those the channel does not hold (decreases first, in
+/// the channel's largest batches) and records every outcome. Returns the SKUs it covered.
+async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant) {
+    let began = Instant::now();
+    let Ctx {
+        app,
+        channel,
+        channel_id,
+        rules,
+        batch_size,
+        labels,
+    } = ctx;
+    let (app, batch_size, labels) = (&**app, *batch_size, labels.as_str());
+    {
         let mut outcomes = Vec::with_capacity(due.len());
         let mut to_send: Vec<(&DirtyListing, i64)> = Vec::new();
         for d in &due {
@@ -72,12 +178,12 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
             let by_sku: HashMap<&str, &(&DirtyListing, i64)> =
                 chunk.iter().map(|c| (c.0.sku.as_str(), c)).collect();
             let skus: Vec<String> = levels.iter().map(|l| l.sku.clone()).collect();
-            if let Err(e) = app.store.begin_push(&channel_id, &skus).await {
+            if let Err(e) = app.store.begin_push(channel_id, &skus).await {
                 // Without the marker a crash could hide this push; better not to send it yet.
                 tracing::error!(channel = %channel_id, error = %e, "marking push in flight failed");
                 continue;
             }
-            app.metrics.add("stock_push_calls_total", &labels, 1);
+            app.metrics.add("stock_push_calls_total", labels, 1);
             match channel.push_stock(&levels).await {
                 Ok(report) => {
                     for sku in &report.applied {
@@ -96,7 +202,7 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                             if let Some(since) = d.since {
                                 app.metrics.observe_ms(
                                     "stock_push_latency_ms",
-                                    &labels,
+                                    labels,
                                     (now_ms() - since).max(0) as f64,
                                 );
                             }
@@ -104,39 +210,37 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                     }
                     app.metrics.add(
                         "stock_levels_pushed_total",
-                        &labels,
+                        labels,
                         report.applied.len() as u64,
                     );
                     for (sku, actual) in &report.stale {
                         if let Some((d, _)) = by_sku.get(sku.as_str()) {
                             app.metrics
-                                .add("stock_compare_and_set_conflicts_total", &labels, 1);
-                            outcomes.push(stale_or_dead(&app, d, *actual));
+                                .add("stock_compare_and_set_conflicts_total", labels, 1);
+                            outcomes.push(stale_or_dead(app, d, *actual));
                         }
                     }
                     for (sku, why) in &report.rejected {
                         if let Some((d, level)) = by_sku.get(sku.as_str()) {
                             tracing::warn!(channel = %channel_id, sku = %sku, reason = %why, "stock level rejected");
-                            outcomes.push(failed(&app, d, *level, why.clone(), false));
+                            outcomes.push(failed(app, d, *level, why.clone(), false));
                         }
                     }
                 }
                 Err(e) => {
-                    app.metrics.add("stock_push_errors_total", &labels, 1);
+                    app.metrics.add("stock_push_errors_total", labels, 1);
                     tracing::warn!(channel = %channel_id, error = %e, skus = chunk.len(), "stock push failed");
                     for (d, level) in chunk {
-                        outcomes.push(failed(&app, d, *level, e.to_string(), e.is_retryable()));
+                        outcomes.push(failed(app, d, *level, e.to_string(), e.is_retryable()));
                     }
                 }
             }
         }
-        if let Err(e) = app.store.record_push(&channel_id, &outcomes).await {
+        if let Err(e) = app.store.record_push(channel_id, &outcomes).await {
             tracing::error!(channel = %channel_id, error = %e, "recording push outcome failed");
         }
-        if *stopped.borrow() {
-            return;
-        }
     }
+    (due.into_iter().map(|d| d.sku).collect(), began)
 }
 
 /// The part that sets a kit's level (the plain SKU itself otherwise), recorded with the push.

@@ -310,7 +310,7 @@ pub async fn play(
         }
     }
     daemon.app.wake.outbox.notify_one();
-    daemon.app.wake.push.notify_waiters();
+    daemon.app.wake.push.wake_all();
 
     println!(
         "[5/6] the 3PL and the supplier ship what they hold (some ship notices lost: polling finds them)"

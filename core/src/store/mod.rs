@@ -365,8 +365,8 @@ pub trait Store: Send + Sync {
     // --- normalize ----------------------------------------------------------------------
     /// Deliveries ready to normalize (thin webhooks wait for their fetch first).
     async fn pending_inbox(&self, limit: i64) -> Result<Vec<InboxItem>>;
-    /// Thin webhooks whose full order has not been fetched yet.
-    async fn pending_thin(&self, limit: i64) -> Result<Vec<InboxItem>>;
+    /// One channel's thin webhooks whose full order has not been fetched yet, oldest first.
+    async fn pending_thin(&self, channel_id: &str, limit: i64) -> Result<Vec<InboxItem>>;
     /// Stores the fetched order as a new delivery and closes the thin one, in one transaction;
     /// `None` closes it as gone (the channel no longer has the order).
     async fn resolve_thin(&self, item: &InboxItem, fetched: Option<&RawOrder>) -> Result<()>;

@@ -214,11 +214,12 @@ impl Store for SqliteStore {
         rows.iter().map(inbox_item).collect()
     }
 
-    async fn pending_thin(&self, limit: i64) -> Result<Vec<InboxItem>> {
+    async fn pending_thin(&self, channel_id: &str, limit: i64) -> Result<Vec<InboxItem>> {
         let rows = sqlx::query(
             "SELECT id, channel_id, dedup_key, topic, format, external_id, body FROM inbox
-             WHERE state = 'pending' AND format = 'thin' ORDER BY id LIMIT ?",
+             WHERE state = 'pending' AND format = 'thin' AND channel_id = ? ORDER BY id LIMIT ?",
         )
+        .bind(channel_id)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;

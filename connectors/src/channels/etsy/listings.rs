@@ -96,7 +96,7 @@ async fn active_listing_ids(client: &EtsyClient, shop_id: &str) -> Result<Vec<u6
     }
 }
 
-fn results(body: &Value) -> Result<&Vec<Value>, ChannelError> {
+pub(super) fn results(body: &Value) -> Result<&Vec<Value>, ChannelError> {
     body.get("results")
         .and_then(Value::as_array)
         .ok_or_else(|| ChannelError::Decode("Etsy list has no `results` array".into()))

@@ -120,6 +120,10 @@ impl Channel for WalmartChannel {
         }
     }
 
+    fn min_push_interval(&self) -> std::time::Duration {
+        stock::MIN_PUSH_INTERVAL
+    }
+
     async fn verify_webhook(&self, request: &WebhookRequest) -> Result<Delivery, IngestError> {
         webhook::verify(request)
     }

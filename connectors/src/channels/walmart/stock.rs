@@ -19,8 +19,14 @@ use super::throttle::Api;
 
 /// Items per feed: well inside Walmart's 50,000-item, 5 MB inventory feed limit.
 pub const MAX_BATCH: usize = 10_000;
-/// Batches this small use the single-item update instead of a feed.
-pub const SINGLE_UPDATE_MAX: usize = 2;
+/// Least time between pushes: about 10 feeds an hour (a bucket of 10) would be gone in five
+/// seconds of busy selling at one feed per pass; 1.5 s apart they last 15 s, each carrying
+/// everything that changed meanwhile, and the level still lands within about 2 s.
+pub const MIN_PUSH_INTERVAL: Duration = Duration::from_millis(1500);
+/// Batches this small use the single-item update instead of a feed: at one push per
+/// [`MIN_PUSH_INTERVAL`], five singles a push stay within that bucket's 200 a minute, so a
+/// steady trickle of changes never touches the feed allowance.
+pub const SINGLE_UPDATE_MAX: usize = 5;
 /// Item statuses per feed-status page (Walmart's maximum).
 const DETAILS_PAGE: usize = 1000;
 
