@@ -22,6 +22,7 @@ use crate::stock::{Account, Movement, expand_kits, reservation_movements};
 mod fulfil;
 mod reroute;
 mod route;
+mod target_inbox;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -1502,6 +1503,18 @@ impl Store for SqliteStore {
         self.fulfil_apply_event(item).await
     }
 
+    async fn fail_target_event(&self, id: i64, error: &str, retry_at: Option<i64>) -> Result<()> {
+        self.fulfil_fail_event(id, error, retry_at).await
+    }
+
+    async fn target_events(&self, failed_only: bool, limit: i64) -> Result<Vec<TargetEventRow>> {
+        self.fulfil_open_events(failed_only, limit).await
+    }
+
+    async fn retry_target_events(&self, id: Option<i64>) -> Result<u64> {
+        self.fulfil_retry_events(id).await
+    }
+
     async fn cancel_overdue(
         &self,
         location_id: &str,
@@ -1611,7 +1624,8 @@ impl Store for SqliteStore {
                 (SELECT COUNT(*) FROM orders WHERE fulfil_state = 'to_route') AS to_route,
                 (SELECT COUNT(*) FROM stock_dirty) AS stock_dirty,
                 (SELECT COUNT(*) FROM outbox WHERE done_at IS NULL) AS outbox_pending,
-                (SELECT COUNT(*) FROM dead_letters WHERE replayed_at IS NULL) AS dead_letters",
+                (SELECT COUNT(*) FROM dead_letters WHERE replayed_at IS NULL) AS dead_letters,
+                (SELECT COUNT(*) FROM target_inbox WHERE state = 'failed') AS partner_events_failed",
         )
         .fetch_one(&self.pool)
         .await?;
@@ -1623,6 +1637,7 @@ impl Store for SqliteStore {
             stock_dirty: row.try_get("stock_dirty")?,
             outbox_pending: row.try_get("outbox_pending")?,
             dead_letters: row.try_get("dead_letters")?,
+            partner_events_failed: row.try_get("partner_events_failed")?,
         })
     }
 }

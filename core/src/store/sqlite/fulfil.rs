@@ -133,35 +133,20 @@ impl SqliteStore {
         Ok(done)
     }
 
-    pub(super) async fn fulfil_pending_events(&self, limit: i64) -> Result<Vec<TargetInboxItem>> {
-        let rows = sqlx::query(
-            "SELECT id, location_id, event FROM target_inbox WHERE state = 'pending' ORDER BY id LIMIT ?",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(TargetInboxItem {
-                    id: r.try_get("id")?,
-                    location_id: r.try_get("location_id")?,
-                    event: json_col(r, "event")?,
-                })
-            })
-            .collect()
-    }
-
     pub(super) async fn fulfil_apply_event(&self, item: &TargetInboxItem) -> Result<String> {
         let now = now_ms();
         let mut tx = self.write().await?;
         let note = apply(&mut tx, item, now).await?;
-        sqlx::query("UPDATE target_inbox SET state = ?, processed_at = ?, note = ? WHERE id = ?")
-            .bind(if note.0 { "applied" } else { "ignored" })
-            .bind(now)
-            .bind(&note.1)
-            .bind(item.id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE target_inbox SET state = ?, processed_at = ?, note = ?, next_attempt_at = NULL
+             WHERE id = ?",
+        )
+        .bind(if note.0 { "applied" } else { "ignored" })
+        .bind(now)
+        .bind(&note.1)
+        .bind(item.id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(note.1)
     }
