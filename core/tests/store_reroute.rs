@@ -438,3 +438,80 @@ async fn an_overdue_order_is_cancelled_first_and_moves_only_once_the_partner_con
     assert!(s.orders_to_reroute(10).await.unwrap().is_empty());
     assert_balanced(&s).await;
 }
+
+/// `ship` is the own warehouse's tool: in an order split between the own warehouse and a 3PL
+/// it ships only the own units and writes back only their lines; the 3PL's units stay
+/// reserved until its own shipment, which closes the order.
+#[tokio::test]
+async fn ship_takes_only_the_own_warehouse_units_of_a_mixed_order() {
+    let (_d, s) = store().await;
+    let r = router(Fallback::Hold);
+    stock(&s, &[("main", "A", 5), ("bob", "T", 5)]).await;
+    place(&s, &r, &order("9", &[("A", 2), ("T", 1)])).await;
+    assert_eq!(
+        detail(&s, "9").await.reservations,
+        [
+            ("A".into(), Some("main".into()), 2),
+            ("T".into(), Some("bob".into()), 1)
+        ]
+    );
+    let now = DateTime::parse_from_rfc3339("2026-03-02T10:00:00Z").unwrap();
+    let main = ["main".to_string()];
+    s.ship("9", "UPS", "1ZMAIN", &main, now).await.unwrap();
+    let d = detail(&s, "9").await;
+    assert_eq!(
+        d.summary.fulfil_state, "routed",
+        "the 3PL's line is still open"
+    );
+    assert_eq!(d.reservations, [("T".into(), Some("bob".into()), 1)]);
+    let stock_rows = s.stock(None).await.unwrap();
+    let at = |sku: &str, loc: &str| {
+        stock_rows
+            .iter()
+            .find(|r| r.sku == sku && r.location_id == loc)
+            .map(|r| (r.on_hand, r.reserved))
+    };
+    assert_eq!(at("A", "main"), Some((3, 0)));
+    assert_eq!(at("T", "bob"), Some((5, 1)));
+    let write_back = s
+        .due_outbox(i64::MAX, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.kind == "write_back_shipment")
+        .unwrap();
+    let shipment: Shipment = serde_json::from_value(write_back.payload).unwrap();
+    assert_eq!(
+        shipment.lines,
+        [ShippedLine {
+            line_id: "9-0".into(),
+            quantity: 2
+        }],
+        "only the parcel's line"
+    );
+    // The same parcel again is a no-op; a second own parcel has nothing left to carry.
+    s.ship("9", "UPS", "1ZMAIN", &main, now).await.unwrap();
+    let err = s.ship("9", "UPS", "1ZMORE", &main, now).await.unwrap_err();
+    assert!(
+        err.to_string().contains("nothing reserved at main") && err.to_string().contains("bob"),
+        "{err}"
+    );
+    assert_balanced(&s).await;
+
+    // The 3PL ships its line: the order is complete.
+    let shipped = EventKind::Shipped {
+        lines: vec![LineQuantity {
+            sku: "T".into(),
+            quantity: 1,
+        }],
+        carrier: "USPS".into(),
+        tracking_number: "9400BOB".into(),
+        tracking_url: None,
+        shipped_at: now,
+    };
+    event(&s, "bob", "9", "ship:9", shipped).await;
+    let d = detail(&s, "9").await;
+    assert_eq!(d.summary.fulfil_state, "shipped");
+    assert!(d.reservations.is_empty());
+    assert_balanced(&s).await;
+}

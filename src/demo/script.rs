@@ -301,6 +301,7 @@ pub async fn play(
                 &format!("{}:{}", o.channel, o.external_id),
                 "UPS",
                 &tracking,
+                &[super::WAREHOUSE.to_string()],
                 chrono::Local::now().fixed_offset(),
             )
             .await

@@ -435,13 +435,17 @@ pub trait Store: Send + Sync {
     async fn decided_orders(&self, limit: i64) -> Result<Vec<DecidedOrder>>;
 
     // --- ship ---------------------------------------------------------------------------
-    /// Records a shipment of every open line of a routed order: consumes its reservations,
-    /// lowers on-hand, marks listings dirty and queues the write-back, in one transaction.
+    /// Records a parcel of a routed order leaving `from` (the merchant's own locations, or
+    /// the one an operator names): consumes the units reserved there and only those, lowers
+    /// on-hand, marks listings dirty and queues the write-back of the lines it carries, in one
+    /// transaction; the order is shipped once nothing is left reserved. Partner-held units
+    /// stay reserved. Refused when nothing is reserved at `from`.
     async fn ship(
         &self,
         order_ref: &str,
         carrier: &str,
         tracking_number: &str,
+        from: &[String],
         now: chrono::DateTime<chrono::FixedOffset>,
     ) -> Result<ShipReceipt>;
 
