@@ -515,3 +515,70 @@ async fn ship_takes_only_the_own_warehouse_units_of_a_mixed_order() {
     assert!(d.reservations.is_empty());
     assert_balanced(&s).await;
 }
+
+/// The channel cancels while the submit call is in flight: the submission is dropped as not
+/// sent, then the partner's answer arrives. Recording that answer queues the partner cancel
+/// (once, with its key) in the same transaction, so the partner does not keep the order.
+#[tokio::test]
+async fn a_cancellation_during_the_hand_over_reaches_the_partner() {
+    let (_d, s) = store().await;
+    let r = router(Fallback::Hold);
+    stock(&s, &[("bob", "T", 5)]).await;
+    let o = order("11", &[("T", 1)]);
+    let raw = |n: u32| RawOrder {
+        format: "rest".into(),
+        external_id: Some("11".into()),
+        dedup_key: format!("11@{n}"),
+        topic: "orders/updated".into(),
+        body: b"{}".to_vec(),
+    };
+    s.insert_inbox("shop", Source::Webhook, &[raw(1)], None)
+        .await
+        .unwrap();
+    let item = s.pending_inbox(10).await.unwrap().remove(0);
+    s.apply_inbox(&item, Ok(&o)).await.unwrap();
+    let next = s.orders_to_route(1).await.unwrap().remove(0);
+    let snapshot = s
+        .stock_by_location(&["T".into()], Some(next.order_id))
+        .await
+        .unwrap();
+    s.record_route(next.order_id, &r.plan(&next.order, "shop", &snapshot))
+        .await
+        .unwrap();
+    s.queue_fulfillment(&partners()).await.unwrap();
+    // The outbox takes the submit item and calls the partner...
+    let submit = s.due_outbox(i64::MAX, 10).await.unwrap().remove(0);
+    assert_eq!(submit.idempotency_key, "ff:bob:shop:11");
+
+    // ...while the channel's cancellation is applied.
+    let mut cancelled = o.clone();
+    cancelled.status = OrderStatus::Cancelled;
+    cancelled.updated_at = DateTime::parse_from_rfc3339("2026-03-01T11:00:00Z").unwrap();
+    s.insert_inbox("shop", Source::Webhook, &[raw(2)], None)
+        .await
+        .unwrap();
+    let item = s.pending_inbox(10).await.unwrap().remove(0);
+    s.apply_inbox(&item, Ok(&cancelled)).await.unwrap();
+    assert!(s.due_outbox(i64::MAX, 10).await.unwrap().is_empty());
+
+    // The partner's answer: it has the order as SB-11. The cancel goes out to it.
+    s.record_submission(submit.id, &submit.idempotency_key, "SB-11")
+        .await
+        .unwrap();
+    let due = s.due_outbox(i64::MAX, 10).await.unwrap();
+    assert_eq!(due.len(), 1, "{due:?}");
+    assert_eq!(due[0].kind, "cancel_fulfillment");
+    assert_eq!(due[0].idempotency_key, "cancel:ff:bob:shop:11");
+    let reference: OrderRef = serde_json::from_value(due[0].payload.clone()).unwrap();
+    assert_eq!(reference.partner_order_id.as_deref(), Some("SB-11"));
+
+    // Its confirmation closes the matter; the unit is free again and nothing moves.
+    s.record_cancel_answer(due[0].id, "bob", &reference, &CancelOutcome::Cancelled)
+        .await
+        .unwrap();
+    apply_pending(&s).await;
+    assert!(s.due_outbox(i64::MAX, 10).await.unwrap().is_empty());
+    assert!(s.orders_to_reroute(10).await.unwrap().is_empty());
+    assert!(detail(&s, "11").await.reservations.is_empty());
+    assert_balanced(&s).await;
+}
