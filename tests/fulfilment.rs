@@ -343,3 +343,43 @@ async fn a_partner_event_that_cannot_be_applied_is_parked_and_the_others_go_on()
     let audit = ok(&env, &["stock", "audit"]);
     assert!(audit.contains("0 violation(s)"), "{audit}");
 }
+
+/// A level changed in the 3PL's own admin sends no event: the daemon reads the 3PL's
+/// inventory every `inventory_interval_secs` and feeds it into the location's on-hand through
+/// the ledger (`external:feed`), so the channels follow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_level_changed_in_the_3pl_admin_reaches_the_channels() {
+    let bob = start(ShipBobSimConfig::default())
+        .await
+        .expect("shipbob sim");
+    bob.set_inventory("BOB-TEE", "Tee", 20);
+    let env = Env::new(&[("BOB-TEE", 0)], 0).await;
+    with_bob(&env, &bob, "      inventory_interval_secs: 1\n");
+    let _d = env.start_daemon().await;
+    eventually(&env, WAIT, "the 3PL's 20 listed on both channels", || {
+        env.shopify.stock("BOB-TEE") == Some(20) && env.woo.stock("BOB-TEE") == Some(20)
+    })
+    .await;
+
+    // Someone recounts in ShipBob's admin: no webhook, the next read carries it.
+    bob.set_inventory("BOB-TEE", "Tee", 7);
+    eventually(&env, WAIT, "the recount listed on both channels", || {
+        env.shopify.stock("BOB-TEE") == Some(7) && env.woo.stock("BOB-TEE") == Some(7)
+    })
+    .await;
+    let stock = ok(&env, &["stock", "show", "BOB-TEE"]);
+    assert!(stock.contains("BOB-TEE\tbob\t7\t0"), "{stock}");
+    let history = ok(&env, &["stock", "history", "BOB-TEE"]);
+    assert!(
+        history.contains("13\ton_hand:bob → external:feed\tfeed"),
+        "{history}"
+    );
+    assert!(
+        env.metrics()
+            .await
+            .contains("switchyard_partner_inventory_reads_total{location=\"bob\"}"),
+        "reads counted"
+    );
+    let audit = ok(&env, &["stock", "audit"]);
+    assert!(audit.contains("0 violation(s)"), "{audit}");
+}
