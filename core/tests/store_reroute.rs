@@ -352,6 +352,19 @@ async fn with_nowhere_left_the_refused_lines_are_held_with_the_refusal_as_reason
         "{}",
         held[0].reason
     );
+    // The refusing location is excluded: releasing there is refused, elsewhere it goes.
+    let now = DateTime::parse_from_rfc3339("2026-03-02T10:00:00Z").unwrap();
+    let err = s.release_order("2", "drop", "ops", now).await.unwrap_err();
+    assert!(
+        err.to_string().contains("cannot be released to drop")
+            && err.to_string().contains("purchase order rejected (RJ)"),
+        "{err}"
+    );
+    assert_eq!(detail(&s, "2").await.summary.fulfil_state, "held");
+    s.release_order("2", "main", "ops", now).await.unwrap();
+    let d = detail(&s, "2").await;
+    assert_eq!(d.summary.fulfil_state, "routed");
+    assert_eq!(d.reservations, [("A".into(), Some("main".into()), 1)]);
     assert_balanced(&s).await;
 }
 

@@ -171,6 +171,20 @@ impl SqliteStore {
                 "order {order_ref} is `{state}`, not held; only held orders are released"
             )));
         }
+        // A location that refused the order is excluded for good; releasing there would
+        // leave the lines where no one will ship them.
+        let refused: Option<String> = sqlx::query_scalar(
+            "SELECT reason FROM route_exclusions WHERE order_id = ? AND location_id = ?",
+        )
+        .bind(order_id)
+        .bind(location_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(reason) = refused {
+            return Err(StoreError::Conflict(format!(
+                "order {order_ref} cannot be released to {location_id}: it refused this order ({reason}) and is excluded from it; choose another location"
+            )));
+        }
         let order: Order = json_col(&row, "canonical")?;
         // A decision stored before plans existed (or none) holds the whole order.
         let held = match decision_of(&row)? {
