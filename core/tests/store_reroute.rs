@@ -595,3 +595,66 @@ async fn a_cancellation_during_the_hand_over_reaches_the_partner() {
     assert!(detail(&s, "11").await.reservations.is_empty());
     assert_balanced(&s).await;
 }
+
+/// A channel without partial fulfilment (Etsy) reports an order fulfilled after the first of
+/// our parcels: the lines still to ship stay reserved where they are, and no partner is asked
+/// to cancel; the own warehouse's parcel completes it.
+#[tokio::test]
+async fn fulfilled_on_the_channel_after_one_of_our_parcels_keeps_the_rest_open() {
+    let (_d, s) = store().await;
+    let r = router(Fallback::Hold);
+    stock(&s, &[("main", "A", 5), ("bob", "T", 5)]).await;
+    let o = order("12", &[("A", 1), ("T", 1)]);
+    place(&s, &r, &o).await;
+    let now = DateTime::parse_from_rfc3339("2026-03-02T10:00:00Z").unwrap();
+    event(
+        &s,
+        "bob",
+        "12",
+        "ship:12",
+        EventKind::Shipped {
+            lines: vec![LineQuantity {
+                sku: "T".into(),
+                quantity: 1,
+            }],
+            carrier: "USPS".into(),
+            tracking_number: "9400BOB12".into(),
+            tracking_url: None,
+            shipped_at: now,
+        },
+    )
+    .await;
+    // The write-back of the 3PL's parcel makes the channel call the whole order fulfilled.
+    let mut fulfilled = o.clone();
+    fulfilled.status = OrderStatus::Fulfilled;
+    fulfilled.updated_at = DateTime::parse_from_rfc3339("2026-03-02T11:00:00Z").unwrap();
+    let raw = RawOrder {
+        format: "rest".into(),
+        external_id: Some("12".into()),
+        dedup_key: "12@2".into(),
+        topic: "orders/updated".into(),
+        body: b"{}".to_vec(),
+    };
+    s.insert_inbox("shop", Source::Webhook, &[raw], None)
+        .await
+        .unwrap();
+    let item = s.pending_inbox(10).await.unwrap().remove(0);
+    s.apply_inbox(&item, Ok(&fulfilled)).await.unwrap();
+    let d = detail(&s, "12").await;
+    assert_eq!(d.summary.fulfil_state, "routed");
+    assert_eq!(d.reservations, [("A".into(), Some("main".into()), 1)]);
+    assert!(
+        s.due_outbox(i64::MAX, 10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|i| i.kind == "write_back_shipment"),
+        "no partner cancel"
+    );
+    assert_balanced(&s).await;
+    s.ship("12", "UPS", "1ZMAIN12", &["main".to_string()], now)
+        .await
+        .unwrap();
+    assert_eq!(detail(&s, "12").await.summary.fulfil_state, "shipped");
+    assert_balanced(&s).await;
+}

@@ -316,11 +316,13 @@ impl Store for SqliteStore {
             None => (0, "waiting".to_string(), true),
         };
 
-        // A channel reports the parcels partners already sent as partly fulfilled: the rest
-        // is still ours to ship, so the order keeps its state and its remaining reservations.
-        let partly_ours = order.status == OrderStatus::PartiallyFulfilled
-            && !order.fulfilled_by_channel
-            && matches!(current_state.as_str(), "routed" | "held" | "rerouting");
+        let has_parcels = order.status == OrderStatus::Fulfilled
+            && sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM shipments WHERE order_id = ?")
+                .bind(order_id)
+                .fetch_one(&mut *tx)
+                .await?
+                > 0;
+        let partly_ours = partly_ours(order, &current_state, has_parcels);
         let next_state = match current_state.as_str() {
             "shipped" | "closed" => current_state.clone(),
             _ if partly_ours => current_state.clone(),
@@ -1194,9 +1196,7 @@ impl Store for SqliteStore {
         for (order_id, canonical, state) in open {
             let order: Order =
                 serde_json::from_str(&canonical).map_err(|e| corrupt("orders.canonical", e))?;
-            let partly_ours = order.status == OrderStatus::PartiallyFulfilled
-                && !order.fulfilled_by_channel
-                && matches!(state.as_str(), "routed" | "held" | "rerouting");
+            let partly_ours = partly_ours(&order, &state, shipped.contains_key(&order_id));
             if !order.reserves_stock() && !partly_ours {
                 continue;
             }
@@ -1479,6 +1479,21 @@ impl Store for SqliteStore {
             partner_events_failed: row.try_get("partner_events_failed")?,
         })
     }
+}
+
+/// Whether an order the channel calls (partly) fulfilled still has lines for us to ship: a
+/// channel reports the parcels we already sent as partly fulfilled — or, without partial
+/// fulfilment (an Etsy receipt is shipped on its first tracking), as fulfilled once one of
+/// our parcels (`has_parcels`) is recorded. Fulfilled with none of ours means it shipped
+/// elsewhere.
+fn partly_ours(order: &Order, state: &str, has_parcels: bool) -> bool {
+    !order.fulfilled_by_channel
+        && matches!(state, "routed" | "held" | "rerouting")
+        && match order.status {
+            OrderStatus::PartiallyFulfilled => true,
+            OrderStatus::Fulfilled => has_parcels,
+            _ => false,
+        }
 }
 
 /// Records every applied level and clears the dirty marks of applied and unchanged listings
