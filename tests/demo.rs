@@ -27,6 +27,15 @@ fn the_demo_passes_every_check_within_a_minute() {
             "{target} got nothing: {line}"
         );
     }
+    // Orders mixing own-warehouse and partner lines: `ship` took only the own part.
+    let own = stdout
+        .lines()
+        .find(|l| l.contains("own warehouse"))
+        .unwrap_or_default();
+    assert!(
+        !own.contains("(0 split)"),
+        "no order mixed own-warehouse and partner lines: {own}"
+    );
     assert!(
         started.elapsed().as_secs() < 60,
         "demo took {:?}",

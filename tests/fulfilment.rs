@@ -255,3 +255,131 @@ async fn a_rejection_or_a_missing_ship_notice_re_routes_the_order_elsewhere() {
     let audit = ok(&env, &["stock", "audit"]);
     assert!(audit.contains("0 violation(s)"), "{audit}");
 }
+
+/// A partner event that cannot be applied (here: ShipBob re-labels a parcel already recorded,
+/// a second shipment naming nothing still reserved) is retried, then parked for an operator;
+/// it never holds back another order's shipment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_event_that_cannot_be_applied_is_parked_and_the_others_go_on() {
+    let bob = start(ShipBobSimConfig::default())
+        .await
+        .expect("shipbob sim");
+    let env = Env::new(&[("BOB-TEE", 0)], 0).await;
+    with_bob(&env, &bob, "      event_max_attempts: 2\n");
+    ok(
+        &env,
+        &["stock", "set", "BOB-TEE", "20", "--location", "bob"],
+    );
+    let _d = env.start_daemon().await;
+    bob.set_webhook_target(&env.webhook_url("bob"));
+
+    let first = env.shopify.place_order(order(&[("BOB-TEE", 1)])).await;
+    let second = env.shopify.place_order(order(&[("BOB-TEE", 1)])).await;
+    let mut ids = Vec::new();
+    for id in [&first, &second] {
+        let reference = format!("ff:bob:shop:{id}");
+        eventually(&env, WAIT, "the order reached the 3PL", || {
+            bob.orders_with_reference(&reference).len() == 1
+        })
+        .await;
+        ids.push(bob.orders_with_reference(&reference)[0]);
+    }
+    assert!(
+        bob.ship(ids[0], "USPS", "9400POISON1", WebhookFate::Deliver)
+            .await
+    );
+    eventually(&env, WAIT, "the first shipment applied", || {
+        env.shopify.shipments(&first).len() == 1
+    })
+    .await;
+    // The poison: a second tracking number for a parcel whose units were all consumed.
+    assert!(
+        bob.update_tracking(ids[0], "9400POISON2", WebhookFate::Deliver)
+            .await
+    );
+    assert!(
+        bob.ship(ids[1], "USPS", "9400AFTER01", WebhookFate::Deliver)
+            .await
+    );
+    eventually_explained(&env, WAIT, "the later order's tracking on Shopify", || {
+        let got = env.shopify.shipments(&second);
+        if got.len() == 1 && got[0].tracking_number == "9400AFTER01" {
+            Ok(())
+        } else {
+            Err(format!("shopify shipments: {got:?}"))
+        }
+    })
+    .await;
+
+    // Parked after its two attempts, visible to an operator and in the metrics.
+    let mut listed = String::new();
+    eventually_explained(&env, WAIT, "the poison event parked", || {
+        listed = ok(&env, &["partners", "events", "--failed"]);
+        if listed.contains("9400POISON2") && listed.contains("attempts=2") {
+            Ok(())
+        } else {
+            Err(listed.clone())
+        }
+    })
+    .await;
+    assert!(listed.contains("\tfailed\tshipped\t"), "{listed}");
+    assert!(listed.contains("names nothing reserved"), "{listed}");
+    assert!(
+        env.metrics()
+            .await
+            .contains("switchyard_partner_events_failed 1"),
+        "failed events gauge"
+    );
+    let id = listed.split('\t').next().unwrap_or_default().to_string();
+
+    // Retried by hand: it runs again (and, still unappliable, is parked again; kept, not lost).
+    let out = ok(&env, &["partners", "retry", &id]);
+    assert!(out.contains("1 partner event(s) queued again"), "{out}");
+    eventually(&env, WAIT, "the retried event parked again", || {
+        env.log().matches("partner event parked as failed").count() >= 2
+    })
+    .await;
+    assert!(ok(&env, &["partners", "events", "--failed"]).contains("9400POISON2"));
+    let audit = ok(&env, &["stock", "audit"]);
+    assert!(audit.contains("0 violation(s)"), "{audit}");
+}
+
+/// A level changed in the 3PL's own admin sends no event: the daemon reads the 3PL's
+/// inventory every `inventory_interval_secs` and feeds it into the location's on-hand through
+/// the ledger (`external:feed`), so the channels follow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_level_changed_in_the_3pl_admin_reaches_the_channels() {
+    let bob = start(ShipBobSimConfig::default())
+        .await
+        .expect("shipbob sim");
+    bob.set_inventory("BOB-TEE", "Tee", 20);
+    let env = Env::new(&[("BOB-TEE", 0)], 0).await;
+    with_bob(&env, &bob, "      inventory_interval_secs: 1\n");
+    let _d = env.start_daemon().await;
+    eventually(&env, WAIT, "the 3PL's 20 listed on both channels", || {
+        env.shopify.stock("BOB-TEE") == Some(20) && env.woo.stock("BOB-TEE") == Some(20)
+    })
+    .await;
+
+    // Someone recounts in ShipBob's admin: no webhook, the next read carries it.
+    bob.set_inventory("BOB-TEE", "Tee", 7);
+    eventually(&env, WAIT, "the recount listed on both channels", || {
+        env.shopify.stock("BOB-TEE") == Some(7) && env.woo.stock("BOB-TEE") == Some(7)
+    })
+    .await;
+    let stock = ok(&env, &["stock", "show", "BOB-TEE"]);
+    assert!(stock.contains("BOB-TEE\tbob\t7\t0"), "{stock}");
+    let history = ok(&env, &["stock", "history", "BOB-TEE"]);
+    assert!(
+        history.contains("13\ton_hand:bob → external:feed\tfeed"),
+        "{history}"
+    );
+    assert!(
+        env.metrics()
+            .await
+            .contains("switchyard_partner_inventory_reads_total{location=\"bob\"}"),
+        "reads counted"
+    );
+    let audit = ok(&env, &["stock", "audit"]);
+    assert!(audit.contains("0 violation(s)"), "{audit}");
+}

@@ -202,6 +202,7 @@ pub async fn counts(client: &reqwest::Client, daemon: &ChildServer) -> anyhow::R
         stock_dirty: n("stock_dirty"),
         outbox_pending: n("outbox_pending"),
         dead_letters: n("dead_letters"),
+        partner_events_failed: n("partner_events_failed"),
     })
 }
 

@@ -248,6 +248,7 @@ async fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                         &format!("shop:{i}"),
                         "UPS",
                         &format!("1Z{i}"),
+                        &["wh".to_string()],
                         chrono::Local::now().fixed_offset(),
                     )
                     .await;

@@ -84,6 +84,10 @@ fn location(id: &str, kind: LocationKind) -> LocationConfig {
 }
 
 /// The plan without rules: every line to the own warehouse `main`.
+fn at_main() -> Vec<String> {
+    vec!["main".to_string()]
+}
+
 fn to_main(o: &RoutableOrder) -> RoutePlan {
     let locations = [location("main", LocationKind::SelfWarehouse)];
     Router::new(&RoutingConfig::default(), &locations)
@@ -226,7 +230,7 @@ async fn routing_then_shipping_consumes_stock_and_queues_one_write_back() {
     let now = DateTime::parse_from_rfc3339("2026-01-02T10:00:00+02:00").unwrap();
     // Not routed yet: cannot ship.
     assert!(matches!(
-        s.ship("shop:7", "UPS", "T1", now).await,
+        s.ship("shop:7", "UPS", "T1", &at_main(), now).await,
         Err(StoreError::Conflict(_))
     ));
     let to_route = s.orders_to_route(10).await.unwrap();
@@ -236,11 +240,20 @@ async fn routing_then_shipping_consumes_stock_and_queues_one_write_back() {
         .unwrap();
     assert_eq!(s.picks(None).await.unwrap().len(), 1);
 
-    let receipt = s.ship("shop:7", "UPS", "T1", now).await.unwrap();
+    let receipt = s
+        .ship("shop:7", "UPS", "T1", &at_main(), now)
+        .await
+        .unwrap();
     assert_eq!(receipt.idempotency_key, "ship:shop:7:T1");
     // Shipping the same parcel again is a no-op; another parcel is refused.
-    s.ship("shop:7", "UPS", "T1", now).await.unwrap();
-    assert!(s.ship("shop:7", "UPS", "T2", now).await.is_err());
+    s.ship("shop:7", "UPS", "T1", &at_main(), now)
+        .await
+        .unwrap();
+    assert!(
+        s.ship("shop:7", "UPS", "T2", &at_main(), now)
+            .await
+            .is_err()
+    );
     let stock = s.stock(Some("A")).await.unwrap();
     assert_eq!((stock[0].on_hand, stock[0].reserved), (6, 0));
     let due = s.due_outbox(i64::MAX, 10).await.unwrap();
@@ -341,7 +354,7 @@ async fn failures_back_off_then_dead_letter_and_replay_with_the_same_key() {
         .await
         .unwrap();
     let now = DateTime::parse_from_rfc3339("2026-01-02T10:00:00Z").unwrap();
-    s.ship("8", "UPS", "T8", now).await.unwrap();
+    s.ship("8", "UPS", "T8", &at_main(), now).await.unwrap();
     let item = s.due_outbox(i64::MAX, 10).await.unwrap().remove(0);
     s.fail_outbox(item.id, "HTTP 503", Some(i64::MAX - 1))
         .await

@@ -352,6 +352,19 @@ async fn with_nowhere_left_the_refused_lines_are_held_with_the_refusal_as_reason
         "{}",
         held[0].reason
     );
+    // The refusing location is excluded: releasing there is refused, elsewhere it goes.
+    let now = DateTime::parse_from_rfc3339("2026-03-02T10:00:00Z").unwrap();
+    let err = s.release_order("2", "drop", "ops", now).await.unwrap_err();
+    assert!(
+        err.to_string().contains("cannot be released to drop")
+            && err.to_string().contains("purchase order rejected (RJ)"),
+        "{err}"
+    );
+    assert_eq!(detail(&s, "2").await.summary.fulfil_state, "held");
+    s.release_order("2", "main", "ops", now).await.unwrap();
+    let d = detail(&s, "2").await;
+    assert_eq!(d.summary.fulfil_state, "routed");
+    assert_eq!(d.reservations, [("A".into(), Some("main".into()), 1)]);
     assert_balanced(&s).await;
 }
 
@@ -436,5 +449,212 @@ async fn an_overdue_order_is_cancelled_first_and_moves_only_once_the_partner_con
     .await;
     assert!(notes[0].contains("any more"), "{notes:?}");
     assert!(s.orders_to_reroute(10).await.unwrap().is_empty());
+    assert_balanced(&s).await;
+}
+
+/// `ship` is the own warehouse's tool: in an order split between the own warehouse and a 3PL
+/// it ships only the own units and writes back only their lines; the 3PL's units stay
+/// reserved until its own shipment, which closes the order.
+#[tokio::test]
+async fn ship_takes_only_the_own_warehouse_units_of_a_mixed_order() {
+    let (_d, s) = store().await;
+    let r = router(Fallback::Hold);
+    stock(&s, &[("main", "A", 5), ("bob", "T", 5)]).await;
+    place(&s, &r, &order("9", &[("A", 2), ("T", 1)])).await;
+    assert_eq!(
+        detail(&s, "9").await.reservations,
+        [
+            ("A".into(), Some("main".into()), 2),
+            ("T".into(), Some("bob".into()), 1)
+        ]
+    );
+    let now = DateTime::parse_from_rfc3339("2026-03-02T10:00:00Z").unwrap();
+    let main = ["main".to_string()];
+    s.ship("9", "UPS", "1ZMAIN", &main, now).await.unwrap();
+    let d = detail(&s, "9").await;
+    assert_eq!(
+        d.summary.fulfil_state, "routed",
+        "the 3PL's line is still open"
+    );
+    assert_eq!(d.reservations, [("T".into(), Some("bob".into()), 1)]);
+    let stock_rows = s.stock(None).await.unwrap();
+    let at = |sku: &str, loc: &str| {
+        stock_rows
+            .iter()
+            .find(|r| r.sku == sku && r.location_id == loc)
+            .map(|r| (r.on_hand, r.reserved))
+    };
+    assert_eq!(at("A", "main"), Some((3, 0)));
+    assert_eq!(at("T", "bob"), Some((5, 1)));
+    let write_back = s
+        .due_outbox(i64::MAX, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.kind == "write_back_shipment")
+        .unwrap();
+    let shipment: Shipment = serde_json::from_value(write_back.payload).unwrap();
+    assert_eq!(
+        shipment.lines,
+        [ShippedLine {
+            line_id: "9-0".into(),
+            quantity: 2
+        }],
+        "only the parcel's line"
+    );
+    // The same parcel again is a no-op; a second own parcel has nothing left to carry.
+    s.ship("9", "UPS", "1ZMAIN", &main, now).await.unwrap();
+    let err = s.ship("9", "UPS", "1ZMORE", &main, now).await.unwrap_err();
+    assert!(
+        err.to_string().contains("nothing reserved at main") && err.to_string().contains("bob"),
+        "{err}"
+    );
+    assert_balanced(&s).await;
+
+    // The 3PL ships its line: the order is complete.
+    let shipped = EventKind::Shipped {
+        lines: vec![LineQuantity {
+            sku: "T".into(),
+            quantity: 1,
+        }],
+        carrier: "USPS".into(),
+        tracking_number: "9400BOB".into(),
+        tracking_url: None,
+        shipped_at: now,
+    };
+    event(&s, "bob", "9", "ship:9", shipped).await;
+    let d = detail(&s, "9").await;
+    assert_eq!(d.summary.fulfil_state, "shipped");
+    assert!(d.reservations.is_empty());
+    assert_balanced(&s).await;
+}
+
+/// The channel cancels while the submit call is in flight: the submission is dropped as not
+/// sent, then the partner's answer arrives. Recording that answer queues the partner cancel
+/// (once, with its key) in the same transaction, so the partner does not keep the order.
+#[tokio::test]
+async fn a_cancellation_during_the_hand_over_reaches_the_partner() {
+    let (_d, s) = store().await;
+    let r = router(Fallback::Hold);
+    stock(&s, &[("bob", "T", 5)]).await;
+    let o = order("11", &[("T", 1)]);
+    let raw = |n: u32| RawOrder {
+        format: "rest".into(),
+        external_id: Some("11".into()),
+        dedup_key: format!("11@{n}"),
+        topic: "orders/updated".into(),
+        body: b"{}".to_vec(),
+    };
+    s.insert_inbox("shop", Source::Webhook, &[raw(1)], None)
+        .await
+        .unwrap();
+    let item = s.pending_inbox(10).await.unwrap().remove(0);
+    s.apply_inbox(&item, Ok(&o)).await.unwrap();
+    let next = s.orders_to_route(1).await.unwrap().remove(0);
+    let snapshot = s
+        .stock_by_location(&["T".into()], Some(next.order_id))
+        .await
+        .unwrap();
+    s.record_route(next.order_id, &r.plan(&next.order, "shop", &snapshot))
+        .await
+        .unwrap();
+    s.queue_fulfillment(&partners()).await.unwrap();
+    // The outbox takes the submit item and calls the partner...
+    let submit = s.due_outbox(i64::MAX, 10).await.unwrap().remove(0);
+    assert_eq!(submit.idempotency_key, "ff:bob:shop:11");
+
+    // ...while the channel's cancellation is applied.
+    let mut cancelled = o.clone();
+    cancelled.status = OrderStatus::Cancelled;
+    cancelled.updated_at = DateTime::parse_from_rfc3339("2026-03-01T11:00:00Z").unwrap();
+    s.insert_inbox("shop", Source::Webhook, &[raw(2)], None)
+        .await
+        .unwrap();
+    let item = s.pending_inbox(10).await.unwrap().remove(0);
+    s.apply_inbox(&item, Ok(&cancelled)).await.unwrap();
+    assert!(s.due_outbox(i64::MAX, 10).await.unwrap().is_empty());
+
+    // The partner's answer: it has the order as SB-11. The cancel goes out to it.
+    s.record_submission(submit.id, &submit.idempotency_key, "SB-11")
+        .await
+        .unwrap();
+    let due = s.due_outbox(i64::MAX, 10).await.unwrap();
+    assert_eq!(due.len(), 1, "{due:?}");
+    assert_eq!(due[0].kind, "cancel_fulfillment");
+    assert_eq!(due[0].idempotency_key, "cancel:ff:bob:shop:11");
+    let reference: OrderRef = serde_json::from_value(due[0].payload.clone()).unwrap();
+    assert_eq!(reference.partner_order_id.as_deref(), Some("SB-11"));
+
+    // Its confirmation closes the matter; the unit is free again and nothing moves.
+    s.record_cancel_answer(due[0].id, "bob", &reference, &CancelOutcome::Cancelled)
+        .await
+        .unwrap();
+    apply_pending(&s).await;
+    assert!(s.due_outbox(i64::MAX, 10).await.unwrap().is_empty());
+    assert!(s.orders_to_reroute(10).await.unwrap().is_empty());
+    assert!(detail(&s, "11").await.reservations.is_empty());
+    assert_balanced(&s).await;
+}
+
+/// A channel without partial fulfilment (Etsy) reports an order fulfilled after the first of
+/// our parcels: the lines still to ship stay reserved where they are, and no partner is asked
+/// to cancel; the own warehouse's parcel completes it.
+#[tokio::test]
+async fn fulfilled_on_the_channel_after_one_of_our_parcels_keeps_the_rest_open() {
+    let (_d, s) = store().await;
+    let r = router(Fallback::Hold);
+    stock(&s, &[("main", "A", 5), ("bob", "T", 5)]).await;
+    let o = order("12", &[("A", 1), ("T", 1)]);
+    place(&s, &r, &o).await;
+    let now = DateTime::parse_from_rfc3339("2026-03-02T10:00:00Z").unwrap();
+    event(
+        &s,
+        "bob",
+        "12",
+        "ship:12",
+        EventKind::Shipped {
+            lines: vec![LineQuantity {
+                sku: "T".into(),
+                quantity: 1,
+            }],
+            carrier: "USPS".into(),
+            tracking_number: "9400BOB12".into(),
+            tracking_url: None,
+            shipped_at: now,
+        },
+    )
+    .await;
+    // The write-back of the 3PL's parcel makes the channel call the whole order fulfilled.
+    let mut fulfilled = o.clone();
+    fulfilled.status = OrderStatus::Fulfilled;
+    fulfilled.updated_at = DateTime::parse_from_rfc3339("2026-03-02T11:00:00Z").unwrap();
+    let raw = RawOrder {
+        format: "rest".into(),
+        external_id: Some("12".into()),
+        dedup_key: "12@2".into(),
+        topic: "orders/updated".into(),
+        body: b"{}".to_vec(),
+    };
+    s.insert_inbox("shop", Source::Webhook, &[raw], None)
+        .await
+        .unwrap();
+    let item = s.pending_inbox(10).await.unwrap().remove(0);
+    s.apply_inbox(&item, Ok(&fulfilled)).await.unwrap();
+    let d = detail(&s, "12").await;
+    assert_eq!(d.summary.fulfil_state, "routed");
+    assert_eq!(d.reservations, [("A".into(), Some("main".into()), 1)]);
+    assert!(
+        s.due_outbox(i64::MAX, 10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|i| i.kind == "write_back_shipment"),
+        "no partner cancel"
+    );
+    assert_balanced(&s).await;
+    s.ship("12", "UPS", "1ZMAIN12", &["main".to_string()], now)
+        .await
+        .unwrap();
+    assert_eq!(detail(&s, "12").await.summary.fulfil_state, "shipped");
     assert_balanced(&s).await;
 }

@@ -224,7 +224,9 @@ async fn a_split_plan_reserves_picks_and_ships_each_sku_at_its_location() {
     );
 
     let now = DateTime::parse_from_rfc3339("2026-01-03T10:00:00Z").unwrap();
-    s.ship("shop:7", "UPS", "T7", now).await.unwrap();
+    s.ship("shop:7", "UPS", "T7", &["main".into(), "east".into()], now)
+        .await
+        .unwrap();
     let stock = s.stock(None).await.unwrap();
     let on_hand: Vec<(&str, &str, i64)> = stock
         .iter()

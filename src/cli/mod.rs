@@ -4,6 +4,7 @@ mod check;
 mod edi;
 mod normalize;
 mod orders;
+mod partners;
 mod returns;
 mod route;
 mod stock;
@@ -86,6 +87,11 @@ pub enum Command {
     DeadLetters {
         #[command(subcommand)]
         action: orders::DeadLettersCmd,
+    },
+    /// Fulfilment partners' events that could not be applied, and retrying them.
+    Partners {
+        #[command(subcommand)]
+        action: partners::PartnersCmd,
     },
     /// EDI X12 files exchanged with 3PLs and dropship suppliers.
     Edi {
@@ -171,6 +177,7 @@ pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
         Command::Orders { action } => orders::orders(&args, action).await,
         Command::Route(route) => route::what_if(&args, route).await,
         Command::DeadLetters { action } => orders::dead_letters(&args, action).await,
+        Command::Partners { action } => partners::run(&args, action).await,
         Command::Edi { action } => edi::run(action),
     }
 }

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use std::fmt::Write;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use clap::{Args as ClapArgs, Subcommand};
 use switchyard_core::store::{OrderDetail, PickLine};
 
@@ -61,6 +61,10 @@ pub struct ShipArgs {
     pub carrier: String,
     #[arg(long)]
     pub tracking: String,
+    /// Ship the units reserved at this location (default: every own warehouse, i.e. every
+    /// location without an `adapter`; partners' units wait for their own shipment).
+    #[arg(long)]
+    pub location: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -307,20 +311,57 @@ pub async fn ship(args: &Args, ship: &ShipArgs) -> anyhow::Result<ExitCode> {
     if ship.carrier.trim().is_empty() || ship.tracking.trim().is_empty() {
         bail!("--carrier and --tracking must not be empty");
     }
+    let from = ship_from(args, ship.location.as_deref())?;
     let store = open_store(args).await?;
     let receipt = store
         .ship(
             &ship.order,
             ship.carrier.trim(),
             ship.tracking.trim(),
+            &from,
             chrono::Local::now().fixed_offset(),
         )
         .await?;
     println!(
-        "order {} shipped (shipment {}); tracking goes back to the channel with key {}",
-        receipt.order_id, receipt.shipment_id, receipt.idempotency_key
+        "order {}: parcel from {} recorded (shipment {}); tracking goes back to the channel with key {}",
+        receipt.order_id,
+        from.join(", "),
+        receipt.shipment_id,
+        receipt.idempotency_key
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The locations a `ship` parcel leaves from: the one named, else every own warehouse (a
+/// location without an `adapter`) in the configuration.
+fn ship_from(args: &Args, location: Option<&str>) -> anyhow::Result<Vec<String>> {
+    let config = if args.store.is_some() && location.is_some() {
+        None
+    } else {
+        Some(load_config(&args.config).context(
+            "`ship` needs the configuration to tell own warehouses from partners (or --store with --location)",
+        )?)
+    };
+    if let Some(loc) = location {
+        if let Some(c) = &config
+            && !c.locations.iter().any(|l| l.id == loc)
+        {
+            bail!("unknown location `{loc}`");
+        }
+        return Ok(vec![loc.to_string()]);
+    }
+    let own: Vec<String> = config
+        .iter()
+        .flat_map(|c| c.locations.iter())
+        .filter(|l| l.adapter.is_none())
+        .map(|l| l.id.clone())
+        .collect();
+    if own.is_empty() {
+        bail!(
+            "no own warehouse (a location without an `adapter`) is configured; name one with --location"
+        );
+    }
+    Ok(own)
 }
 
 pub async fn dead_letters(args: &Args, cmd: &DeadLettersCmd) -> anyhow::Result<ExitCode> {

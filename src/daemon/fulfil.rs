@@ -5,6 +5,7 @@
 //! refused lines back to the router, stock levels feed the location's on-hand. An order not
 //! shipped within `ship_within_secs` is first cancelled at its partner.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use chrono::Utc;
 use switchyard_core::fulfillment::{FulfillmentLine, FulfillmentOrder, RequestedShipping};
 use switchyard_core::model::Address;
 use switchyard_core::ports::PollCursor;
-use switchyard_core::store::SubmissionWork;
+use switchyard_core::store::{SubmissionWork, now_ms};
 use tokio::sync::watch;
 
 use super::App;
@@ -56,34 +57,70 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
                 }
             }
         }
-        match app.store.pending_target_events(100).await {
-            Ok(items) => {
-                for item in &items {
-                    match app.store.apply_target_event(item).await {
-                        Ok(what) => {
-                            tracing::info!(location = %item.location_id, event = %item.event.dedup_id, %what, "partner event applied");
-                            app.metrics.add(
-                                "partner_events_applied_total",
-                                &format!("location=\"{}\"", item.location_id),
-                                1,
-                            );
-                            app.wake.push.wake_all();
-                            app.wake.outbox.notify_one();
-                            app.wake.route.notify_one();
-                        }
-                        Err(e) => {
-                            tracing::error!(location = %item.location_id, event = %item.event.dedup_id, error = %e, "applying a partner event failed");
-                            break;
-                        }
-                    }
-                }
-            }
-            Err(e) => tracing::error!(error = %e, "reading partner events failed"),
-        }
+        apply_events(&app).await;
         if !super::idle(&app.wake.fulfil, app.timing.idle_scan, &mut stopped).await {
             return;
         }
     }
+}
+
+/// Applies due partner events in order. One that fails is retried with a capped backoff and,
+/// after its partner's `event_max_attempts`, parked as `failed` for an operator; until then
+/// later events of the same order wait behind it, while other orders' events go on.
+async fn apply_events(app: &App) {
+    let items = match app.store.pending_target_events(100).await {
+        Ok(items) => items,
+        Err(e) => {
+            tracing::error!(error = %e, "reading partner events failed");
+            return;
+        }
+    };
+    let mut failed_groups: HashSet<&str> = HashSet::new();
+    for item in &items {
+        if failed_groups.contains(item.group.as_str()) {
+            continue;
+        }
+        let labels = format!("location=\"{}\"", item.location_id);
+        match app.store.apply_target_event(item).await {
+            Ok(what) => {
+                tracing::info!(location = %item.location_id, event = %item.event.dedup_id, %what, "partner event applied");
+                app.metrics.add("partner_events_applied_total", &labels, 1);
+                app.wake.push.wake_all();
+                app.wake.outbox.notify_one();
+                app.wake.route.notify_one();
+            }
+            Err(e) => {
+                failed_groups.insert(item.group.as_str());
+                let max = app
+                    .config
+                    .locations
+                    .iter()
+                    .find(|l| l.id == item.location_id)
+                    .and_then(|l| l.adapter.as_ref())
+                    .map_or(8, |a| i64::from(a.event_max_attempts));
+                let park = item.attempts + 1 >= max;
+                let retry_at = (!park).then(|| now_ms() + event_backoff_ms(item.attempts));
+                app.metrics.add("partner_event_failures_total", &labels, 1);
+                if park {
+                    tracing::error!(location = %item.location_id, event = %item.event.dedup_id, id = item.id, attempts = item.attempts + 1, error = %e, "partner event parked as failed; later events of its order wait (switchyard partners events --failed)");
+                } else {
+                    tracing::warn!(location = %item.location_id, event = %item.event.dedup_id, attempts = item.attempts + 1, error = %e, "applying a partner event failed; will retry");
+                }
+                if let Err(e) = app
+                    .store
+                    .fail_target_event(item.id, &e.to_string(), retry_at)
+                    .await
+                {
+                    tracing::error!(event = %item.event.dedup_id, error = %e, "recording a failed partner event failed");
+                }
+            }
+        }
+    }
+}
+
+/// Retry delay after `attempts` failed attempts: 1 s doubling, at most 5 minutes.
+fn event_backoff_ms(attempts: i64) -> i64 {
+    (1000_i64 << attempts.clamp(0, 9) as u32).min(300_000)
 }
 
 /// Polls one partner's events as the safety net under its webhooks (or instead of them).

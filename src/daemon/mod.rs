@@ -10,6 +10,7 @@ mod listings;
 mod metrics;
 mod normalizer;
 mod outbox;
+mod partner_stock;
 mod poller;
 mod pusher;
 mod router;
@@ -182,6 +183,7 @@ impl Daemon {
         tasks.spawn(fulfil::run(app.clone(), stopped.clone()));
         for id in app.targets.keys() {
             tasks.spawn(fulfil::poll(app.clone(), id.clone(), stopped.clone()));
+            tasks.spawn(partner_stock::run(app.clone(), id.clone(), stopped.clone()));
         }
         for id in app.channels.keys() {
             tasks.spawn(poller::run(app.clone(), id.clone(), stopped.clone()));

@@ -165,6 +165,7 @@ async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
             ("stock_dirty", c.stock_dirty),
             ("outbox_pending", c.outbox_pending),
             ("dead_letters", c.dead_letters),
+            ("partner_events_failed", c.partner_events_failed),
         ] {
             text.push_str(&format!(
                 "# TYPE switchyard_{name} gauge\nswitchyard_{name} {v}\n"

@@ -106,7 +106,8 @@ fn open_at_partner(partners: &Partners, ledger: &Ledger) -> Option<String> {
     None
 }
 
-/// Lines for one order: mostly the own catalog, else apparel (3PL), a dropship item, or both.
+/// Lines for one order: mostly the own catalog, else apparel (3PL), a dropship item, both, or
+/// own-catalog lines with a partner's (the own part leaves by `ship`, the rest by its partner).
 fn order_lines(rng: &mut StdRng, skus: &[String], partners: &Partners) -> Vec<(String, u32)> {
     let pick = |rng: &mut StdRng, from: &[String], lines: &mut Vec<(String, u32)>| {
         let sku = &from[rng.random_range(0..from.len())];
@@ -117,10 +118,12 @@ fn order_lines(rng: &mut StdRng, skus: &[String], partners: &Partners) -> Vec<(S
     let mut lines = Vec::new();
     let shape = rng.random_range(0..100);
     let (own, tees, drops) = match shape {
-        0..55 => (rng.random_range(1..=2), 0, 0),
-        55..70 => (0, rng.random_range(1..=2), 0),
-        70..85 => (0, 0, 1),
-        _ => (0, 1, 1),
+        0..45 => (rng.random_range(1..=2), 0, 0),
+        45..58 => (0, rng.random_range(1..=2), 0),
+        58..71 => (0, 0, 1),
+        71..82 => (0, 1, 1),
+        82..91 => (1, 1, 0),
+        _ => (1, 0, 1),
     };
     for _ in 0..own {
         pick(rng, skus, &mut lines);
@@ -276,12 +279,14 @@ pub async fn play(
     )
     .await?;
 
-    println!("[4/6] packing and shipping paid own-warehouse orders with `switchyard ship`");
+    println!(
+        "[4/6] packing and shipping the own-warehouse part of paid orders with `switchyard ship`"
+    );
     let to_ship: Vec<usize> = ledger
         .orders
         .iter()
         .enumerate()
-        .filter(|(_, o)| o.paid && !o.cancelled && o.parts.iter().all(|p| p.location == WAREHOUSE))
+        .filter(|(_, o)| o.paid && !o.cancelled && o.part_at(WAREHOUSE).is_some())
         .map(|(i, _)| i)
         .filter(|_| rng.random_bool(0.5))
         .collect();
@@ -301,11 +306,12 @@ pub async fn play(
                 &format!("{}:{}", o.channel, o.external_id),
                 "UPS",
                 &tracking,
+                &[super::WAREHOUSE.to_string()],
                 chrono::Local::now().fixed_offset(),
             )
             .await
             .with_context(|| format!("shipping {}:{}", o.channel, o.external_id))?;
-        if let Some(p) = o.parts.first_mut() {
+        if let Some(p) = o.parts.iter_mut().find(|p| p.location == WAREHOUSE) {
             p.tracking = Some(tracking);
         }
     }

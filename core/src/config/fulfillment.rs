@@ -82,6 +82,15 @@ pub struct AdapterConfig {
     /// person (`switchyard orders held`); absent means no deadline.
     #[serde(default)]
     pub ship_within_secs: Option<u64>,
+    /// How often the daemon reads the partner's whole inventory and feeds it into the
+    /// location's on-hand (a level changed in the partner's own admin sends no event);
+    /// 0 = never (adapters that cannot read inventory skip it).
+    #[serde(default = "default_inventory_interval")]
+    pub inventory_interval_secs: u64,
+    /// Attempts at applying one of this partner's events before it is parked as `failed`
+    /// for an operator (`switchyard partners events --failed`).
+    #[serde(default = "default_event_max_attempts")]
+    pub event_max_attempts: u32,
     /// File-exchange partners (`edi_3pl`, `edi_supplier`, `csv_sftp`): the server and folders.
     #[serde(default)]
     pub sftp: Option<SftpConfig>,
@@ -229,6 +238,8 @@ impl AdapterConfig {
             rate_limit: None,
             sku_map: BTreeMap::new(),
             ship_within_secs: None,
+            inventory_interval_secs: default_inventory_interval(),
+            event_max_attempts: default_event_max_attempts(),
             sftp: None,
             edi: None,
             csv: None,
@@ -244,6 +255,14 @@ fn default_poll_interval() -> u64 {
 
 fn default_poll_overlap() -> u64 {
     600
+}
+
+fn default_inventory_interval() -> u64 {
+    900
+}
+
+fn default_event_max_attempts() -> u32 {
+    8
 }
 
 /// Checks one location's adapter; `path` is the location's dotted path (`locations[2]`).
@@ -315,6 +334,9 @@ pub(super) fn adapter_issues(
     }
     if adapter.poll_interval_secs == 0 {
         issue("poll_interval_secs", "must be at least 1".into());
+    }
+    if adapter.event_max_attempts == 0 {
+        issue("event_max_attempts", "must be at least 1".into());
     }
     if let Some(rl) = &adapter.rate_limit
         && !(rl.per_second.is_finite() && rl.per_second > 0.0 && rl.burst > 0)

@@ -214,6 +214,26 @@ pub struct TargetInboxItem {
     pub id: i64,
     pub location_id: String,
     pub event: crate::fulfillment::TargetEvent,
+    /// Failed attempts so far (the caller's backoff and parking follow it).
+    pub attempts: i64,
+    /// What must apply in order: `order:<id>` (the submission's order), else the event's
+    /// reference, else `stock:<location>:<sku>`. A failing event holds back its group only.
+    pub group: String,
+}
+
+/// A partner event not yet applied, for an operator (`partners events`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetEventRow {
+    pub id: i64,
+    pub location_id: String,
+    pub dedup_id: String,
+    /// `pending` (due or waiting for its retry) or `failed` (parked after its last attempt).
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Option<i64>,
+    pub received_at: i64,
+    pub event: crate::fulfillment::TargetEvent,
 }
 
 /// Pending stock pushes of one channel.
@@ -344,6 +364,8 @@ pub struct Counts {
     pub stock_dirty: i64,
     pub outbox_pending: i64,
     pub dead_letters: i64,
+    /// Partner events parked after their last attempt, waiting for `partners retry`.
+    pub partner_events_failed: i64,
 }
 
 /// The whole persistence surface. Implemented for SQLite now; shaped so a PostgreSQL
@@ -413,13 +435,17 @@ pub trait Store: Send + Sync {
     async fn decided_orders(&self, limit: i64) -> Result<Vec<DecidedOrder>>;
 
     // --- ship ---------------------------------------------------------------------------
-    /// Records a shipment of every open line of a routed order: consumes its reservations,
-    /// lowers on-hand, marks listings dirty and queues the write-back, in one transaction.
+    /// Records a parcel of a routed order leaving `from` (the merchant's own locations, or
+    /// the one an operator names): consumes the units reserved there and only those, lowers
+    /// on-hand, marks listings dirty and queues the write-back of the lines it carries, in one
+    /// transaction; the order is shipped once nothing is left reserved. Partner-held units
+    /// stay reserved. Refused when nothing is reserved at `from`.
     async fn ship(
         &self,
         order_ref: &str,
         carrier: &str,
         tracking_number: &str,
+        from: &[String],
         now: chrono::DateTime<chrono::FixedOffset>,
     ) -> Result<ShipReceipt>;
 
@@ -497,7 +523,18 @@ pub trait Store: Send + Sync {
         events: &[crate::fulfillment::TargetEvent],
         cursor: Option<&PollCursor>,
     ) -> Result<InboxInsert>;
+    /// Pending events due now, oldest first, leaving out every event whose group (see
+    /// `TargetInboxItem::group`) has an earlier event failing or parked, so one order's events
+    /// apply in order while the others go on.
     async fn pending_target_events(&self, limit: i64) -> Result<Vec<TargetInboxItem>>;
+    /// Applying an event failed: counts the attempt and keeps the error; with `retry_at` it is
+    /// tried again then, without it is parked as `failed` (kept, never dropped).
+    async fn fail_target_event(&self, id: i64, error: &str, retry_at: Option<i64>) -> Result<()>;
+    /// Events not yet applied (pending and failed), or only the parked ones, oldest first.
+    async fn target_events(&self, failed_only: bool, limit: i64) -> Result<Vec<TargetEventRow>>;
+    /// Puts a parked event (`Some(id)`) or every parked event back in the queue with fresh
+    /// attempts; returns how many.
+    async fn retry_target_events(&self, id: Option<i64>) -> Result<u64>;
     /// Applies one event (shipment, rejection, acceptance, cancellation, stock level) and
     /// closes it, in one transaction; returns what happened.
     async fn apply_target_event(&self, item: &TargetInboxItem) -> Result<String>;

@@ -22,6 +22,8 @@ use crate::stock::{Account, Movement, expand_kits, reservation_movements};
 mod fulfil;
 mod reroute;
 mod route;
+mod ship;
+mod target_inbox;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -315,11 +317,13 @@ impl Store for SqliteStore {
             None => (0, "waiting".to_string(), true),
         };
 
-        // A channel reports the parcels partners already sent as partly fulfilled: the rest
-        // is still ours to ship, so the order keeps its state and its remaining reservations.
-        let partly_ours = order.status == OrderStatus::PartiallyFulfilled
-            && !order.fulfilled_by_channel
-            && matches!(current_state.as_str(), "routed" | "held" | "rerouting");
+        let has_parcels = order.status == OrderStatus::Fulfilled
+            && sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM shipments WHERE order_id = ?")
+                .bind(order_id)
+                .fetch_one(&mut *tx)
+                .await?
+                > 0;
+        let partly_ours = partly_ours(order, &current_state, has_parcels);
         let next_state = match current_state.as_str() {
             "shipped" | "closed" => current_state.clone(),
             _ if partly_ours => current_state.clone(),
@@ -514,173 +518,11 @@ impl Store for SqliteStore {
         order_ref: &str,
         carrier: &str,
         tracking_number: &str,
+        from: &[String],
         now: chrono::DateTime<chrono::FixedOffset>,
     ) -> Result<ShipReceipt> {
-        let now_ms = now.timestamp_millis();
-        let mut tx = self.write().await?;
-        let order_id = resolve_order(&mut tx, order_ref)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("order `{order_ref}`")))?;
-        let row = sqlx::query(
-            "SELECT o.channel_id, o.external_id, o.fulfil_state, o.canonical, d.location_id
-             FROM orders o LEFT JOIN routing_decisions d ON d.order_id = o.id WHERE o.id = ?",
-        )
-        .bind(order_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let channel_id: String = row.try_get("channel_id")?;
-        let external_id: String = row.try_get("external_id")?;
-        let state: String = row.try_get("fulfil_state")?;
-        let key = format!("ship:{channel_id}:{external_id}:{tracking_number}");
-        if state == "shipped" {
-            // Shipping the same parcel twice is a no-op; a different parcel is a mistake.
-            let existing: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM shipments WHERE order_id = ? AND tracking_number = ?",
-            )
-            .bind(order_id)
-            .bind(tracking_number)
-            .fetch_optional(&mut *tx)
-            .await?;
-            return match existing {
-                Some(shipment_id) => Ok(ShipReceipt {
-                    order_id,
-                    shipment_id,
-                    idempotency_key: key,
-                }),
-                None => Err(StoreError::Conflict(format!(
-                    "order {order_ref} was already shipped with another tracking number"
-                ))),
-            };
-        }
-        if state != "routed" {
-            return Err(StoreError::Conflict(format!(
-                "order {order_ref} cannot ship: it is `{state}` (only routed orders ship)"
-            )));
-        }
-        let order: Order = json_col(&row, "canonical")?;
-        // Each SKU leaves from where it was routed; the shipment names every such place.
-        let (location, sku_location) = route::ship_locations(
-            &mut tx,
-            order_id,
-            row.try_get("location_id")?,
-            &order,
-            order_ref,
-        )
-        .await?;
-        let shipment = Shipment {
-            order_external_id: external_id.clone(),
-            carrier: carrier.to_string(),
-            tracking_number: tracking_number.to_string(),
-            shipped_at: now,
-            lines: order
-                .lines
-                .iter()
-                .map(|l| crate::model::ShippedLine {
-                    line_id: l.line_id.clone(),
-                    quantity: l.quantity,
-                })
-                .collect(),
-        };
-        let reserved: Vec<(String, Option<String>, i64)> = sqlx::query_as(
-            "SELECT sku, location_id, quantity FROM reservations WHERE order_id = ?",
-        )
-        .bind(order_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM reservations WHERE order_id = ?")
-            .bind(order_id)
-            .execute(&mut *tx)
-            .await?;
-        let cause = format!("shipment of order {channel_id}:{external_id}");
-        let kits = stock_sql::kits(&mut tx).await?;
-        let units = expand_kits(&order.sku_quantities(), &kits);
-        // Each unit leaves from where it was reserved (a kit's components from the kit's
-        // place); the decision's location for anything reserved nowhere.
-        let decided: Option<String> = row.try_get("location_id")?;
-        let leaves_from = |sku: &str| -> Result<String> {
-            reserved
-                .iter()
-                .find(|(s, _, _)| s == sku)
-                .and_then(|(_, l, _)| l.clone())
-                .or_else(|| sku_location.get(sku).cloned())
-                .or_else(|| decided.clone())
-                .ok_or_else(|| {
-                    StoreError::Conflict(format!("order {order_ref} has no location for {sku}"))
-                })
-        };
-        let mut sources: Vec<(String, i64, String)> = Vec::new();
-        for (sku, qty) in &units {
-            sources.push((sku.clone(), *qty, leaves_from(sku)?));
-        }
-        let mut moves = reservation_movements(&reserved, &[], "shipment", "shipment");
-        moves.extend(sources.iter().filter_map(|(sku, qty, loc)| {
-            Movement::signed(
-                sku,
-                *qty,
-                Account::OnHand(loc.clone()),
-                Account::Customer,
-                "shipment",
-            )
-        }));
-        record_movements(
-            &mut tx,
-            &moves,
-            &format!("{cause} ({tracking_number})"),
-            now_ms,
-        )
-        .await?;
-        let reserved: Vec<(String, i64)> = reserved.into_iter().map(|(s, _, q)| (s, q)).collect();
-        for (sku, qty, from) in sources {
-            sqlx::query(
-                "INSERT INTO on_hand (sku, location_id, quantity, updated_at) VALUES (?1, ?2, -?3, ?4)
-                 ON CONFLICT (sku, location_id) DO UPDATE SET quantity = quantity - ?3, updated_at = ?4",
-            )
-            .bind(&sku)
-            .bind(&from)
-            .bind(qty)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-            mark_sku_dirty(&mut tx, &sku, &cause, now_ms).await?;
-        }
-        for (sku, _) in reserved {
-            mark_sku_dirty(&mut tx, &sku, &cause, now_ms).await?;
-        }
-        let shipment_id: i64 = sqlx::query_scalar(
-            "INSERT INTO shipments (order_id, location_id, carrier, tracking_number, detail, shipped_at)
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(order_id)
-        .bind(&location)
-        .bind(carrier)
-        .bind(tracking_number)
-        .bind(to_json(&shipment)?)
-        .bind(now_ms)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE orders SET fulfil_state = 'shipped', updated_at = ? WHERE id = ?")
-            .bind(now_ms)
-            .bind(order_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO outbox (kind, channel_id, idempotency_key, payload, cause, next_attempt_at, created_at)
-             VALUES ('write_back_shipment', ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&channel_id)
-        .bind(&key)
-        .bind(to_json(&shipment)?)
-        .bind(&cause)
-        .bind(now_ms)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(ShipReceipt {
-            order_id,
-            shipment_id,
-            idempotency_key: key,
-        })
+        self.ship_from(order_ref, carrier, tracking_number, from, now)
+            .await
     }
 
     async fn set_on_hand(
@@ -1361,9 +1203,7 @@ impl Store for SqliteStore {
         for (order_id, canonical, state) in open {
             let order: Order =
                 serde_json::from_str(&canonical).map_err(|e| corrupt("orders.canonical", e))?;
-            let partly_ours = order.status == OrderStatus::PartiallyFulfilled
-                && !order.fulfilled_by_channel
-                && matches!(state.as_str(), "routed" | "held" | "rerouting");
+            let partly_ours = partly_ours(&order, &state, shipped.contains_key(&order_id));
             if !order.reserves_stock() && !partly_ours {
                 continue;
             }
@@ -1509,6 +1349,18 @@ impl Store for SqliteStore {
         self.fulfil_apply_event(item).await
     }
 
+    async fn fail_target_event(&self, id: i64, error: &str, retry_at: Option<i64>) -> Result<()> {
+        self.fulfil_fail_event(id, error, retry_at).await
+    }
+
+    async fn target_events(&self, failed_only: bool, limit: i64) -> Result<Vec<TargetEventRow>> {
+        self.fulfil_open_events(failed_only, limit).await
+    }
+
+    async fn retry_target_events(&self, id: Option<i64>) -> Result<u64> {
+        self.fulfil_retry_events(id).await
+    }
+
     async fn cancel_overdue(
         &self,
         location_id: &str,
@@ -1618,7 +1470,8 @@ impl Store for SqliteStore {
                 (SELECT COUNT(*) FROM orders WHERE fulfil_state = 'to_route') AS to_route,
                 (SELECT COUNT(*) FROM stock_dirty) AS stock_dirty,
                 (SELECT COUNT(*) FROM outbox WHERE done_at IS NULL) AS outbox_pending,
-                (SELECT COUNT(*) FROM dead_letters WHERE replayed_at IS NULL) AS dead_letters",
+                (SELECT COUNT(*) FROM dead_letters WHERE replayed_at IS NULL) AS dead_letters,
+                (SELECT COUNT(*) FROM target_inbox WHERE state = 'failed') AS partner_events_failed",
         )
         .fetch_one(&self.pool)
         .await?;
@@ -1630,8 +1483,24 @@ impl Store for SqliteStore {
             stock_dirty: row.try_get("stock_dirty")?,
             outbox_pending: row.try_get("outbox_pending")?,
             dead_letters: row.try_get("dead_letters")?,
+            partner_events_failed: row.try_get("partner_events_failed")?,
         })
     }
+}
+
+/// Whether an order the channel calls (partly) fulfilled still has lines for us to ship: a
+/// channel reports the parcels we already sent as partly fulfilled — or, without partial
+/// fulfilment (an Etsy receipt is shipped on its first tracking), as fulfilled once one of
+/// our parcels (`has_parcels`) is recorded. Fulfilled with none of ours means it shipped
+/// elsewhere.
+fn partly_ours(order: &Order, state: &str, has_parcels: bool) -> bool {
+    !order.fulfilled_by_channel
+        && matches!(state, "routed" | "held" | "rerouting")
+        && match order.status {
+            OrderStatus::PartiallyFulfilled => true,
+            OrderStatus::Fulfilled => has_parcels,
+            _ => false,
+        }
 }
 
 /// Records every applied level and clears the dirty marks of applied and unchanged listings

@@ -78,6 +78,13 @@ impl SqliteStore {
             .bind(outbox_id)
             .execute(&mut *tx)
             .await?;
+        let before: Option<(String, Option<String>, String)> = sqlx::query_as(
+            "SELECT state, partner_order_id, location_id FROM fulfillment_submissions
+             WHERE idempotency_key = ?",
+        )
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?;
         sqlx::query(
             "UPDATE fulfillment_submissions SET partner_order_id = ?, updated_at = ?,
                 state = CASE WHEN state = 'queued' THEN 'submitted' ELSE state END
@@ -88,6 +95,22 @@ impl SqliteStore {
         .bind(key)
         .execute(&mut *tx)
         .await?;
+        // The channel cancelled while the submit call was in flight: the submission was
+        // dropped as "not sent", yet the partner now has the order. Tell it, in this
+        // transaction, so the cancel cannot be lost between the two.
+        if let Some((state, None, location)) = before
+            && state == "cancelled"
+        {
+            queue_partner_cancel(
+                &mut tx,
+                key,
+                &location,
+                Some(partner_order_id),
+                "order cancelled on its channel while it was being handed over",
+                now,
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -133,35 +156,20 @@ impl SqliteStore {
         Ok(done)
     }
 
-    pub(super) async fn fulfil_pending_events(&self, limit: i64) -> Result<Vec<TargetInboxItem>> {
-        let rows = sqlx::query(
-            "SELECT id, location_id, event FROM target_inbox WHERE state = 'pending' ORDER BY id LIMIT ?",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(TargetInboxItem {
-                    id: r.try_get("id")?,
-                    location_id: r.try_get("location_id")?,
-                    event: json_col(r, "event")?,
-                })
-            })
-            .collect()
-    }
-
     pub(super) async fn fulfil_apply_event(&self, item: &TargetInboxItem) -> Result<String> {
         let now = now_ms();
         let mut tx = self.write().await?;
         let note = apply(&mut tx, item, now).await?;
-        sqlx::query("UPDATE target_inbox SET state = ?, processed_at = ?, note = ? WHERE id = ?")
-            .bind(if note.0 { "applied" } else { "ignored" })
-            .bind(now)
-            .bind(&note.1)
-            .bind(item.id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE target_inbox SET state = ?, processed_at = ?, note = ?, next_attempt_at = NULL
+             WHERE id = ?",
+        )
+        .bind(if note.0 { "applied" } else { "ignored" })
+        .bind(now)
+        .bind(&note.1)
+        .bind(item.id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(note.1)
     }
@@ -588,23 +596,46 @@ pub(super) async fn on_order_closed(tx: &mut Tx, order_id: i64, now: i64) -> Res
                 .await?;
             continue;
         }
-        sqlx::query(
-            "INSERT INTO outbox (kind, channel_id, idempotency_key, payload, cause, next_attempt_at, created_at)
-             VALUES ('cancel_fulfillment', ?, ?, ?, 'order cancelled on its channel', ?, ?)
-             ON CONFLICT (idempotency_key) DO NOTHING",
+        queue_partner_cancel(
+            tx,
+            &key,
+            &location,
+            partner_id.as_deref(),
+            "order cancelled on its channel",
+            now,
         )
-        .bind(&location)
-        .bind(format!("cancel:{key}"))
-        .bind(to_json(&serde_json::json!({"reference": key, "partner_order_id": partner_id}))?)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Asks the partner to cancel a submission: an outbox `cancel_fulfillment` keyed
+/// `cancel:<submission key>` (queued once), the submission `cancel_requested`.
+async fn queue_partner_cancel(
+    tx: &mut Tx,
+    key: &str,
+    location: &str,
+    partner_id: Option<&str>,
+    cause: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO outbox (kind, channel_id, idempotency_key, payload, cause, next_attempt_at, created_at)
+         VALUES ('cancel_fulfillment', ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(location)
+    .bind(format!("cancel:{key}"))
+    .bind(to_json(&serde_json::json!({"reference": key, "partner_order_id": partner_id}))?)
+    .bind(cause)
+    .bind(now)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE fulfillment_submissions SET state = 'cancel_requested', updated_at = ? WHERE idempotency_key = ?")
         .bind(now)
-        .bind(now)
+        .bind(key)
         .execute(&mut **tx)
         .await?;
-        sqlx::query("UPDATE fulfillment_submissions SET state = 'cancel_requested', updated_at = ? WHERE idempotency_key = ?")
-            .bind(now)
-            .bind(&key)
-            .execute(&mut **tx)
-            .await?;
-    }
     Ok(())
 }

@@ -171,6 +171,20 @@ impl SqliteStore {
                 "order {order_ref} is `{state}`, not held; only held orders are released"
             )));
         }
+        // A location that refused the order is excluded for good; releasing there would
+        // leave the lines where no one will ship them.
+        let refused: Option<String> = sqlx::query_scalar(
+            "SELECT reason FROM route_exclusions WHERE order_id = ? AND location_id = ?",
+        )
+        .bind(order_id)
+        .bind(location_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(reason) = refused {
+            return Err(StoreError::Conflict(format!(
+                "order {order_ref} cannot be released to {location_id}: it refused this order ({reason}) and is excluded from it; choose another location"
+            )));
+        }
         let order: Order = json_col(&row, "canonical")?;
         // A decision stored before plans existed (or none) holds the whole order.
         let held = match decision_of(&row)? {
@@ -321,55 +335,4 @@ pub(super) async fn move_reservations(
         mark_sku_dirty(tx, sku, &cause, now).await?;
     }
     Ok(())
-}
-
-/// SKU → location of each reservation the order holds.
-pub(super) async fn reservation_locations(
-    tx: &mut Transaction<'static, Sqlite>,
-    order_id: i64,
-) -> Result<HashMap<String, Option<String>>> {
-    let rows: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT sku, location_id FROM reservations WHERE order_id = ?")
-            .bind(order_id)
-            .fetch_all(&mut **tx)
-            .await?;
-    Ok(rows.into_iter().collect())
-}
-
-/// Where each SKU of a routed order ships from (its reservation's location, else the
-/// decision's), and the shipment's location label: the places joined with `+`.
-pub(super) async fn ship_locations(
-    tx: &mut Transaction<'static, Sqlite>,
-    order_id: i64,
-    decision_location: Option<String>,
-    order: &Order,
-    order_ref: &str,
-) -> Result<(String, HashMap<String, String>)> {
-    let reserved = reservation_locations(tx, order_id).await?;
-    let mut at = HashMap::new();
-    let mut places: Vec<String> = Vec::new();
-    for (sku, _) in order.sku_quantities() {
-        let loc = reserved
-            .get(&sku)
-            .cloned()
-            .flatten()
-            .or_else(|| decision_location.clone())
-            .ok_or_else(|| {
-                StoreError::Conflict(format!("order {order_ref} has no location for {sku}"))
-            })?;
-        if !places.contains(&loc) {
-            places.push(loc.clone());
-        }
-        at.insert(sku, loc);
-    }
-    let label = match (places.is_empty(), decision_location) {
-        (false, _) => places.join("+"),
-        (true, Some(loc)) => loc,
-        (true, None) => {
-            return Err(StoreError::Conflict(format!(
-                "order {order_ref} has no location"
-            )));
-        }
-    };
-    Ok((label, at))
 }

@@ -1,0 +1,191 @@
+//! The partner event queue: an event that cannot be applied holds back only the later events
+//! of its own order, is retried, parked as `failed` after its last attempt (kept, listed),
+//! and put back to work by an operator.
+
+use chrono::DateTime;
+use rust_decimal::Decimal;
+use switchyard_core::config::{
+    Action, Conditions, LocationConfig, LocationKind, RoutingConfig, Rule, SplitMode,
+};
+use switchyard_core::fulfillment::{EventKind, LineQuantity, TargetEvent};
+use switchyard_core::model::*;
+use switchyard_core::ports::RawOrder;
+use switchyard_core::routing::Router;
+use switchyard_core::store::*;
+
+async fn store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let s = SqliteStore::open(&url).await.unwrap();
+    (dir, s)
+}
+
+fn order(id: &str, sku: &str) -> Order {
+    let t = DateTime::parse_from_rfc3339("2026-03-01T10:00:00Z").unwrap();
+    Order {
+        channel_kind: ChannelKind::Shopify,
+        external_id: id.into(),
+        number: format!("#{id}"),
+        placed_at: t,
+        updated_at: t,
+        status: OrderStatus::Open,
+        payment_status: PaymentStatus::Paid,
+        currency: "USD".into(),
+        total: Decimal::TEN,
+        lines: vec![OrderLine {
+            line_id: format!("{id}-0"),
+            sku: Some(sku.into()),
+            quantity: 1,
+            unit_price: Decimal::ONE,
+            title: sku.into(),
+        }],
+        ship_to: None,
+        customer_email: None,
+        fulfilled_by_channel: false,
+        tags: Vec::new(),
+        customer_tags: Vec::new(),
+    }
+}
+
+/// Stores, routes (everything to the 3PL `bob`) and hands over an order.
+async fn place(s: &SqliteStore, o: &Order) {
+    let routing = RoutingConfig {
+        sku_tags: Default::default(),
+        rules: vec![Rule {
+            name: Some("bob".into()),
+            when: Conditions::default(),
+            action: Action::Location("bob".into()),
+            split: SplitMode::Allowed,
+        }],
+        fallback: None,
+    };
+    let bob = LocationConfig {
+        id: "bob".into(),
+        kind: LocationKind::ThirdParty,
+        name: None,
+        adapter: None,
+        coordinates: None,
+        country: None,
+        region: None,
+        catalog: vec!["*".into()],
+    };
+    let r = Router::new(&routing, &[bob]).unwrap();
+    let raw = RawOrder {
+        format: "rest".into(),
+        external_id: Some(o.external_id.clone()),
+        dedup_key: format!("{}@1", o.external_id),
+        topic: "orders/create".into(),
+        body: b"{}".to_vec(),
+    };
+    s.insert_inbox("shop", Source::Webhook, &[raw], None)
+        .await
+        .unwrap();
+    let item = s.pending_inbox(10).await.unwrap().remove(0);
+    s.apply_inbox(&item, Ok(o)).await.unwrap();
+    let next = s.orders_to_route(1).await.unwrap().remove(0);
+    let snapshot = s
+        .stock_by_location(&["TEE".into()], Some(next.order_id))
+        .await
+        .unwrap();
+    s.record_route(next.order_id, &r.plan(&next.order, "shop", &snapshot))
+        .await
+        .unwrap();
+    s.queue_fulfillment(&["bob".into()]).await.unwrap();
+    for item in s.due_outbox(i64::MAX, 100).await.unwrap() {
+        s.record_submission(item.id, &item.idempotency_key, &item.idempotency_key)
+            .await
+            .unwrap();
+    }
+}
+
+fn shipped(id: &str, sku: &str, tracking: &str) -> TargetEvent {
+    TargetEvent {
+        dedup_id: format!("ship:{id}:{tracking}"),
+        order_reference: Some(format!("ff:bob:shop:{id}")),
+        partner_order_id: None,
+        occurred_at: None,
+        kind: EventKind::Shipped {
+            lines: vec![LineQuantity {
+                sku: sku.into(),
+                quantity: 1,
+            }],
+            carrier: "UPS".into(),
+            tracking_number: tracking.into(),
+            tracking_url: None,
+            shipped_at: DateTime::parse_from_rfc3339("2026-03-02T10:00:00Z").unwrap(),
+        },
+    }
+}
+
+fn dedup_ids(items: &[TargetInboxItem]) -> Vec<&str> {
+    items.iter().map(|i| i.event.dedup_id.as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_failing_event_holds_back_only_its_own_order_until_retried() {
+    let (_d, s) = store().await;
+    s.set_on_hand("bob", &[("TEE".into(), 10)], OnHandSource::Count, "count")
+        .await
+        .unwrap();
+    place(&s, &order("1", "TEE")).await;
+    place(&s, &order("2", "TEE")).await;
+    // Order 1: a shipment naming a SKU it does not hold (cannot apply), then its real one.
+    let poison = shipped("1", "MUG", "1ZBAD");
+    s.insert_target_events(
+        "bob",
+        &[
+            poison,
+            shipped("1", "TEE", "1ZONE"),
+            shipped("2", "TEE", "1ZTWO"),
+        ],
+        None,
+    )
+    .await
+    .unwrap();
+    let due = s.pending_target_events(10).await.unwrap();
+    assert_eq!(
+        dedup_ids(&due),
+        ["ship:1:1ZBAD", "ship:1:1ZONE", "ship:2:1ZTWO"]
+    );
+    assert_eq!(due[0].group, due[1].group, "one order, one group");
+    assert_ne!(due[0].group, due[2].group);
+    let err = s.apply_target_event(&due[0]).await.unwrap_err();
+    assert!(err.to_string().contains("names nothing reserved"), "{err}");
+
+    // Retrying later: order 1's real shipment waits behind it, order 2's goes on.
+    let later = now_ms() + 60_000;
+    s.fail_target_event(due[0].id, &err.to_string(), Some(later))
+        .await
+        .unwrap();
+    let due = s.pending_target_events(10).await.unwrap();
+    assert_eq!(dedup_ids(&due), ["ship:2:1ZTWO"]);
+    s.apply_target_event(&due[0]).await.unwrap();
+    assert_eq!(
+        s.order("2").await.unwrap().unwrap().summary.fulfil_state,
+        "shipped"
+    );
+
+    // Parked after the last attempt: kept, listed, still holding order 1 back.
+    let bad = s.target_events(false, 10).await.unwrap();
+    assert_eq!(bad.len(), 2, "{bad:?}");
+    s.fail_target_event(bad[0].id, "still", None).await.unwrap();
+    assert!(s.pending_target_events(10).await.unwrap().is_empty());
+    let failed = s.target_events(true, 10).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].state, "failed");
+    assert_eq!(failed[0].attempts, 2);
+    assert_eq!(failed[0].last_error.as_deref(), Some("still"));
+    assert_eq!(s.counts().await.unwrap().partner_events_failed, 1);
+
+    // An operator retries it: it and the event behind it are due again, in order.
+    assert!(
+        s.retry_target_events(Some(failed[0].id + 100))
+            .await
+            .is_err()
+    );
+    assert_eq!(s.retry_target_events(None).await.unwrap(), 1);
+    let due = s.pending_target_events(10).await.unwrap();
+    assert_eq!(dedup_ids(&due), ["ship:1:1ZBAD", "ship:1:1ZONE"]);
+    assert_eq!(due[0].attempts, 0);
+    assert_eq!(s.counts().await.unwrap().partner_events_failed, 0);
+}
