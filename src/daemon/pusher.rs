@@ -28,6 +28,19 @@ struct Ctx {
     labels: String,
 }
 
+/// Listings one pass takes: a few batches for small-batch channels (the next batch gathers
+/// what came meanwhile), one batch where a batch is already large (a feed of 25,000).
+fn per_pass(batch_size: usize) -> usize {
+    (batch_size * 4).min(PASS_ROWS).max(batch_size)
+}
+
+/// Listings gathered per pass for small-batch channels.
+const PASS_ROWS: usize = 10_000;
+/// Listings all passes of one channel may hold at once. Each further pass re-reads the due
+/// rows past those in flight, so without a cap a million-SKU catalog on a feed channel (slow
+/// passes, so many overlap) read hundreds of thousands of rows per pass and held gigabytes.
+const IN_FLIGHT_ROWS: usize = 100_000;
+
 pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver<bool>) {
     let (Some(channel), Some(cfg)) = (
         app.channels.get(&channel_id).cloned(),
@@ -66,15 +79,17 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
         // Another pass only while the running ones are slow (feeds, one-listing-per-call
         // channels): a fast channel keeps one pass, whose next batch gathers what came meanwhile.
         let spaced = last_start.is_none_or(|t: Instant| t.elapsed() >= min_interval);
+        let take = per_pass(batch_size);
         let may_start = spaced
             && (passes.is_empty()
                 || (passes.len() < max_passes
+                    && busy.len() + take <= IN_FLIGHT_ROWS
                     && started
                         .back()
                         .is_some_and(|t: &Instant| t.elapsed() >= overlap_after)));
         let mut launched = false;
         if may_start {
-            let limit = (batch_size * 4 + busy.len()) as i64;
+            let limit = (take + busy.len()) as i64;
             match app
                 .store
                 .due_dirty(&channel_id, &locations, now_ms(), limit)
@@ -84,7 +99,7 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                     let due: Vec<DirtyListing> = due
                         .into_iter()
                         .filter(|d| !busy.contains(&d.sku))
-                        .take(batch_size * 4)
+                        .take(take)
                         .collect();
                     if !due.is_empty() {
                         busy.extend(due.iter().map(|d| d.sku.clone()));
@@ -292,5 +307,21 @@ fn failed(
             retry_at: (!give_up).then(|| now_ms() + backoff_ms(d.attempts)),
             quantity,
         },
+    }
+}
+
+#[cfg(test)]
+mod pass_size_tests {
+    use super::*;
+
+    #[test]
+    fn small_batches_gather_a_few_large_ones_go_alone() {
+        assert_eq!(per_pass(1), 4);
+        assert_eq!(per_pass(250), 1_000);
+        assert_eq!(per_pass(2_000), 8_000);
+        assert_eq!(per_pass(10_000), 10_000);
+        assert_eq!(per_pass(25_000), 25_000);
+        // Four Amazon feeds may be in flight at once, never more rows than the cap.
+        assert_eq!(IN_FLIGHT_ROWS / per_pass(25_000), 4);
     }
 }
