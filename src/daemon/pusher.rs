@@ -39,7 +39,7 @@ const PASS_ROWS: usize = 10_000;
 /// Listings all passes of one channel may hold at once. Each further pass re-reads the due
 /// rows past those in flight, so without a cap a million-SKU catalog on a feed channel (slow
 /// passes, so many overlap) read hundreds of thousands of rows per pass and held gigabytes.
-const IN_FLIGHT_ROWS: usize = 100_000;
+const IN_FLIGHT_ROWS: usize = 50_000;
 
 pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver<bool>) {
     let (Some(channel), Some(cfg)) = (
@@ -321,7 +321,7 @@ mod pass_size_tests {
         assert_eq!(per_pass(2_000), 8_000);
         assert_eq!(per_pass(10_000), 10_000);
         assert_eq!(per_pass(25_000), 25_000);
-        // Four Amazon feeds may be in flight at once, never more rows than the cap.
-        assert_eq!(IN_FLIGHT_ROWS / per_pass(25_000), 4);
+        // Two Amazon feeds may be in flight at once, never more rows than the cap.
+        assert_eq!(IN_FLIGHT_ROWS / per_pass(25_000), 2);
     }
 }
