@@ -73,11 +73,7 @@ impl SqliteStore {
     ) -> Result<()> {
         let now = now_ms();
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE outbox SET done_at = ?, last_error = NULL WHERE id = ?")
-            .bind(now)
-            .bind(outbox_id)
-            .execute(&mut *tx)
-            .await?;
+        close_outbox_item(&mut tx, outbox_id, now).await?;
         let before: Option<(String, Option<String>, String)> = sqlx::query_as(
             "SELECT state, partner_order_id, location_id FROM fulfillment_submissions
              WHERE idempotency_key = ?",
@@ -635,6 +631,16 @@ async fn queue_partner_cancel(
     sqlx::query("UPDATE fulfillment_submissions SET state = 'cancel_requested', updated_at = ? WHERE idempotency_key = ?")
         .bind(now)
         .bind(key)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Marks an outbox item done; the caller records its outcome in the same transaction.
+pub(super) async fn close_outbox_item(tx: &mut Tx, outbox_id: i64, now: i64) -> Result<()> {
+    sqlx::query("UPDATE outbox SET done_at = ?, last_error = NULL WHERE id = ?")
+        .bind(now)
+        .bind(outbox_id)
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use sqlx::{Row, Sqlite, Transaction};
 
-use super::fulfil::queue_submissions;
+use super::fulfil::{close_outbox_item, queue_submissions};
 use super::route::{move_reservations, write_decision};
 use super::stock_sql::{self, mark_sku_dirty, record_movements};
 use super::{SqliteStore, json_col, to_json};
@@ -331,11 +331,7 @@ impl SqliteStore {
     ) -> Result<()> {
         let now = now_ms();
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE outbox SET done_at = ?, last_error = NULL WHERE id = ?")
-            .bind(now)
-            .bind(outbox_id)
-            .execute(&mut *tx)
-            .await?;
+        close_outbox_item(&mut tx, outbox_id, now).await?;
         let answer = match outcome {
             CancelOutcome::Cancelled | CancelOutcome::AlreadyCancelled => Some((
                 "confirmed",
