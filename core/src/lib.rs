@@ -8,5 +8,6 @@ pub mod model;
 pub mod money;
 pub mod ports;
 pub mod routing;
+pub mod rules;
 pub mod stock;
 pub mod store;

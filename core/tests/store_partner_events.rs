@@ -189,3 +189,82 @@ async fn a_failing_event_holds_back_only_its_own_order_until_retried() {
     assert_eq!(due[0].attempts, 0);
     assert_eq!(s.counts().await.unwrap().partner_events_failed, 0);
 }
+
+/// Issue 10: a partner shipping 1 of 3 units records and writes back 1, keeps the other 2
+/// reserved (also across a newer version of the order), and its next parcel carries the 2.
+#[tokio::test]
+async fn a_partial_partner_shipment_writes_back_only_what_shipped_and_keeps_the_rest() {
+    let (_d, s) = store().await;
+    s.set_on_hand("bob", &[("TEE".into(), 10)], OnHandSource::Count, "count")
+        .await
+        .unwrap();
+    let mut o = order("7", "TEE");
+    o.lines[0].quantity = 3;
+    place(&s, &o).await;
+    let write_backs = |items: Vec<OutboxItem>| -> Vec<serde_json::Value> {
+        items
+            .into_iter()
+            .filter(|i| i.kind == "write_back_shipment")
+            .map(|i| i.payload["lines"].clone())
+            .collect()
+    };
+
+    s.insert_target_events("bob", &[shipped("7", "TEE", "1ZFIRST")], None)
+        .await
+        .unwrap();
+    let due = s.pending_target_events(10).await.unwrap();
+    s.apply_target_event(&due[0]).await.unwrap();
+    let detail = s.order("7").await.unwrap().unwrap();
+    assert_eq!(detail.reservations, [("TEE".into(), Some("bob".into()), 2)]);
+    assert_ne!(detail.summary.fulfil_state, "shipped");
+    assert_eq!(
+        write_backs(s.due_outbox(i64::MAX, 100).await.unwrap()),
+        [serde_json::json!([{"line_id": "7-0", "quantity": 1}])]
+    );
+    let stock = s.stock(Some("TEE")).await.unwrap();
+    assert!(
+        stock
+            .iter()
+            .any(|r| r.location_id == "bob" && r.on_hand == 9 && r.reserved == 2),
+        "{stock:?}"
+    );
+
+    // A newer version of the order (the channel saw the first parcel) keeps the 2 reserved.
+    let mut newer = o.clone();
+    newer.updated_at = DateTime::parse_from_rfc3339("2026-03-02T11:00:00Z").unwrap();
+    let raw = RawOrder {
+        format: "rest".into(),
+        external_id: Some("7".into()),
+        dedup_key: "7@2".into(),
+        topic: "orders/updated".into(),
+        body: b"{}".to_vec(),
+    };
+    s.insert_inbox("shop", Source::Webhook, &[raw], None)
+        .await
+        .unwrap();
+    let item = s.pending_inbox(10).await.unwrap().remove(0);
+    s.apply_inbox(&item, Ok(&newer)).await.unwrap();
+    let detail = s.order("7").await.unwrap().unwrap();
+    assert_eq!(detail.reservations, [("TEE".into(), Some("bob".into()), 2)]);
+
+    // The second parcel carries the other two and ships the order.
+    let mut rest = shipped("7", "TEE", "1ZSECOND");
+    if let EventKind::Shipped { lines, .. } = &mut rest.kind {
+        lines[0].quantity = 2;
+    }
+    s.insert_target_events("bob", &[rest], None).await.unwrap();
+    let due = s.pending_target_events(10).await.unwrap();
+    s.apply_target_event(&due[0]).await.unwrap();
+    let detail = s.order("7").await.unwrap().unwrap();
+    assert!(detail.reservations.is_empty());
+    assert_eq!(detail.summary.fulfil_state, "shipped");
+    assert_eq!(
+        write_backs(s.due_outbox(i64::MAX, 100).await.unwrap()),
+        [
+            serde_json::json!([{"line_id": "7-0", "quantity": 1}]),
+            serde_json::json!([{"line_id": "7-0", "quantity": 2}])
+        ]
+    );
+    let violations = switchyard_core::stock::audit(&s.audit_snapshot().await.unwrap());
+    assert!(violations.is_empty(), "{violations:?}");
+}

@@ -16,8 +16,13 @@ use sqlx::{Row, Sqlite, Transaction};
 
 use super::stock_sql::{self, Which, mark_sku_dirty, record_movements};
 use super::*;
-use crate::model::{Order, OrderStatus, Shipment};
-use crate::stock::{Account, Movement, expand_kits, reservation_movements};
+use crate::model::{Order, Shipment};
+use crate::rules::order_version::{
+    FulfilState, Known, VersionInput, VersionOutcome, apply_version, partly_ours, reserved_units,
+};
+use crate::rules::returns::{ParcelRecord, ReturnError, ReturnInput};
+use crate::rules::{self, Reservation};
+use crate::stock::{Account, Movement};
 
 mod fulfil;
 mod reroute;
@@ -297,40 +302,66 @@ impl Store for SqliteStore {
         .bind(&order.external_id)
         .fetch_optional(&mut *tx)
         .await?;
-        let (order_id, current_state, new) = match existing {
+        let (order_id, known) = match existing {
             Some(row) => {
-                let id: i64 = row.try_get("id")?;
-                let known: i64 = row.try_get("channel_updated_at")?;
-                if version < known {
-                    close_item("stale", None).execute(&mut *tx).await?;
-                    tx.commit().await?;
-                    return Ok(Applied::Stale { order_id: id });
-                }
-                if version == known {
-                    close_item("unchanged", None).execute(&mut *tx).await?;
-                    tx.commit().await?;
-                    return Ok(Applied::Unchanged { order_id: id });
-                }
                 let state: String = row.try_get("fulfil_state")?;
-                (id, state, false)
+                let known = Known {
+                    version: row.try_get("channel_updated_at")?,
+                    state: state
+                        .parse()
+                        .map_err(|e| corrupt("orders.fulfil_state", e))?,
+                };
+                (row.try_get::<i64, _>("id")?, Some(known))
             }
-            None => (0, "waiting".to_string(), true),
+            None => (0, None),
         };
-
-        let has_parcels = order.status == OrderStatus::Fulfilled
-            && sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM shipments WHERE order_id = ?")
+        let reserved: Vec<Reservation> = sqlx::query_as::<_, (String, Option<String>, i64)>(
+            "SELECT sku, location_id, quantity FROM reservations WHERE order_id = ? ORDER BY sku",
+        )
+        .bind(order_id)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|(sku, location, quantity)| Reservation {
+            sku,
+            location,
+            quantity,
+        })
+        .collect();
+        let routed_to: Option<String> =
+            sqlx::query_scalar("SELECT location_id FROM routing_decisions WHERE order_id = ?")
                 .bind(order_id)
-                .fetch_one(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?
-                > 0;
-        let partly_ours = partly_ours(order, &current_state, has_parcels);
-        let next_state = match current_state.as_str() {
-            "shipped" | "closed" => current_state.clone(),
-            _ if partly_ours => current_state.clone(),
-            _ if order.status != OrderStatus::Open => "closed".to_string(),
-            "waiting" if order.is_routable() => "to_route".to_string(),
-            _ => current_state.clone(),
+                .flatten();
+        let parcels: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shipments WHERE order_id = ?")
+            .bind(order_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let shipped = stock_sql::shipped_lines(&mut tx, order_id).await?;
+        let kits = stock_sql::kits(&mut tx).await?;
+        let change = match apply_version(VersionInput {
+            order,
+            known,
+            reserved: &reserved,
+            routed_to: routed_to.as_deref(),
+            shipped: &shipped,
+            has_parcels: parcels > 0,
+            kits: &kits,
+        }) {
+            VersionOutcome::Stale => {
+                close_item("stale", None).execute(&mut *tx).await?;
+                tx.commit().await?;
+                return Ok(Applied::Stale { order_id });
+            }
+            VersionOutcome::Unchanged => {
+                close_item("unchanged", None).execute(&mut *tx).await?;
+                tx.commit().await?;
+                return Ok(Applied::Unchanged { order_id });
+            }
+            VersionOutcome::Apply(change) => change,
         };
+        let new = change.new;
         let canonical = to_json(order)?;
         let order_id = if new {
             sqlx::query_scalar(
@@ -345,7 +376,7 @@ impl Store for SqliteStore {
             .bind(order.payment_status.as_str())
             .bind(version)
             .bind(&canonical)
-            .bind(&next_state)
+            .bind(change.state.as_str())
             .bind(now)
             .bind(now)
             .fetch_one(&mut *tx)
@@ -360,77 +391,36 @@ impl Store for SqliteStore {
             .bind(order.payment_status.as_str())
             .bind(version)
             .bind(&canonical)
-            .bind(&next_state)
+            .bind(change.state.as_str())
             .bind(now)
             .bind(order_id)
             .execute(&mut *tx)
             .await?;
             order_id
         };
-
-        // Reservations follow the order: held while open and not yet shipped, released otherwise.
-        // Kits reserve their components.
-        let target = if (order.reserves_stock() || partly_ours)
-            && next_state != "shipped"
-            && next_state != "closed"
-        {
-            let kits = stock_sql::kits(&mut tx).await?;
-            let shipped = stock_sql::shipped_lines(&mut tx, order_id).await?;
-            expand_kits(&order.unshipped_quantities(&shipped), &kits)
-        } else {
-            Vec::new()
-        };
-        let before: Vec<(String, Option<String>, i64)> = sqlx::query_as(
-            "SELECT sku, location_id, quantity FROM reservations WHERE order_id = ? ORDER BY sku",
-        )
-        .bind(order_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        let routed_to: Option<String> =
-            sqlx::query_scalar("SELECT location_id FROM routing_decisions WHERE order_id = ?")
-                .bind(order_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .flatten();
-        // A SKU already held somewhere stays there; a new one goes where the order was routed.
-        let after: Vec<(String, Option<String>, i64)> = target
-            .iter()
-            .map(|(sku, q)| {
-                let at = before
-                    .iter()
-                    .find(|(s, _, _)| s == sku)
-                    .map_or_else(|| routed_to.clone(), |(_, l, _)| l.clone());
-                (sku.clone(), at, *q)
-            })
-            .collect();
-        let moves = reservation_movements(&before, &after, "reservation", "release");
-        if !moves.is_empty() {
+        if let Some(after) = &change.reservations {
             sqlx::query("DELETE FROM reservations WHERE order_id = ?")
                 .bind(order_id)
                 .execute(&mut *tx)
                 .await?;
-            for (sku, location, qty) in &after {
+            for r in after {
                 sqlx::query(
                     "INSERT INTO reservations (order_id, sku, location_id, quantity) VALUES (?, ?, ?, ?)",
                 )
                 .bind(order_id)
-                .bind(sku)
-                .bind(location)
-                .bind(qty)
+                .bind(&r.sku)
+                .bind(&r.location)
+                .bind(r.quantity)
                 .execute(&mut *tx)
                 .await?;
             }
-            let cause = format!("order {}:{}", item.channel_id, order.external_id);
-            record_movements(&mut tx, &moves, &cause, now).await?;
-            let skus: std::collections::BTreeSet<&str> =
-                moves.iter().map(|m| m.sku.as_str()).collect();
-            for sku in skus {
-                mark_sku_dirty(&mut tx, sku, &cause, now).await?;
-            }
         }
-        if next_state == "closed"
-            && matches!(current_state.as_str(), "routed" | "held" | "rerouting")
-        {
+        let cause = format!("order {}:{}", item.channel_id, order.external_id);
+        record_movements(&mut tx, &change.movements, &cause, now).await?;
+        for sku in &change.dirty_skus {
+            mark_sku_dirty(&mut tx, sku, &cause, now).await?;
+        }
+        if change.cancel_at_partners {
             fulfil::on_order_closed(&mut tx, order_id, now).await?;
         }
         close_item("applied", None).execute(&mut *tx).await?;
@@ -1008,11 +998,6 @@ impl Store for SqliteStore {
         restock: bool,
         now_ms: i64,
     ) -> Result<ReturnReceipt> {
-        if quantity <= 0 {
-            return Err(StoreError::Conflict(format!(
-                "quantity must be at least 1 (got {quantity})"
-            )));
-        }
         let mut tx = self.write().await?;
         let order_id = resolve_order(&mut tx, order_ref)
             .await?
@@ -1022,23 +1007,10 @@ impl Store for SqliteStore {
             .fetch_one(&mut *tx)
             .await?;
         let state: String = row.try_get("fulfil_state")?;
-        if state != "shipped" {
-            return Err(StoreError::Conflict(format!(
-                "order {order_ref} is `{state}`: only shipped orders take returns"
-            )));
-        }
+        let state: FulfilState = state
+            .parse()
+            .map_err(|e| corrupt("orders.fulfil_state", e))?;
         let order: Order = json_col(&row, "canonical")?;
-        let line = order
-            .lines
-            .iter()
-            .find(|l| l.line_id == line_id)
-            .ok_or_else(|| {
-                let ids: Vec<&str> = order.lines.iter().map(|l| l.line_id.as_str()).collect();
-                StoreError::NotFound(format!(
-                    "line `{line_id}` on order {order_ref} (lines: {})",
-                    ids.join(", ")
-                ))
-            })?;
         let already: i64 = sqlx::query_scalar(
             "SELECT COALESCE(SUM(quantity), 0) FROM returns WHERE order_id = ? AND line_id = ?",
         )
@@ -1046,38 +1018,53 @@ impl Store for SqliteStore {
         .bind(line_id)
         .fetch_one(&mut *tx)
         .await?;
-        let sold = i64::from(line.quantity);
-        if already + quantity > sold {
-            return Err(StoreError::Conflict(format!(
-                "line `{line_id}` shipped {sold} unit(s) and {already} came back already; {quantity} more is too many"
-            )));
-        }
-        let location: Option<String> = sqlx::query_scalar(
-            "SELECT location_id FROM shipments WHERE order_id = ? ORDER BY id LIMIT 1",
+        let parcels: Vec<ParcelRecord> = sqlx::query_as::<_, (String, String)>(
+            "SELECT location_id, detail FROM shipments WHERE order_id = ? ORDER BY id",
         )
         .bind(order_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|(location, detail)| ParcelRecord {
+            location,
+            lines: serde_json::from_str::<Shipment>(&detail)
+                .map(|s| s.lines)
+                .unwrap_or_default(),
+        })
+        .collect();
+        let kits = stock_sql::kits(&mut tx).await?;
+        let change = rules::returns::record_return(ReturnInput {
+            order: &order,
+            state,
+            line_id,
+            quantity,
+            restock,
+            already_returned: already,
+            parcels: &parcels,
+            kits: &kits,
+        })
+        .map_err(|e| match e {
+            ReturnError::UnknownLine { .. } => {
+                StoreError::NotFound(format!("order {order_ref}: {e}"))
+            }
+            e => StoreError::Conflict(format!("order {order_ref}: {e}")),
+        })?;
         let return_id: i64 = sqlx::query_scalar(
             "INSERT INTO returns (order_id, line_id, sku, quantity, restocked, location_id, returned_at)
              VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(order_id)
         .bind(line_id)
-        .bind(&line.sku)
+        .bind(&change.sku)
         .bind(quantity)
         .bind(restock)
-        .bind(&location)
+        .bind(&change.location)
         .bind(now_ms)
         .fetch_one(&mut *tx)
         .await?;
-        let mut restocked = Vec::new();
-        if restock && let (Some(sku), Some(loc)) = (&line.sku, &location) {
-            let kits = stock_sql::kits(&mut tx).await?;
-            restocked = expand_kits(&[(sku.clone(), quantity)], &kits);
+        if let Some(loc) = &change.location {
             let reference = format!("return {return_id} of order {order_ref} line {line_id}");
-            let mut moves = Vec::new();
-            for (part, q) in &restocked {
+            for (part, q) in &change.restocked {
                 sqlx::query(
                     "INSERT INTO on_hand (sku, location_id, quantity, updated_at) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (sku, location_id) DO UPDATE SET quantity = quantity + ?3, updated_at = ?4",
@@ -1088,17 +1075,12 @@ impl Store for SqliteStore {
                 .bind(now_ms)
                 .execute(&mut *tx)
                 .await?;
-                moves.extend(Movement::signed(
-                    part,
-                    *q,
-                    Account::Return,
-                    Account::OnHand(loc.clone()),
-                    "return",
-                ));
                 mark_sku_dirty(&mut tx, part, &reference, now_ms).await?;
             }
-            record_movements(&mut tx, &moves, &reference, now_ms).await?;
+            record_movements(&mut tx, &change.movements, &reference, now_ms).await?;
         }
+        let restocked = change.restocked;
+        let location = change.location;
         tx.commit().await?;
         Ok(ReturnReceipt {
             return_id,
@@ -1203,12 +1185,13 @@ impl Store for SqliteStore {
         for (order_id, canonical, state) in open {
             let order: Order =
                 serde_json::from_str(&canonical).map_err(|e| corrupt("orders.canonical", e))?;
-            let partly_ours = partly_ours(&order, &state, shipped.contains_key(&order_id));
-            if !order.reserves_stock() && !partly_ours {
-                continue;
-            }
+            let state: FulfilState = state
+                .parse()
+                .map_err(|e| corrupt("orders.fulfil_state", e))?;
+            let partly = partly_ours(&order, state, shipped.contains_key(&order_id));
             let lines = shipped.get(&order_id).map_or(&[][..], Vec::as_slice);
-            for (sku, q) in expand_kits(&order.unshipped_quantities(lines), &kits) {
+            // The same rule that keeps the order's reservations, so the two can be compared.
+            for (sku, q) in reserved_units(&order, state, partly, lines, &kits) {
                 *snap.open_demand.entry(sku).or_default() += q;
             }
         }
@@ -1486,21 +1469,6 @@ impl Store for SqliteStore {
             partner_events_failed: row.try_get("partner_events_failed")?,
         })
     }
-}
-
-/// Whether an order the channel calls (partly) fulfilled still has lines for us to ship: a
-/// channel reports the parcels we already sent as partly fulfilled — or, without partial
-/// fulfilment (an Etsy receipt is shipped on its first tracking), as fulfilled once one of
-/// our parcels (`has_parcels`) is recorded. Fulfilled with none of ours means it shipped
-/// elsewhere.
-fn partly_ours(order: &Order, state: &str, has_parcels: bool) -> bool {
-    !order.fulfilled_by_channel
-        && matches!(state, "routed" | "held" | "rerouting")
-        && match order.status {
-            OrderStatus::PartiallyFulfilled => true,
-            OrderStatus::Fulfilled => has_parcels,
-            _ => false,
-        }
 }
 
 /// Records every applied level and clears the dirty marks of applied and unchanged listings

@@ -7,12 +7,14 @@
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::reroute::{Refusal, refuse};
-use super::stock_sql::{self, mark_sku_dirty, record_movements};
+use super::ship::{apply_parcel, load_and_decide, recorded};
+use super::stock_sql::{mark_sku_dirty, record_movements};
 use super::{SqliteStore, json_col, to_json};
 use crate::fulfillment::{EventKind, TargetEvent};
-use crate::model::{Order, Shipment, ShippedLine};
+use crate::model::Order;
 use crate::ports::PollCursor;
-use crate::stock::{Account, Movement, expand_kits, reservation_movements};
+use crate::rules::parcel::Source;
+use crate::stock::{Account, Movement};
 use crate::store::{InboxInsert, Result, StoreError, SubmissionWork, TargetInboxItem, now_ms};
 
 /// The key an order is submitted to a partner location with; also its reference there.
@@ -385,8 +387,9 @@ fn refusal_note(key: &str, why: &str, outcome: Refusal) -> (bool, String) {
     }
 }
 
-/// A partner's shipment: the units it shipped leave its on-hand, their reservations are
-/// consumed, the channel's write-back is queued; the order is shipped once nothing is reserved.
+/// A partner's shipment: the parcel rule decides (only the units it shipped leave, the
+/// write-back carries exactly those, the rest stays reserved), `apply_parcel` writes it, and
+/// the submission is `shipped`.
 #[allow(clippy::too_many_arguments)]
 async fn ship(
     tx: &mut Tx,
@@ -399,165 +402,22 @@ async fn ship(
     shipped_at: chrono::DateTime<chrono::FixedOffset>,
     now: i64,
 ) -> Result<(bool, String)> {
-    let exists: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM shipments WHERE order_id = ? AND tracking_number = ?")
-            .bind(order_id)
-            .bind(tracking)
-            .fetch_optional(&mut **tx)
-            .await?;
-    if exists.is_some() {
+    if recorded(tx, order_id, tracking).await?.is_some() {
         return Ok((
             false,
             format!("{key}: shipment {tracking} already recorded"),
         ));
     }
-    let row = sqlx::query("SELECT channel_id, external_id, canonical FROM orders WHERE id = ?")
-        .bind(order_id)
-        .fetch_one(&mut **tx)
-        .await?;
-    let channel_id: String = row.try_get("channel_id")?;
-    let external_id: String = row.try_get("external_id")?;
-    let order: Order = json_col(&row, "canonical")?;
-    let here: Vec<(String, Option<String>, i64)> = sqlx::query_as(
-        "SELECT sku, location_id, quantity FROM reservations WHERE order_id = ? AND location_id = ?",
-    )
-    .bind(order_id)
-    .bind(location)
-    .fetch_all(&mut **tx)
-    .await?;
-    // Units shipped per SKU, never more than were reserved here.
-    let mut consumed: Vec<(String, Option<String>, i64)> = Vec::new();
-    for (sku, loc, reserved) in &here {
-        let sent: i64 = lines
-            .iter()
-            .filter(|l| &l.sku == sku)
-            .map(|l| i64::from(l.quantity))
-            .sum();
-        let sent = if lines.is_empty() {
-            *reserved
-        } else {
-            sent.min(*reserved)
-        };
-        if sent > 0 {
-            consumed.push((sku.clone(), loc.clone(), sent));
-        }
-    }
-    if consumed.is_empty() {
-        return Err(StoreError::Conflict(format!(
-            "{key}: shipment {tracking} names nothing reserved at {location}"
-        )));
-    }
-    let reference =
-        format!("shipment of order {channel_id}:{external_id} from {location} ({tracking})");
-    let after: Vec<(String, Option<String>, i64)> = here
-        .iter()
-        .filter_map(|(sku, loc, q)| {
-            let sent = consumed.iter().find(|c| &c.0 == sku).map_or(0, |c| c.2);
-            (q - sent > 0).then(|| (sku.clone(), loc.clone(), q - sent))
-        })
-        .collect();
-    let mut moves = reservation_movements(&here, &after, "reservation", "shipment");
-    for (sku, _, q) in &consumed {
-        moves.extend(Movement::signed(
-            sku,
-            *q,
-            Account::OnHand(location.to_string()),
-            Account::Customer,
-            "shipment",
-        ));
-        sqlx::query(
-            "INSERT INTO on_hand (sku, location_id, quantity, updated_at) VALUES (?1, ?2, -?3, ?4)
-             ON CONFLICT (sku, location_id) DO UPDATE SET quantity = quantity - ?3, updated_at = ?4",
-        )
-        .bind(sku)
-        .bind(location)
-        .bind(q)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-        let left = after.iter().find(|a| &a.0 == sku).map_or(0, |a| a.2);
-        if left == 0 {
-            sqlx::query("DELETE FROM reservations WHERE order_id = ? AND sku = ?")
-                .bind(order_id)
-                .bind(sku)
-                .execute(&mut **tx)
-                .await?;
-        } else {
-            sqlx::query("UPDATE reservations SET quantity = ? WHERE order_id = ? AND sku = ?")
-                .bind(left)
-                .bind(order_id)
-                .bind(sku)
-                .execute(&mut **tx)
-                .await?;
-        }
-        mark_sku_dirty(tx, sku, &reference, now).await?;
-    }
-    record_movements(tx, &moves, &reference, now).await?;
-    // The channel's lines this parcel carries: those whose units (a kit's components) shipped.
-    let kits = stock_sql::kits(tx).await?;
-    let shipped_lines: Vec<ShippedLine> = order
-        .lines
-        .iter()
-        .filter(|l| {
-            l.sku.as_ref().is_some_and(|s| {
-                expand_kits(&[(s.clone(), 1)], &kits)
-                    .iter()
-                    .all(|(part, _)| consumed.iter().any(|c| &c.0 == part))
-            })
-        })
-        .map(|l| ShippedLine {
-            line_id: l.line_id.clone(),
-            quantity: l.quantity,
-        })
-        .collect();
-    let shipment = Shipment {
-        order_external_id: external_id.clone(),
-        carrier: carrier.to_string(),
-        tracking_number: tracking.to_string(),
-        shipped_at,
-        lines: shipped_lines,
-    };
-    sqlx::query(
-        "INSERT INTO shipments (order_id, location_id, carrier, tracking_number, detail, shipped_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(order_id)
-    .bind(location)
-    .bind(carrier)
-    .bind(tracking)
-    .bind(to_json(&shipment)?)
-    .bind(shipped_at.timestamp_millis())
-    .execute(&mut **tx)
-    .await?;
-    let remaining: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reservations WHERE order_id = ?")
-        .bind(order_id)
-        .fetch_one(&mut **tx)
-        .await?;
-    if remaining == 0 {
-        sqlx::query("UPDATE orders SET fulfil_state = 'shipped', updated_at = ? WHERE id = ?")
-            .bind(now)
-            .bind(order_id)
-            .execute(&mut **tx)
-            .await?;
-    }
+    let parcel = load_and_decide(tx, order_id, Source::Partner { location, lines })
+        .await?
+        .map_err(|e| StoreError::Conflict(format!("{key}: shipment {tracking}: {e}")))?;
+    let written = apply_parcel(tx, order_id, &parcel, carrier, tracking, shipped_at, now).await?;
     sqlx::query("UPDATE fulfillment_submissions SET state = 'shipped', updated_at = ? WHERE idempotency_key = ?")
         .bind(now)
         .bind(key)
         .execute(&mut **tx)
         .await?;
-    sqlx::query(
-        "INSERT INTO outbox (kind, channel_id, idempotency_key, payload, cause, next_attempt_at, created_at)
-         VALUES ('write_back_shipment', ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
-    )
-    .bind(&channel_id)
-    .bind(format!("ship:{channel_id}:{external_id}:{tracking}"))
-    .bind(to_json(&shipment)?)
-    .bind(&reference)
-    .bind(now)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok((true, reference))
+    Ok((true, written.reference))
 }
 
 /// A channel cancelled an order: a submission not yet sent is dropped; one the partner has is
