@@ -49,8 +49,11 @@ pub async fn server_floor(
     skus: &[String],
     sample_calls: usize,
 ) -> anyhow::Result<(f64, usize)> {
-    let connector: Arc<dyn Channel> = switchyard_connectors::registry::build(&channel.config)
-        .with_context(|| format!("building the {} connector", channel.id()))?;
+    let connector: Arc<dyn Channel> = switchyard_connectors::registry::build(
+        &channel.config,
+        Arc::new(switchyard_core::connector_state::MemoryState::new()),
+    )
+    .with_context(|| format!("building the {} connector", channel.id()))?;
     let batch = max_levels_per_call(channel.kind).max(1);
     let mut calls = 0;
     let started = Instant::now();

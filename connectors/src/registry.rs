@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use switchyard_core::config::ChannelConfig;
+use switchyard_core::connector_state::ConnectorState;
 use switchyard_core::model::ChannelKind;
 use switchyard_core::ports::Channel;
 
@@ -15,15 +16,19 @@ pub struct BuildError {
     pub message: String,
 }
 
-/// Builds the connector for one configured channel account.
-pub fn build(config: &ChannelConfig) -> Result<Arc<dyn Channel>, BuildError> {
+/// Builds the connector for one configured channel account. `state` keeps what the connector
+/// must not lose across restarts (the daemon passes its store).
+pub fn build(
+    config: &ChannelConfig,
+    state: Arc<dyn ConnectorState>,
+) -> Result<Arc<dyn Channel>, BuildError> {
     let built: Result<Arc<dyn Channel>, String> = match config.kind {
         ChannelKind::Shopify => shopify::ShopifyChannel::new(config).map(|c| Arc::new(c) as _),
         ChannelKind::Woocommerce => woocommerce::WooChannel::new(config).map(|c| Arc::new(c) as _),
         ChannelKind::Amazon => amazon::AmazonChannel::new(config).map(|c| Arc::new(c) as _),
         ChannelKind::Ebay => ebay::EbayChannel::new(config).map(|c| Arc::new(c) as _),
         ChannelKind::Walmart => walmart::WalmartChannel::new(config).map(|c| Arc::new(c) as _),
-        ChannelKind::Etsy => etsy::EtsyChannel::new(config).map(|c| Arc::new(c) as _),
+        ChannelKind::Etsy => etsy::EtsyChannel::new(config, state).map(|c| Arc::new(c) as _),
         ChannelKind::Bigcommerce => {
             bigcommerce::BigCommerceChannel::new(config).map(|c| Arc::new(c) as _)
         }

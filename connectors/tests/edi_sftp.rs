@@ -146,7 +146,7 @@ async fn supplier_gets_a_po_answers_855_856_846_and_every_group_is_acknowledged(
         ("TEE".to_string(), "V-TEE".to_string()),
     ]);
     let sftp = config.sftp.clone().unwrap();
-    let target = EdiSupplierTarget::new("acme", &config).unwrap();
+    let target = EdiSupplierTarget::new("acme", &config, memory()).unwrap();
     let supplier = SupplierSim::new(SupplierConfig {
         inbox: sftp.outbox.clone().into(),
         outbox: sftp.inbox.clone().into(),
@@ -372,7 +372,8 @@ async fn backordered_lines_are_rejected_with_that_reason_after_a_restart() {
         stock: BTreeMap::new(),
     });
     let key = "shopify-main:5678901234567890";
-    EdiSupplierTarget::new("bolt", &config)
+    let state = memory();
+    EdiSupplierTarget::new("bolt", &config, state.clone())
         .unwrap()
         .submit(
             &order("shop:77", vec![line("1", "LAMP", None, 3, "40")]),
@@ -382,7 +383,7 @@ async fn backordered_lines_are_rejected_with_that_reason_after_a_restart() {
         .unwrap();
     supplier.step().unwrap();
     // A new adapter (a restarted daemon) maps the answer back through the sent log.
-    let restarted = EdiSupplierTarget::new("bolt", &config).unwrap();
+    let restarted = EdiSupplierTarget::new("bolt", &config, state).unwrap();
     let events = drain(&restarted).await;
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0].order_reference.as_deref(), Some(key));
@@ -402,7 +403,7 @@ async fn a_3pl_takes_a_940_acknowledges_it_and_ships_with_a_945() {
     let mut config = adapter(&server, AdapterKind::Edi3pl, "whse");
     config.sku_map = BTreeMap::from([("MUG".to_string(), "W-100".to_string())]);
     let sftp = config.sftp.clone().unwrap();
-    let target = Edi3plTarget::new("whse", &config).unwrap();
+    let target = Edi3plTarget::new("whse", &config, memory()).unwrap();
     let warehouse = WarehouseSim::new(WarehouseConfig {
         inbox: sftp.outbox.clone().into(),
         outbox: sftp.inbox.clone().into(),
@@ -534,7 +535,7 @@ async fn a_csv_supplier_gets_an_order_file_and_sends_shipments_and_stock_back() 
         stock_prefix: "stock".into(),
     });
     let sftp = config.sftp.clone().unwrap();
-    let target = CsvSftpTarget::new("csvco", &config).unwrap();
+    let target = CsvSftpTarget::new("csvco", &config, memory()).unwrap();
     let sale = order(
         "shop:3001",
         vec![
@@ -592,7 +593,7 @@ async fn a_csv_supplier_gets_an_order_file_and_sends_shipments_and_stock_back() 
     for record in files(&sent_dir) {
         std::fs::remove_file(sent_dir.join(record)).unwrap();
     }
-    let retry = CsvSftpTarget::new("csvco", &config).unwrap();
+    let retry = CsvSftpTarget::new("csvco", &config, memory()).unwrap();
     assert!(
         !retry
             .submit(&sale, "shop:3001")
@@ -655,7 +656,7 @@ async fn a_server_with_another_host_key_is_refused() {
     let mut config = adapter(&server, AdapterKind::EdiSupplier, "evil");
     let other = std::fs::read_to_string(server.client_key.with_extension("pub")).unwrap();
     config.sftp.as_mut().unwrap().host_key = other;
-    let target = EdiSupplierTarget::new("evil", &config).unwrap();
+    let target = EdiSupplierTarget::new("evil", &config, memory()).unwrap();
     let err = target
         .submit(
             &order("shop:1", vec![line("1", "MUG", None, 1, "1")]),
@@ -669,4 +670,8 @@ async fn a_server_with_another_host_key_is_refused() {
     }
     assert!(!err.is_retryable());
     assert!(files(Path::new(&config.sftp.unwrap().outbox)).is_empty());
+}
+
+fn memory() -> std::sync::Arc<dyn switchyard_core::connector_state::ConnectorState> {
+    std::sync::Arc::new(switchyard_core::connector_state::MemoryState::new())
 }

@@ -7,11 +7,13 @@ mod support;
 
 use mailparse::{MailHeaderMap, ParsedMail, parse_mail};
 use rust_decimal::Decimal;
+use std::sync::Arc;
 use support::smtpd::Smtpd;
 use switchyard_connectors::fulfillment::{self, email::CSV_COLUMNS, email::EmailTarget};
 use switchyard_core::config::{
     AdapterConfig, AdapterKind, EmailAdapterConfig, LocationConfig, LocationKind, SmtpSecurity,
 };
+use switchyard_core::connector_state::MemoryState;
 use switchyard_core::fulfillment::{
     CancelOutcome, FulfillmentLine, FulfillmentOrder, FulfillmentTarget, OrderRef,
     RequestedShipping, TargetError,
@@ -250,7 +252,9 @@ async fn the_location_builds_an_email_adapter() {
         region: None,
         catalog: Vec::new(),
     };
-    let built = fulfillment::build(&location).unwrap().expect("an adapter");
+    let built = fulfillment::build(&location, Arc::new(MemoryState::new()))
+        .unwrap()
+        .expect("an adapter");
     built.submit(&order(), "shop:1001").await.unwrap();
     assert_eq!(smtpd.messages().len(), 1);
     let mut bad = adapter(smtpd.port, "not an address");

@@ -7,10 +7,12 @@ use chrono::DateTime;
 use serde_json::{Value, json};
 use switchyard_connectors::channels::etsy::EtsyChannel;
 use switchyard_core::config::{ChannelConfig, RateLimitConfig};
+use switchyard_core::connector_state::{ConnectorState, MemoryState};
 use switchyard_core::model::{ChannelKind, OrderStatus, PaymentStatus, Shipment, ShippedLine};
 use switchyard_core::ports::{
     Channel, ChannelError, Delivery, ListingLevel, PollCursor, WebhookRequest,
 };
+use switchyard_core::store::SqliteStore;
 use switchyard_sim::etsy::{EtsySim, EtsySimConfig};
 use switchyard_sim::{OrderSpec, SimulatedChannel, WebhookFate};
 
@@ -46,7 +48,7 @@ async fn setup(cfg: EtsySimConfig) -> (Arc<EtsySim>, EtsyChannel) {
     })
     .await
     .expect("sim starts");
-    let channel = EtsyChannel::new(&unpaced(&sim)).expect("channel builds");
+    let channel = EtsyChannel::new(&unpaced(&sim), memory()).expect("channel builds");
     (sim, channel)
 }
 
@@ -345,7 +347,7 @@ async fn the_per_second_limit_is_hit_then_waited_out() {
     .unwrap();
     sim.add_product("MUG", "Stoneware mug", "12.50", 5);
     // Deliberately faster than the shop allows: the 429s' retry-after must carry it through.
-    let channel = EtsyChannel::new(&unpaced(&sim)).unwrap();
+    let channel = EtsyChannel::new(&unpaced(&sim), memory()).unwrap();
     let start = Instant::now();
     for _ in 0..8 {
         channel
@@ -365,7 +367,7 @@ async fn the_per_second_limit_is_hit_then_waited_out() {
 #[tokio::test]
 async fn default_pacing_stays_under_etsys_ten_a_second() {
     let sim = EtsySim::start(EtsySimConfig::default()).await.unwrap();
-    let channel = EtsyChannel::new(&channel_config(&sim)).unwrap();
+    let channel = EtsyChannel::new(&channel_config(&sim), memory()).unwrap();
     let start = Instant::now();
     for _ in 0..25 {
         channel.poll_orders(&PollCursor::default()).await.unwrap();
@@ -386,7 +388,7 @@ async fn a_low_daily_budget_is_reported() {
     })
     .await
     .unwrap();
-    let channel = EtsyChannel::new(&unpaced(&sim)).unwrap();
+    let channel = EtsyChannel::new(&unpaced(&sim), memory()).unwrap();
     assert_eq!(channel.daily_budget(), None);
     channel.poll_orders(&PollCursor::default()).await.unwrap();
     let budget = channel.daily_budget().unwrap();
@@ -461,7 +463,7 @@ async fn bad_credentials_are_an_auth_error() {
         let sim = EtsySim::start(EtsySimConfig::default()).await.unwrap();
         let mut config = unpaced(&sim);
         spoil(&mut config);
-        let channel = EtsyChannel::new(&config).unwrap();
+        let channel = EtsyChannel::new(&config, memory()).unwrap();
         let err = channel
             .poll_orders(&PollCursor::default())
             .await
@@ -472,4 +474,68 @@ async fn bad_credentials_are_an_auth_error() {
         );
         assert_eq!(sim.stats().requests, 0);
     }
+}
+
+fn memory() -> Arc<dyn ConnectorState> {
+    Arc::new(MemoryState::new())
+}
+
+/// Issue 10: Etsy spends a refresh token when it rotates it, so the newest one is stored and a
+/// restarted connector (a new process on the same database) goes on from it instead of the
+/// spent seed; a merchant who configures a new seed is not overruled by the stored rotation.
+#[tokio::test]
+async fn a_restart_continues_from_the_rotated_refresh_token_in_the_store() {
+    let sim = EtsySim::start(EtsySimConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("s.db").display());
+    let seed = sim.config().refresh_token.clone();
+    {
+        let store: Arc<dyn ConnectorState> = Arc::new(SqliteStore::open(&url).await.unwrap());
+        let first = EtsyChannel::new(&unpaced(&sim), store).unwrap();
+        first.poll_orders(&PollCursor::default()).await.unwrap();
+        assert_ne!(sim.current_refresh_token(), seed, "the seed is spent");
+    }
+    sim.expire_access_tokens();
+
+    // Without the stored token a new process would present the spent seed and be refused.
+    let forgetful = EtsyChannel::new(&unpaced(&sim), memory()).unwrap();
+    let refused = forgetful.poll_orders(&PollCursor::default()).await;
+    assert!(matches!(refused, Err(ChannelError::Auth(_))), "{refused:?}");
+
+    // The same database after a restart: the rotated token, not the seed.
+    let store: Arc<dyn ConnectorState> = Arc::new(SqliteStore::open(&url).await.unwrap());
+    let restarted = EtsyChannel::new(&unpaced(&sim), store.clone()).unwrap();
+    restarted.poll_orders(&PollCursor::default()).await.unwrap();
+    let stored = store
+        .get(
+            "etsy",
+            switchyard_connectors::channels::etsy::TOKEN_STATE_KEY,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.contains(&sim.current_refresh_token()));
+    assert!(!stored.contains(&seed), "no spent token is kept");
+
+    // A newly configured seed (the merchant re-authorised) wins over a stored rotation of
+    // the old seed: spoil the stored token, and only the old seed's connector trips on it.
+    let spoiled = stored.replace(&sim.current_refresh_token(), "rt-spoiled");
+    store
+        .put(
+            "etsy",
+            switchyard_connectors::channels::etsy::TOKEN_STATE_KEY,
+            &spoiled,
+        )
+        .await
+        .unwrap();
+    sim.expire_access_tokens();
+    let old_seed = EtsyChannel::new(&unpaced(&sim), store.clone()).unwrap();
+    assert!(matches!(
+        old_seed.poll_orders(&PollCursor::default()).await,
+        Err(ChannelError::Auth(_))
+    ));
+    let mut reauthorised = unpaced(&sim);
+    reauthorised.refresh_token = Some(sim.current_refresh_token());
+    let fresh = EtsyChannel::new(&reauthorised, store).unwrap();
+    fresh.poll_orders(&PollCursor::default()).await.unwrap();
 }

@@ -15,6 +15,7 @@ use switchyard_core::config::{
     AdapterConfig, AdapterKind, HttpJsonAdapterConfig, LocationConfig, LocationKind,
     RateLimitConfig,
 };
+use switchyard_core::connector_state::MemoryState;
 use switchyard_core::fulfillment::{
     CancelOutcome, EventKind, FulfillmentLine, FulfillmentOrder, FulfillmentTarget, LineQuantity,
     OrderRef, RequestedShipping, TargetError,
@@ -347,7 +348,9 @@ async fn the_location_builds_an_http_json_adapter() {
         region: None,
         catalog: Vec::new(),
     };
-    let built = fulfillment::build(&location).unwrap().expect("an adapter");
+    let built = fulfillment::build(&location, Arc::new(MemoryState::new()))
+        .unwrap()
+        .expect("an adapter");
     assert_eq!(built.id(), "acme");
     let receipt = built.submit(&order("shop:5"), "shop:5").await.unwrap();
     assert!(receipt.accepted);

@@ -14,6 +14,7 @@ use switchyard_connectors::fulfillment::{self, shipbob::ShipBobTarget};
 use switchyard_core::config::{
     AdapterConfig, AdapterKind, LocationConfig, LocationKind, RateLimitConfig,
 };
+use switchyard_core::connector_state::MemoryState;
 use switchyard_core::fulfillment::{
     CancelOutcome, EventKind, FulfillmentLine, FulfillmentOrder, FulfillmentTarget, LineQuantity,
     OrderRef, RequestedShipping, TargetError, TargetEvent,
@@ -522,15 +523,23 @@ async fn the_registry_builds_the_adapter_a_location_names() {
         region: None,
         catalog: Vec::new(),
     };
-    let built = fulfillment::build(&location).unwrap().expect("an adapter");
+    let built = fulfillment::build(&location, Arc::new(MemoryState::new()))
+        .unwrap()
+        .expect("an adapter");
     assert_eq!(built.id(), "bob");
     location.adapter = None;
-    assert!(fulfillment::build(&location).unwrap().is_none());
+    assert!(
+        fulfillment::build(&location, Arc::new(MemoryState::new()))
+            .unwrap()
+            .is_none()
+    );
     location.adapter = Some(AdapterConfig {
         channel_id: None,
         ..adapter(&sim)
     });
-    let err = fulfillment::build(&location).err().expect("refused");
+    let err = fulfillment::build(&location, Arc::new(MemoryState::new()))
+        .err()
+        .expect("refused");
     assert!(err.to_string().contains("channel_id"), "{err}");
     // Without a webhook secret the adapter refuses webhooks rather than trusting them.
     let unsigned = ShipBobTarget::new(

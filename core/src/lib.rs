@@ -2,6 +2,7 @@
 //! routing and the durable store. Model, stock and routing are pure; only `store` does I/O.
 
 pub mod config;
+pub mod connector_state;
 pub mod fields;
 pub mod fulfillment;
 pub mod model;

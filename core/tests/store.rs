@@ -546,3 +546,44 @@ async fn listings_are_read_in_pages_by_sku_each_once() {
     assert_eq!(pages, 3);
     assert_eq!(seen, skus);
 }
+
+/// Connector state outlives the process: a value and a counter read back after reopening.
+#[tokio::test]
+async fn connector_state_and_counters_survive_a_reopen() {
+    use switchyard_core::connector_state::ConnectorState;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("state.db").display());
+    {
+        let s = SqliteStore::open(&url).await.unwrap();
+        s.put("etsy", "etsy.refresh_token", "rt-1").await.unwrap();
+        s.put("etsy", "etsy.refresh_token", "rt-2").await.unwrap();
+        assert_eq!(
+            s.next_number("acme", "x12_control", 500, 0).await.unwrap(),
+            500
+        );
+        assert_eq!(
+            s.next_number("acme", "x12_control", 500, 0).await.unwrap(),
+            501
+        );
+    }
+    let s = SqliteStore::open(&url).await.unwrap();
+    assert_eq!(
+        s.get("etsy", "etsy.refresh_token")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("rt-2")
+    );
+    assert_eq!(s.get("etsy", "missing").await.unwrap(), None);
+    assert_eq!(
+        s.next_number("acme", "x12_control", 500, 0).await.unwrap(),
+        502
+    );
+    assert_eq!(
+        s.next_number("acme", "x12_control", 500, 900)
+            .await
+            .unwrap(),
+        900
+    );
+    assert_eq!(s.next_number("bolt", "x12_control", 7, 0).await.unwrap(), 7);
+}

@@ -8,11 +8,14 @@ use switchyard_core::config;
 pub fn run(path: &Path) -> ExitCode {
     match config::load(path) {
         Ok(cfg) => {
-            // Connector-specific rules (id formats, defaults) are checked by building each one.
+            // Connector-specific rules (id formats, defaults) are checked by building each one;
+            // nothing is called, so their state needs no store.
+            let state: std::sync::Arc<dyn switchyard_core::connector_state::ConnectorState> =
+                std::sync::Arc::new(switchyard_core::connector_state::MemoryState::new());
             let refused: Vec<String> = cfg
                 .channels
                 .iter()
-                .filter_map(|c| switchyard_connectors::registry::build(c).err())
+                .filter_map(|c| switchyard_connectors::registry::build(c, state.clone()).err())
                 .map(|e| format!("{}: {e}", path.display()))
                 .collect();
             if !refused.is_empty() {

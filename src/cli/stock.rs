@@ -217,7 +217,7 @@ pub async fn run(args: &Args, cmd: &StockCmd) -> anyhow::Result<ExitCode> {
                 if channel.as_ref().is_some_and(|id| *id != c.id) {
                     continue;
                 }
-                let connector = switchyard_connectors::registry::build(c)?;
+                let connector = switchyard_connectors::registry::build(c, store.clone())?;
                 let drifts =
                     crate::daemon::drift::check(store.as_ref(), connector.as_ref(), &c.id).await?;
                 for d in &drifts {

@@ -142,12 +142,12 @@ impl Daemon {
             .context("storing the configured kits")?;
         let mut channels = BTreeMap::new();
         for c in &config.channels {
-            let channel = switchyard_connectors::registry::build(c)?;
+            let channel = switchyard_connectors::registry::build(c, store.clone())?;
             channels.insert(c.id.clone(), channel);
         }
         let mut targets = BTreeMap::new();
         for l in &config.locations {
-            if let Some(t) = switchyard_connectors::fulfillment::build(l)? {
+            if let Some(t) = switchyard_connectors::fulfillment::build(l, store.clone())? {
                 targets.insert(l.id.clone(), t);
             }
         }

@@ -153,7 +153,9 @@ impl Partners {
         location: &LocationConfig,
         store: &dyn Store,
     ) -> anyhow::Result<usize> {
-        let target = switchyard_connectors::fulfillment::build(location)?
+        // ShipBob keeps no connector state; nothing here needs the store's.
+        let state = std::sync::Arc::new(switchyard_core::connector_state::MemoryState::new());
+        let target = switchyard_connectors::fulfillment::build(location, state)?
             .context("the 3PL location has no adapter")?;
         let levels = target
             .inventory()

@@ -79,7 +79,7 @@ impl EdiLink {
     /// Reads every group of an inbound file. 997s go to `on_ack` (and are not acknowledged
     /// themselves); every other set goes to `read`, and its group is answered with a 997 that
     /// rejects the sets `read` could not understand (AK5 `R` with the segment named).
-    pub fn read_file(
+    pub async fn read_file(
         &self,
         file: &Incoming,
         control: &ControlNumbers,
@@ -132,7 +132,7 @@ impl EdiLink {
                         }
                     }
                 }
-                let n = control.next();
+                let n = control.next().await?;
                 let body = ack
                     .to_transaction(n)
                     .map_err(|e| TargetError::Rejected(format!("cannot build 997: {e}")))?;

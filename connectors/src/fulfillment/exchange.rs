@@ -15,14 +15,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use switchyard_core::config::{AdapterConfig, SftpConfig};
+use switchyard_core::connector_state::ConnectorState;
 use switchyard_core::fulfillment::{EventPage, FulfillmentOrder, TargetError, TargetEvent};
 use switchyard_core::ports::PollCursor;
 
@@ -123,33 +124,49 @@ fn short_hash(text: &str) -> String {
     digest[..4].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Interchange/group control numbers: increasing, never 0, and above every number this
-/// adapter used before a restart, because they start at the seconds elapsed since 2024-01-01
-/// and each next one is at least the current second (a partner checking for duplicates or
-/// gaps sees an increasing sequence as long as fewer than one file a second goes out on
-/// average). [`ControlNumbers::resume_after`] lets a caller that persists the last number,
-/// or the sent log, raise the floor.
-#[derive(Debug, Default)]
+/// Interchange/group control numbers (ISA13 = GS06 = ST02) from a durable counter in the
+/// connector state (scope: the location id), so they go up by one per file across restarts
+/// and replicas and never repeat. The counter starts at the seconds elapsed since 2024-01-01,
+/// above every number the clock-based numbering of earlier versions used, and never goes below
+/// a floor raised by [`ControlNumbers::resume_after`] (the sent log's numbers). X12 allows nine
+/// digits: past 999,999,999 it wraps to 1.
 pub struct ControlNumbers {
-    last: AtomicU32,
+    state: Arc<dyn ConnectorState>,
+    scope: String,
+    floor: AtomicU32,
 }
 
+/// The counter's name in the connector state.
+pub const CONTROL_COUNTER: &str = "x12_control";
+
 impl ControlNumbers {
-    pub fn next(&self) -> u32 {
-        let now = seconds_since_2024();
-        let step = |last: u32| {
-            let next = last.saturating_add(1).max(now);
-            if next > MAX_CONTROL { 1 } else { next }
-        };
-        let previous = self
-            .last
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |l| Some(step(l)))
-            .unwrap_or(0);
-        step(previous)
+    pub fn new(state: Arc<dyn ConnectorState>, scope: &str) -> Self {
+        Self {
+            state,
+            scope: scope.to_string(),
+            floor: AtomicU32::new(0),
+        }
+    }
+
+    pub async fn next(&self) -> Result<u32, TargetError> {
+        let floor = i64::from(self.floor.load(Ordering::SeqCst)) + 1;
+        let n = self
+            .state
+            .next_number(
+                &self.scope,
+                CONTROL_COUNTER,
+                i64::from(seconds_since_2024()),
+                floor,
+            )
+            .await
+            .map_err(|e| TargetError::Transport(format!("control number: {e}")))?;
+        let wrapped = (n - 1).rem_euclid(i64::from(MAX_CONTROL)) + 1;
+        Ok(u32::try_from(wrapped).unwrap_or(1))
     }
 
     pub fn resume_after(&self, used: u32) {
-        self.last.fetch_max(used.min(MAX_CONTROL), Ordering::SeqCst);
+        self.floor
+            .fetch_max(used.min(MAX_CONTROL), Ordering::SeqCst);
     }
 }
 
@@ -191,7 +208,13 @@ struct SentIndex {
 }
 
 impl FileExchange {
-    pub fn new(kind: &str, config: &AdapterConfig) -> Result<Self, String> {
+    /// `location` scopes the durable state (control numbers) this exchange keeps in `state`.
+    pub fn new(
+        kind: &str,
+        location: &str,
+        config: &AdapterConfig,
+        state: Arc<dyn ConnectorState>,
+    ) -> Result<Self, String> {
         let sftp: &SftpConfig = config
             .sftp
             .as_ref()
@@ -235,7 +258,7 @@ impl FileExchange {
             archive,
             sent_dir,
             sent: Mutex::new(SentIndex::default()),
-            control: ControlNumbers::default(),
+            control: ControlNumbers::new(state, location),
         })
     }
 
@@ -424,13 +447,24 @@ mod tests {
         assert_ne!(name, file_name("850", "shop-1001", "edi"));
     }
 
-    #[test]
-    fn control_numbers_increase_and_respect_a_floor() {
-        let numbers = ControlNumbers::default();
-        let a = numbers.next();
-        let b = numbers.next();
-        assert!(b > a && a > 0);
-        numbers.resume_after(900_000_000);
-        assert_eq!(numbers.next(), 900_000_001);
+    #[tokio::test]
+    async fn control_numbers_count_up_by_one_across_restarts_and_respect_a_floor() {
+        let state: Arc<dyn ConnectorState> =
+            Arc::new(switchyard_core::connector_state::MemoryState::new());
+        let numbers = ControlNumbers::new(state.clone(), "acme");
+        let a = numbers.next().await.unwrap();
+        assert!(
+            a >= seconds_since_2024(),
+            "above the old clock-based numbers"
+        );
+        assert_eq!(numbers.next().await.unwrap(), a + 1);
+        // A restart (or another replica) shares the counter: no number twice, no gap.
+        let restarted = ControlNumbers::new(state.clone(), "acme");
+        assert_eq!(restarted.next().await.unwrap(), a + 2);
+        restarted.resume_after(900_000_000);
+        assert_eq!(restarted.next().await.unwrap(), 900_000_001);
+        assert_eq!(numbers.next().await.unwrap(), 900_000_002);
+        let other = ControlNumbers::new(state, "bolt");
+        assert!(other.next().await.unwrap() < 900_000_000, "per location");
     }
 }

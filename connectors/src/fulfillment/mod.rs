@@ -15,6 +15,7 @@ pub mod shipbob;
 use std::sync::Arc;
 
 use switchyard_core::config::{AdapterKind, LocationConfig};
+use switchyard_core::connector_state::ConnectorState;
 use switchyard_core::fulfillment::FulfillmentTarget;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +27,12 @@ pub struct BuildError {
 
 /// The adapter for a location, `None` for one without an `adapter:` block (the merchant's own
 /// warehouse, packed from `switchyard picks list`).
-pub fn build(location: &LocationConfig) -> Result<Option<Arc<dyn FulfillmentTarget>>, BuildError> {
+/// Builds the adapter of a location, if it has one. `state` keeps what the adapter must not lose
+/// across restarts (EDI control numbers; the daemon passes its store).
+pub fn build(
+    location: &LocationConfig,
+    state: Arc<dyn ConnectorState>,
+) -> Result<Option<Arc<dyn FulfillmentTarget>>, BuildError> {
     let Some(adapter) = &location.adapter else {
         return Ok(None);
     };
@@ -35,13 +41,14 @@ pub fn build(location: &LocationConfig) -> Result<Option<Arc<dyn FulfillmentTarg
             shipbob::ShipBobTarget::new(&location.id, adapter).map(|t| Arc::new(t) as _)
         }
         AdapterKind::Edi3pl => {
-            edi_3pl::Edi3plTarget::new(&location.id, adapter).map(|t| Arc::new(t) as _)
+            edi_3pl::Edi3plTarget::new(&location.id, adapter, state).map(|t| Arc::new(t) as _)
         }
         AdapterKind::EdiSupplier => {
-            edi_supplier::EdiSupplierTarget::new(&location.id, adapter).map(|t| Arc::new(t) as _)
+            edi_supplier::EdiSupplierTarget::new(&location.id, adapter, state)
+                .map(|t| Arc::new(t) as _)
         }
         AdapterKind::CsvSftp => {
-            csv_sftp::CsvSftpTarget::new(&location.id, adapter).map(|t| Arc::new(t) as _)
+            csv_sftp::CsvSftpTarget::new(&location.id, adapter, state).map(|t| Arc::new(t) as _)
         }
         AdapterKind::Email => {
             email::EmailTarget::new(&location.id, adapter).map(|t| Arc::new(t) as _)

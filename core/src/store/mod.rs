@@ -371,7 +371,7 @@ pub struct Counts {
 /// The whole persistence surface. Implemented for SQLite now; shaped so a PostgreSQL
 /// implementation can follow without touching callers.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: crate::connector_state::ConnectorState + Send + Sync {
     // --- ingest -------------------------------------------------------------------------
     /// Stores deliveries (duplicates are counted, not stored) and, for a poll, the cursor that
     /// fetched them, in one transaction.

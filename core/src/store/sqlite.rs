@@ -28,6 +28,7 @@ mod fulfil;
 mod reroute;
 mod route;
 mod ship;
+mod state;
 mod target_inbox;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

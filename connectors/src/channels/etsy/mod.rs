@@ -15,8 +15,11 @@ mod poll;
 mod stock;
 pub mod webhook;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use switchyard_core::config::ChannelConfig;
+use switchyard_core::connector_state::ConnectorState;
 use switchyard_core::model::{ChannelKind, Order, Shipment};
 use switchyard_core::ports::{
     Channel, ChannelError, ChannelLimits, Delivery, IngestError, Listing, ListingLevel,
@@ -24,6 +27,7 @@ use switchyard_core::ports::{
 };
 
 use crate::http::{RateLimiter, client as http_client};
+pub use auth::STATE_KEY as TOKEN_STATE_KEY;
 use auth::TokenSource;
 use client::EtsyClient;
 
@@ -48,7 +52,7 @@ impl EtsyChannel {
     /// Needs `client_id` (the app keystring), `refresh_token` and `shop_id`; `client_secret`
     /// (the shared secret) is sent in `x-api-key` when given. `base_url` empty means
     /// `https://openapi.etsy.com`; `token_url` defaults to Etsy's.
-    pub fn new(config: &ChannelConfig) -> Result<Self, String> {
+    pub fn new(config: &ChannelConfig, state: Arc<dyn ConnectorState>) -> Result<Self, String> {
         let required = |name: &str, value: &Option<String>| {
             value
                 .as_deref()
@@ -93,7 +97,14 @@ impl EtsyChannel {
             Some(rl) => RateLimiter::new(rl.per_second, rl.burst),
             None => RateLimiter::new(DEFAULT_RATE_PER_SECOND, DEFAULT_BURST),
         };
-        let tokens = TokenSource::new(http_client(), token_url, keystring, refresh_token);
+        let tokens = TokenSource::new(
+            http_client(),
+            token_url,
+            keystring,
+            refresh_token,
+            state,
+            &config.id,
+        );
         Ok(Self {
             id: config.id.clone(),
             client: EtsyClient::new(&config.id, base, api_key, tokens, limiter),

@@ -5,10 +5,12 @@
 //! cancellation message, so `cancel` is refused. See `exchange` for the at-least-once contract.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::Utc;
 use switchyard_core::config::{AdapterConfig, AdapterKind, CsvColumn, CsvConfig, CsvField};
+use switchyard_core::connector_state::ConnectorState;
 use switchyard_core::fulfillment::{
     CancelOutcome, EventKind, EventPage, FulfillmentLine, FulfillmentOrder, FulfillmentTarget,
     LineQuantity, OrderRef, Receipt, TargetError, TargetEvent,
@@ -47,7 +49,11 @@ pub enum CsvReadError {
 }
 
 impl CsvSftpTarget {
-    pub fn new(location_id: &str, config: &AdapterConfig) -> Result<Self, String> {
+    pub fn new(
+        location_id: &str,
+        config: &AdapterConfig,
+        state: Arc<dyn ConnectorState>,
+    ) -> Result<Self, String> {
         if config.kind != AdapterKind::CsvSftp {
             return Err(format!(
                 "adapter kind {} is not csv_sftp",
@@ -78,7 +84,7 @@ impl CsvSftpTarget {
         }
         Ok(CsvSftpTarget {
             id: location_id.to_string(),
-            exchange: FileExchange::new("csv_sftp", config)?,
+            exchange: FileExchange::new("csv_sftp", location_id, config, state)?,
             layout,
             to_partner: config.sku_map.clone(),
             from_partner: config

@@ -5,10 +5,12 @@
 //! `cancel` is refused and the merchant cancels in the 3PL's portal.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use rust_decimal::Decimal;
 use switchyard_core::config::{AdapterConfig, AdapterKind};
+use switchyard_core::connector_state::ConnectorState;
 use switchyard_core::fulfillment::{
     CancelOutcome, EventPage, FulfillmentOrder, FulfillmentTarget, OrderRef, Receipt, TargetError,
     TargetEvent,
@@ -35,7 +37,11 @@ pub struct Edi3plTarget {
 }
 
 impl Edi3plTarget {
-    pub fn new(location_id: &str, config: &AdapterConfig) -> Result<Self, String> {
+    pub fn new(
+        location_id: &str,
+        config: &AdapterConfig,
+        state: Arc<dyn ConnectorState>,
+    ) -> Result<Self, String> {
         if config.kind != AdapterKind::Edi3pl {
             return Err(format!(
                 "adapter kind {} is not edi_3pl",
@@ -44,7 +50,7 @@ impl Edi3plTarget {
         }
         Ok(Edi3plTarget {
             id: location_id.to_string(),
-            exchange: FileExchange::new("edi_3pl", config)?,
+            exchange: FileExchange::new("edi_3pl", location_id, config, state)?,
             link: EdiLink::new("edi_3pl", config)?,
             skus: SkuResolver::new(&config.sku_map),
             to_partner: config.sku_map.clone(),
@@ -130,20 +136,23 @@ impl Edi3plTarget {
         let files = self.exchange.next_files(conn, cursor).await?;
         let mut events = Vec::new();
         for file in &files {
-            let inbound = self.link.read_file(
-                file,
-                &self.exchange.control,
-                |tx| self.read_set(tx),
-                |ack| {
-                    let control = ack.group_control_number.trim().parse().ok();
-                    let record = control.and_then(|n| self.exchange.known(None, Some(n)));
-                    (ack.functional_id == "OW")
-                        .then(|| edi_events::from_997(ack, record.as_ref()))
-                        .flatten()
-                        .into_iter()
-                        .collect()
-                },
-            )?;
+            let inbound = self
+                .link
+                .read_file(
+                    file,
+                    &self.exchange.control,
+                    |tx| self.read_set(tx),
+                    |ack| {
+                        let control = ack.group_control_number.trim().parse().ok();
+                        let record = control.and_then(|n| self.exchange.known(None, Some(n)));
+                        (ack.functional_id == "OW")
+                            .then(|| edi_events::from_997(ack, record.as_ref()))
+                            .flatten()
+                            .into_iter()
+                            .collect()
+                    },
+                )
+                .await?;
             for (name, contents) in &inbound.acks {
                 self.exchange
                     .send(conn, name, contents.as_bytes(), None)
@@ -177,7 +186,7 @@ impl FulfillmentTarget for Edi3plTarget {
                 });
             }
             let w05 = self.shipping_order(order, idempotency_key);
-            let control = self.exchange.control.next();
+            let control = self.exchange.control.next().await?;
             let body = w05
                 .to_transaction(control)
                 .map_err(|e| TargetError::Rejected(format!("940: {e}")))?;

@@ -5,11 +5,13 @@
 //! with a 997 in the outbox. See `exchange` for the at-least-once contract.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::Utc;
 use rust_decimal::Decimal;
 use switchyard_core::config::{AdapterConfig, AdapterKind};
+use switchyard_core::connector_state::ConnectorState;
 use switchyard_core::fulfillment::{
     CancelOutcome, EventPage, FulfillmentOrder, FulfillmentTarget, OrderRef, Receipt, TargetError,
     TargetEvent,
@@ -38,7 +40,11 @@ pub struct EdiSupplierTarget {
 }
 
 impl EdiSupplierTarget {
-    pub fn new(location_id: &str, config: &AdapterConfig) -> Result<Self, String> {
+    pub fn new(
+        location_id: &str,
+        config: &AdapterConfig,
+        state: Arc<dyn ConnectorState>,
+    ) -> Result<Self, String> {
         if config.kind != AdapterKind::EdiSupplier {
             return Err(format!(
                 "adapter kind {} is not edi_supplier",
@@ -47,7 +53,7 @@ impl EdiSupplierTarget {
         }
         Ok(EdiSupplierTarget {
             id: location_id.to_string(),
-            exchange: FileExchange::new("edi_supplier", config)?,
+            exchange: FileExchange::new("edi_supplier", location_id, config, state)?,
             link: EdiLink::new("edi_supplier", config)?,
             skus: SkuResolver::new(&config.sku_map),
             to_partner: config.sku_map.clone(),
@@ -146,20 +152,23 @@ impl EdiSupplierTarget {
         let records = |po: &str| self.exchange.known(Some(po), None);
         let mut events = Vec::new();
         for file in &files {
-            let inbound = self.link.read_file(
-                file,
-                &self.exchange.control,
-                |tx| self.read_set(tx, &records),
-                |ack| {
-                    let control = ack.group_control_number.trim().parse().ok();
-                    let record = control.and_then(|n| self.exchange.known(None, Some(n)));
-                    (ack.functional_id == "PO")
-                        .then(|| edi_events::from_997(ack, record.as_ref()))
-                        .flatten()
-                        .into_iter()
-                        .collect()
-                },
-            )?;
+            let inbound = self
+                .link
+                .read_file(
+                    file,
+                    &self.exchange.control,
+                    |tx| self.read_set(tx, &records),
+                    |ack| {
+                        let control = ack.group_control_number.trim().parse().ok();
+                        let record = control.and_then(|n| self.exchange.known(None, Some(n)));
+                        (ack.functional_id == "PO")
+                            .then(|| edi_events::from_997(ack, record.as_ref()))
+                            .flatten()
+                            .into_iter()
+                            .collect()
+                    },
+                )
+                .await?;
             for (name, contents) in &inbound.acks {
                 self.exchange
                     .send(conn, name, contents.as_bytes(), None)
@@ -211,7 +220,7 @@ impl FulfillmentTarget for EdiSupplierTarget {
                 });
             }
             let po = self.purchase_order(order, idempotency_key);
-            let control = self.exchange.control.next();
+            let control = self.exchange.control.next().await?;
             let body = po
                 .to_transaction(control)
                 .map_err(|e| TargetError::Rejected(format!("850: {e}")))?;
@@ -276,7 +285,7 @@ impl FulfillmentTarget for EdiSupplierTarget {
                     })
                     .collect(),
             };
-            let control = self.exchange.control.next();
+            let control = self.exchange.control.next().await?;
             let body = po
                 .to_transaction(control)
                 .map_err(|e| TargetError::Rejected(format!("850 cancellation: {e}")))?;
