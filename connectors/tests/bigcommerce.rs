@@ -301,12 +301,18 @@ async fn variants_are_found_with_documented_filters_in_few_calls() {
     let two = vec!["SKU-1499".to_string(), "SKU-0700".to_string()];
     let found = channel.discover_listings(&two).await.expect("discover");
     assert_eq!(found.len(), 2);
-    assert!(found.iter().any(|l| l.sku == "SKU-0700" && l.channel_quantity == Some(700)));
+    assert!(
+        found
+            .iter()
+            .any(|l| l.sku == "SKU-0700" && l.channel_quantity == Some(700))
+    );
     assert_eq!(sim.stats().requests - before, 3);
 
     // Sixty SKUs past the first page: the five pages left are cheaper than sixty lookups.
     let before = sim.stats().requests;
-    let sixty: Vec<String> = (0..60).map(|i| format!("SKU-{:04}", 300 + i * 20)).collect();
+    let sixty: Vec<String> = (0..60)
+        .map(|i| format!("SKU-{:04}", 300 + i * 20))
+        .collect();
     let found = channel.discover_listings(&sixty).await.expect("discover");
     assert_eq!(found.len(), 60);
     assert_eq!(sim.stats().requests - before, 6);

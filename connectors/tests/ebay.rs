@@ -222,7 +222,10 @@ async fn tracking_is_written_back_once_even_when_called_twice() {
         tracking_number: "CP1".into(),
         ..whole.clone()
     };
-    channel.write_back_shipment(&canada, "ship-3").await.unwrap();
+    channel
+        .write_back_shipment(&canada, "ship-3")
+        .await
+        .unwrap();
     assert_eq!(sim.shipments(&third)[0].carrier, "CanadaPost");
     // eBay has no field for a free carrier name: refused by name, nothing sent.
     let fourth = sim.place_order(spec("MUG", 1)).await;
@@ -231,7 +234,10 @@ async fn tracking_is_written_back_once_even_when_called_twice() {
         carrier: "Bob's Couriers".into(),
         ..canada
     };
-    let err = channel.write_back_shipment(&odd, "ship-4").await.unwrap_err();
+    let err = channel
+        .write_back_shipment(&odd, "ship-4")
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, ChannelError::Rejected(why) if why.contains("Bob's Couriers")),
         "{err}"

@@ -267,7 +267,10 @@ async fn the_shipping_line_carries_the_orders_method_and_seller_order_id() {
         carrier: "fedex".into(),
         ..shipment(&po, vec![])
     };
-    channel.write_back_shipment(&s, "key-x").await.expect("ship");
+    channel
+        .write_back_shipment(&s, "key-x")
+        .await
+        .expect("ship");
     let order = sim.order_json(&po).unwrap();
     let tracking = &order["orderLines"]["orderLine"][0]["orderLineStatuses"]["orderLineStatus"][0]
         ["trackingInfo"];
@@ -280,7 +283,10 @@ async fn the_shipping_line_carries_the_orders_method_and_seller_order_id() {
         carrier: "Bob's Couriers".into(),
         ..shipment(&po2, vec![])
     };
-    let err = channel.write_back_shipment(&odd, "key-y").await.unwrap_err();
+    let err = channel
+        .write_back_shipment(&odd, "key-y")
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, ChannelError::Rejected(why) if why.contains("Bob's Couriers")),
         "{err}"
@@ -295,7 +301,10 @@ async fn the_shipping_line_carries_the_orders_method_and_seller_order_id() {
         ..ChannelConfig::new("wm", ChannelKind::Walmart, sim.base_url())
     };
     let mapped = WalmartChannel::new(&config).expect("channel builds");
-    mapped.write_back_shipment(&odd, "key-y").await.expect("mapped");
+    mapped
+        .write_back_shipment(&odd, "key-y")
+        .await
+        .expect("mapped");
     assert_eq!(sim.shipments(&po2)[0].carrier, "SAIA");
 }
 

@@ -209,7 +209,11 @@ async fn a_product_the_merchant_left_untracked_stays_untracked_and_is_reported()
     assert_eq!(report.applied, vec!["TRACKED".to_string()]);
     assert_eq!(report.rejected.len(), 1);
     assert_eq!(report.rejected[0].0, "LOOSE");
-    assert!(report.rejected[0].1.contains("Manage stock"), "{:?}", report.rejected);
+    assert!(
+        report.rejected[0].1.contains("Manage stock"),
+        "{:?}",
+        report.rejected
+    );
     assert_eq!(sim.manages_stock("LOOSE"), Some(false), "tracking left off");
     assert_eq!(sim.stock("LOOSE"), None);
     assert_eq!(sim.stock("TRACKED"), Some(9));

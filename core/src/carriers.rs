@@ -402,7 +402,10 @@ pub fn override_issues(
     };
     for (name, code) in overrides {
         if normalize(name).is_empty() {
-            issues.push((name.clone(), "the carrier name has no letters or digits".into()));
+            issues.push((
+                name.clone(),
+                "the carrier name has no letters or digits".into(),
+            ));
         }
         let code = code.trim();
         if code.is_empty() {
@@ -430,7 +433,12 @@ mod tests {
     #[test]
     fn names_match_whatever_their_case_and_spacing() {
         let amazon = map(ChannelKind::Amazon);
-        for name in ["DHL eCommerce", "dhl-ecommerce", " DHLECOMMERCE ", "Dhl E Commerce"] {
+        for name in [
+            "DHL eCommerce",
+            "dhl-ecommerce",
+            " DHLECOMMERCE ",
+            "Dhl E Commerce",
+        ] {
             assert_eq!(
                 amazon.resolve(name),
                 Ok(CarrierCode::Code("DHL eCommerce".into())),
@@ -502,7 +510,11 @@ mod tests {
         ]);
         let issues = override_issues(ChannelKind::Walmart, &bad);
         assert_eq!(issues.len(), 3, "{issues:?}");
-        assert!(issues.iter().any(|(n, m)| n == "Bob" && m.contains("`Bobs`")));
+        assert!(
+            issues
+                .iter()
+                .any(|(n, m)| n == "Bob" && m.contains("`Bobs`"))
+        );
         let good = BTreeMap::from([("Bob".to_string(), "SAIA".to_string())]);
         assert!(override_issues(ChannelKind::Walmart, &good).is_empty());
         assert!(override_issues(ChannelKind::Amazon, &bad).len() == 2);

@@ -17,7 +17,10 @@ use super::App;
 pub fn router(app: Arc<App>) -> Router {
     let limit = app.config.server.max_body_bytes;
     Router::new()
-        .route("/webhooks/{channel_id}", post(webhook).get(endpoint_challenge))
+        .route(
+            "/webhooks/{channel_id}",
+            post(webhook).get(endpoint_challenge),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -123,7 +126,11 @@ async fn endpoint_challenge(
             axum::Json(serde_json::json!({ "challengeResponse": answer })),
         )
             .into_response(),
-        None => (StatusCode::NOT_FOUND, "no endpoint challenge for this channel").into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            "no endpoint challenge for this channel",
+        )
+            .into_response(),
     }
 }
 
@@ -138,7 +145,10 @@ fn challenge_answer(
         .channels
         .iter()
         .find(|c| c.id == channel_id && c.kind == switchyard_core::model::ChannelKind::Ebay)?;
-    let token = channel.webhook_secret.as_deref().filter(|t| !t.is_empty())?;
+    let token = channel
+        .webhook_secret
+        .as_deref()
+        .filter(|t| !t.is_empty())?;
     let endpoint = channel.endpoint_url.as_deref().filter(|e| !e.is_empty())?;
     Some(switchyard_connectors::channels::ebay::challenge_response(
         code, token, endpoint,
@@ -264,10 +274,9 @@ mod tests {
     const EXPECTED: &str = "828068134293e51bf8946aef7cb515903e39b3ec66308fd8e43ed1085f00a107";
 
     fn config_with(channel: ChannelConfig) -> Config {
-        let mut config: Config = serde_saphyr::from_str(
-            "channels: []\nlocations:\n  - id: main\n    kind: self\n",
-        )
-        .expect("minimal config");
+        let mut config: Config =
+            serde_saphyr::from_str("channels: []\nlocations:\n  - id: main\n    kind: self\n")
+                .expect("minimal config");
         config.channels.push(channel);
         config
     }

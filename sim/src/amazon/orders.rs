@@ -249,7 +249,13 @@ pub async fn get_order_address(
             if !with_pii {
                 // Without a Restricted Data Token the ship-to name, street and phone stay back.
                 if let Some(fields) = address.as_object_mut() {
-                    for pii in ["Name", "AddressLine1", "AddressLine2", "AddressLine3", "Phone"] {
+                    for pii in [
+                        "Name",
+                        "AddressLine1",
+                        "AddressLine2",
+                        "AddressLine3",
+                        "Phone",
+                    ] {
                         fields.remove(pii);
                     }
                 }
@@ -368,9 +374,10 @@ fn read_confirmation(shared: &Shared, request: &Value) -> Result<Confirmation, R
         )));
     }
     let carrier_name = if carrier_code == "Other" {
-        Some(text("carrierName").map_err(|_| {
-            invalid_input("carrierName is required when carrierCode is Other.")
-        })?)
+        Some(
+            text("carrierName")
+                .map_err(|_| invalid_input("carrierName is required when carrierCode is Other."))?,
+        )
     } else {
         None
     };
@@ -387,9 +394,38 @@ fn read_confirmation(shared: &Shared, request: &Value) -> Result<Confirmation, R
 /// Amazon's `CarrierCode` values this simulator accepts (a subset of Amazon's published list;
 /// `Other` takes `carrierName`).
 const CARRIER_CODES: [&str; 34] = [
-    "UPS", "UPSMI", "USPS", "FedEx", "FedEx SmartPost", "DHL", "DHL eCommerce", "OnTrac",
-    "Lasership", "Canada Post", "Purolator", "Royal Mail", "Parcelforce", "Australia Post",
-    "DPD", "GLS", "TNT", "Yodel", "Hermes", "Deutsche Post", "Japan Post", "China Post",
-    "Sendle", "Amazon Shipping", "Blue Package", "Fastway", "Correos", "Poste Italiane",
-    "SF Express", "Yamato Transport", "Sagawa Express", "India Post", "Asendia", "Other",
+    "UPS",
+    "UPSMI",
+    "USPS",
+    "FedEx",
+    "FedEx SmartPost",
+    "DHL",
+    "DHL eCommerce",
+    "OnTrac",
+    "Lasership",
+    "Canada Post",
+    "Purolator",
+    "Royal Mail",
+    "Parcelforce",
+    "Australia Post",
+    "DPD",
+    "GLS",
+    "TNT",
+    "Yodel",
+    "Hermes",
+    "Deutsche Post",
+    "Japan Post",
+    "China Post",
+    "Sendle",
+    "Amazon Shipping",
+    "Blue Package",
+    "Fastway",
+    "Correos",
+    "Poste Italiane",
+    "SF Express",
+    "Yamato Transport",
+    "Sagawa Express",
+    "India Post",
+    "Asendia",
+    "Other",
 ];

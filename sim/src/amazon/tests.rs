@@ -182,7 +182,10 @@ async fn v0_addresses_carry_pii_only_for_a_restricted_data_token() {
     let plain: serde_json::Value = address(token.clone()).await.json().await.expect("json");
     let shown = &plain["payload"]["ShippingAddress"];
     assert_eq!(shown["City"], "Seattle");
-    assert!(shown.get("Name").is_none() && shown.get("AddressLine1").is_none(), "{plain}");
+    assert!(
+        shown.get("Name").is_none() && shown.get("AddressLine1").is_none(),
+        "{plain}"
+    );
 
     let rdt_url = format!("{}/tokens/2021-03-01/restrictedDataToken", sim.base_url());
     let not_restricted = http
@@ -206,7 +209,10 @@ async fn v0_addresses_carry_pii_only_for_a_restricted_data_token() {
         .await
         .expect("json");
     assert_eq!(created["expiresIn"], 3600);
-    let rdt = created["restrictedDataToken"].as_str().expect("rdt").to_string();
+    let rdt = created["restrictedDataToken"]
+        .as_str()
+        .expect("rdt")
+        .to_string();
     let full: serde_json::Value = address(rdt.clone()).await.json().await.expect("json");
     assert_eq!(full["payload"]["ShippingAddress"]["Name"], "Sim Shopper");
     assert_eq!(

@@ -184,7 +184,10 @@ mod tests {
             "/orders/v0/orders/902-1-2/address",
             "/orders/v0/orders/902-1-3/address"
         ));
-        assert!(!covers("/orders/v0/orders/{orderId}", "/orders/v0/orders/1/address"));
+        assert!(!covers(
+            "/orders/v0/orders/{orderId}",
+            "/orders/v0/orders/1/address"
+        ));
         assert!(restricted("/orders/v0/orders/{orderId}/buyerInfo"));
         assert!(!restricted("/feeds/2021-06-30/feeds"));
     }

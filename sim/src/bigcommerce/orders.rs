@@ -301,15 +301,47 @@ pub async fn create_shipment(
 
 /// `shipping_provider_standard` (specs/bigcommerce orders.v2).
 const PROVIDERS: [&str; 11] = [
-    "auspost", "canadapost", "endicia", "usps", "fedex", "ups", "upsready", "upsonline",
-    "shipperhq", "royalmail", "",
+    "auspost",
+    "canadapost",
+    "endicia",
+    "usps",
+    "fedex",
+    "ups",
+    "upsready",
+    "upsonline",
+    "shipperhq",
+    "royalmail",
+    "",
 ];
 
 /// Tracking-carrier slugs this simulator accepts (a subset of the courier list the spec points
 /// to), and the empty string.
 const TRACKING_CARRIERS: [&str; 27] = [
-    "", "ups", "usps", "fedex", "dhl", "dhl-global-mail", "ontrac", "lasership", "canada-post",
-    "purolator", "royal-mail", "parcel-force", "australia-post", "dpd", "gls", "tnt", "yodel",
-    "deutsch-post", "japan-post", "china-post", "india-post", "la-poste-colissimo", "postnl",
-    "bpost", "new-zealand-post", "sendle", "evri",
+    "",
+    "ups",
+    "usps",
+    "fedex",
+    "dhl",
+    "dhl-global-mail",
+    "ontrac",
+    "lasership",
+    "canada-post",
+    "purolator",
+    "royal-mail",
+    "parcel-force",
+    "australia-post",
+    "dpd",
+    "gls",
+    "tnt",
+    "yodel",
+    "deutsch-post",
+    "japan-post",
+    "china-post",
+    "india-post",
+    "la-poste-colissimo",
+    "postnl",
+    "bpost",
+    "new-zealand-post",
+    "sendle",
+    "evri",
 ];

@@ -123,7 +123,10 @@ async fn receipt_tracking_is_a_form_and_json_is_refused() {
     assert_eq!(json_post.status().as_u16(), 400);
     let body: Value = json_post.json().await.unwrap();
     assert!(
-        body["error"].as_str().unwrap().contains("x-www-form-urlencoded"),
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("x-www-form-urlencoded"),
         "{body}"
     );
     assert!(sim.shipments(&receipt).is_empty());

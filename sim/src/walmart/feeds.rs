@@ -154,7 +154,11 @@ async fn feed_file(request: Request) -> Result<Vec<u8>, Refused> {
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
     if !multipart {
         return Err(bad_request(
             API,
@@ -178,7 +182,11 @@ async fn feed_file(request: Request) -> Result<Vec<u8>, Refused> {
             return Ok(bytes.to_vec());
         }
     }
-    Err(bad_request(API, "file", "The multipart body has no `file` part"))
+    Err(bad_request(
+        API,
+        "file",
+        "The multipart body has no `file` part",
+    ))
 }
 
 pub async fn status(

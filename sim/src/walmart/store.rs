@@ -145,7 +145,8 @@ impl Store {
                 if let (Ok(amount), Some(stock)) = (&item.outcome, self.items.get_mut(&item.sku)) {
                     stock.levels.insert(item.node.clone(), *amount);
                     self.stats.stock_writes += 1;
-                    self.written.push((item.sku.clone(), stock.total(), effective));
+                    self.written
+                        .push((item.sku.clone(), stock.total(), effective));
                 }
             }
         }

@@ -150,7 +150,10 @@ async fn feeds_are_multipart_files_and_a_raw_body_is_refused() {
         .unwrap();
     assert_eq!(raw.status(), 400);
     let body: Value = raw.json().await.unwrap();
-    assert_eq!(body["error"][0]["code"], "INVALID_REQUEST_CONTENT.GMP_FEED_API");
+    assert_eq!(
+        body["error"][0]["code"],
+        "INVALID_REQUEST_CONTENT.GMP_FEED_API"
+    );
     assert_eq!(body["error"][0]["field"], "file");
     assert_eq!(sim.feeds_submitted(), 0);
 
@@ -160,7 +163,11 @@ async fn feeds_are_multipart_files_and_a_raw_body_is_refused() {
         .await
         .unwrap();
     assert_eq!(ok.status(), 200);
-    assert_eq!(sim.node_stock("MUG", "N1"), Some(7), "no shipNode: the default node");
+    assert_eq!(
+        sim.node_stock("MUG", "N1"),
+        Some(7),
+        "no shipNode: the default node"
+    );
 
     let mp = json!({"inventoryHeader": {"version": "1.5"}, "inventory": [{"sku": "MUG",
         "shipNodes": [{"shipNode": "N2", "quantity": {"unit": "EACH", "amount": 3}}]}]});
@@ -242,10 +249,22 @@ async fn shipping_lines_need_seller_order_id_method_and_a_listed_carrier() {
         line
     };
     for (bad, field) in [
-        (line(None, json!({"carrier": "UPS"}), "Standard"), "sellerOrderId"),
-        (line(Some("S-1"), json!({"carrier": "DHL"}), "Standard"), "carrierName.carrier"),
-        (line(Some("S-1"), json!({"otherCarrier": "Bob"}), "Standard"), "trackingURL"),
-        (line(Some("S-1"), json!({"carrier": "UPS"}), "Overnight"), "methodCode"),
+        (
+            line(None, json!({"carrier": "UPS"}), "Standard"),
+            "sellerOrderId",
+        ),
+        (
+            line(Some("S-1"), json!({"carrier": "DHL"}), "Standard"),
+            "carrierName.carrier",
+        ),
+        (
+            line(Some("S-1"), json!({"otherCarrier": "Bob"}), "Standard"),
+            "trackingURL",
+        ),
+        (
+            line(Some("S-1"), json!({"carrier": "UPS"}), "Overnight"),
+            "methodCode",
+        ),
     ] {
         let r = ship(bad).await.unwrap();
         assert_eq!(r.status(), 400);

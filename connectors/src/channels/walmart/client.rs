@@ -55,8 +55,13 @@ impl WalmartClient {
         path_and_query: &str,
         body: Option<&Value>,
     ) -> Result<Value, ChannelError> {
-        self.call_with(api, method, path_and_query, body.map_or(Payload::None, Payload::Json))
-            .await
+        self.call_with(
+            api,
+            method,
+            path_and_query,
+            body.map_or(Payload::None, Payload::Json),
+        )
+        .await
     }
 
     /// [`Self::call`] with any payload (feeds go up as a multipart `file` part).
@@ -82,8 +87,13 @@ impl WalmartClient {
         path_and_query: &str,
         body: Option<&Value>,
     ) -> Result<Value, ChannelError> {
-        self.call_once_with(api, method, path_and_query, body.map_or(Payload::None, Payload::Json))
-            .await
+        self.call_once_with(
+            api,
+            method,
+            path_and_query,
+            body.map_or(Payload::None, Payload::Json),
+        )
+        .await
     }
 
     async fn call_once_with(

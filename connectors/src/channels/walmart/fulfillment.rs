@@ -64,9 +64,7 @@ fn order_facts(order: &Value, po: &str) -> Result<OrderFacts, ChannelError> {
         .and_then(Value::as_str)
         .map(str::trim)
         .filter(|m| !m.is_empty())
-        .ok_or_else(|| {
-            ChannelError::Decode(format!("order {po} has no shippingInfo.methodCode"))
-        })?
+        .ok_or_else(|| ChannelError::Decode(format!("order {po} has no shippingInfo.methodCode")))?
         .to_string();
     Ok(OrderFacts {
         seller_order_id,
