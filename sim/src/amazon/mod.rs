@@ -12,6 +12,7 @@ mod listings;
 mod notify;
 mod orders;
 mod store;
+mod tokens;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -53,6 +54,9 @@ pub struct AmazonSimConfig {
     /// Header name and value the EventBridge API destination's connection sends.
     pub notification_api_key_header: String,
     pub notification_api_key: String,
+    /// Whether the application holds Amazon's PII role; without it `createRestrictedDataToken`
+    /// is refused (403).
+    pub pii_role: bool,
 }
 
 impl Default for AmazonSimConfig {
@@ -68,6 +72,7 @@ impl Default for AmazonSimConfig {
             feed_processing_delay: Duration::from_secs(2),
             notification_api_key_header: "x-api-key".into(),
             notification_api_key: "amazon-sim-destination-key".into(),
+            pii_role: true,
         }
     }
 }
@@ -169,6 +174,11 @@ impl AmazonSim {
     /// Access tokens handed out so far.
     pub fn tokens_issued(&self) -> u64 {
         self.shared.with_store(|s| s.tokens_issued)
+    }
+
+    /// Restricted Data Tokens issued by the Tokens API.
+    pub fn rdts_issued(&self) -> u64 {
+        self.shared.with_store(|s| s.rdts_issued)
     }
 
     /// Makes every access token handed out so far expire now.
@@ -286,6 +296,10 @@ impl AmazonSim {
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/auth/o2/token", post(auth::token))
+        .route(
+            "/tokens/2021-03-01/restrictedDataToken",
+            post(tokens::create),
+        )
         .route("/orders/2026-01-01/orders", get(orders::search_orders))
         .route("/orders/2026-01-01/orders/{id}", get(orders::get_order))
         .route("/orders/v0/orders", get(orders::get_orders_v0))
@@ -372,7 +386,7 @@ impl SimulatedChannel for AmazonSim {
         self.confirmations(order_id)
             .into_iter()
             .map(|c| RecordedShipment {
-                carrier: c.carrier_code,
+                carrier: c.carrier_name.unwrap_or(c.carrier_code),
                 tracking_number: c.tracking_number,
             })
             .collect()

@@ -46,6 +46,7 @@ pub struct EtsyChannel {
     shop_id: String,
     webhook_key: Option<Vec<u8>>,
     client: EtsyClient,
+    carriers: switchyard_core::carriers::CarrierMap,
 }
 
 impl EtsyChannel {
@@ -110,6 +111,10 @@ impl EtsyChannel {
             client: EtsyClient::new(&config.id, base, api_key, tokens, limiter),
             shop_id,
             webhook_key,
+            carriers: switchyard_core::carriers::CarrierMap::new(
+                switchyard_core::model::ChannelKind::Etsy,
+                &config.carriers,
+            ),
         })
     }
 
@@ -177,6 +182,13 @@ impl Channel for EtsyChannel {
         shipment: &Shipment,
         idempotency_key: &str,
     ) -> Result<(), ChannelError> {
-        fulfillment::write_back(&self.client, &self.shop_id, shipment, idempotency_key).await
+        fulfillment::write_back(
+            &self.client,
+            &self.shop_id,
+            &self.carriers,
+            shipment,
+            idempotency_key,
+        )
+        .await
     }
 }
