@@ -8,15 +8,20 @@ use switchyard_core::model::Shipment;
 use switchyard_core::store::{OutboxItem, now_ms};
 use tokio::sync::watch;
 
+use super::faults::Backoff;
 use super::{App, backoff_ms};
 
 pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
+    let mut backoff = Backoff::worker();
     loop {
         let due = match app.store.due_outbox(now_ms(), 50).await {
             Ok(d) => d,
             Err(e) => {
-                tracing::error!(error = %e, "reading the outbox failed");
-                Vec::new()
+                app.store_failed("reading the outbox", &e);
+                if !backoff.wait(&mut stopped).await {
+                    return;
+                }
+                continue;
             }
         };
         if due.is_empty() {
@@ -25,6 +30,7 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
             }
             continue;
         }
+        let mut failed = false;
         for item in &due {
             let result = deliver(&app, item).await;
             let labels = format!("channel=\"{}\",kind=\"{}\"", item.channel_id, item.kind);
@@ -64,11 +70,21 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
                 }
             };
             if let Err(e) = stored {
-                tracing::error!(error = %e, "recording outbox outcome failed");
+                // Still due: delivered again (same idempotency key) once the store writes.
+                app.store_failed("recording an outbox outcome", &e);
+                failed = true;
+                break;
             }
             if *stopped.borrow() {
                 return;
             }
+        }
+        if failed {
+            if !backoff.wait(&mut stopped).await {
+                return;
+            }
+        } else {
+            backoff.reset();
         }
     }
 }

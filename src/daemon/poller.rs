@@ -31,7 +31,7 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                 ..PollCursor::default()
             },
             Err(e) => {
-                tracing::error!(channel = %channel_id, error = %e, "reading poll cursor failed");
+                app.store_failed("reading a poll cursor", &e);
                 if !sleep(&mut stopped, interval).await {
                     return;
                 }
@@ -98,9 +98,7 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                     app.wake.normalize.notify_one();
                 }
             }
-            Err(e) => {
-                tracing::error!(channel = %channel_id, error = %e, "storing polled orders failed")
-            }
+            Err(e) => app.store_failed("storing polled orders", &e),
         }
         if !more && !sleep(&mut stopped, interval).await {
             return;

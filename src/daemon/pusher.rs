@@ -16,6 +16,7 @@ use switchyard_core::stock::{Part, listing_level, push_priority};
 use switchyard_core::store::{DirtyListing, PushOutcome, PushOutcomeKind, now_ms};
 use tokio::sync::watch;
 
+use super::faults::Backoff;
 use super::{App, backoff_ms};
 
 /// What every pass of one channel's pusher shares.
@@ -70,6 +71,9 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
     let mut busy: HashSet<String> = HashSet::new();
     let mut passes = FuturesUnordered::new();
     let mut started: VecDeque<Instant> = VecDeque::new();
+    // After a store failure no pass starts before this: the store gets time to come back.
+    let mut backoff = Backoff::worker();
+    let mut paused_until: Option<Instant> = None;
     loop {
         if *stopped.borrow() {
             // Let passes in flight record what they sent (shutdown aborts them after 20 s).
@@ -78,7 +82,11 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
         }
         // Another pass only while the running ones are slow (feeds, one-listing-per-call
         // channels): a fast channel keeps one pass, whose next batch gathers what came meanwhile.
-        let spaced = last_start.is_none_or(|t: Instant| t.elapsed() >= min_interval);
+        if paused_until.is_some_and(|t| t <= Instant::now()) {
+            paused_until = None;
+        }
+        let spaced = last_start.is_none_or(|t: Instant| t.elapsed() >= min_interval)
+            && paused_until.is_none();
         let take = per_pass(batch_size);
         let may_start = spaced
             && (passes.is_empty()
@@ -110,7 +118,8 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                     }
                 }
                 Err(e) => {
-                    tracing::error!(channel = %channel_id, error = %e, "reading dirty listings failed");
+                    app.store_failed("reading dirty listings", &e);
+                    paused_until = Some(Instant::now() + backoff.next_wait());
                 }
             }
         }
@@ -118,7 +127,9 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
             // Let the pass start before looking again.
             tokio::task::yield_now().await;
         }
-        let recheck = if !spaced {
+        let recheck = if let Some(until) = paused_until {
+            until.saturating_duration_since(Instant::now())
+        } else if !spaced {
             // Gathering: look again when the channel's interval is over.
             last_start.map_or(app.timing.idle_scan, |t| {
                 min_interval.saturating_sub(t.elapsed())
@@ -135,7 +146,12 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
             })
         };
         tokio::select! {
-            Some((skus, began)) = passes.next(), if !passes.is_empty() => {
+            Some((skus, began, store_ok)) = passes.next(), if !passes.is_empty() => {
+                if store_ok {
+                    backoff.reset();
+                } else {
+                    paused_until = Some(Instant::now() + backoff.next_wait());
+                }
                 for sku in skus {
                     busy.remove(&sku);
                 }
@@ -151,9 +167,11 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
 }
 
 /// Computes the levels of `due`, sends those the channel does not hold (decreases first, in
-/// the channel's largest batches) and records every outcome. Returns the SKUs it covered.
-async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant) {
+/// the channel's largest batches) and records every outcome. Returns the SKUs it covered, when
+/// it began, and false if the store failed it.
+async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant, bool) {
     let began = Instant::now();
+    let mut store_ok = true;
     let Ctx {
         app,
         channel,
@@ -195,8 +213,9 @@ async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant) {
             let skus: Vec<String> = levels.iter().map(|l| l.sku.clone()).collect();
             if let Err(e) = app.store.begin_push(channel_id, &skus).await {
                 // Without the marker a crash could hide this push; better not to send it yet.
-                tracing::error!(channel = %channel_id, error = %e, "marking push in flight failed");
-                continue;
+                app.store_failed("marking a push in flight", &e);
+                store_ok = false;
+                break;
             }
             app.metrics.add("stock_push_calls_total", labels, 1);
             match channel.push_stock(&levels).await {
@@ -252,10 +271,11 @@ async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant) {
             }
         }
         if let Err(e) = app.store.record_push(channel_id, &outcomes).await {
-            tracing::error!(channel = %channel_id, error = %e, "recording push outcome failed");
+            app.store_failed("recording a push outcome", &e);
+            store_ok = false;
         }
     }
-    (due.into_iter().map(|d| d.sku).collect(), began)
+    (due.into_iter().map(|d| d.sku).collect(), began, store_ok)
 }
 
 /// The part that sets a kit's level (the plain SKU itself otherwise), recorded with the push.
