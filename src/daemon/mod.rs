@@ -287,3 +287,20 @@ pub(crate) fn backoff_ms(attempts: i64) -> i64 {
     let exp = attempts.clamp(0, 12) as u32;
     (1000_i64 << exp).min(600_000)
 }
+
+/// When a failed call may be tried again: the backoff, or later if the channel said so (a
+/// spent daily quota answers 429 with a `Retry-After` of hours; the work waits that long in
+/// the store while the worker goes on with other work).
+pub(crate) fn retry_at_ms(
+    now_ms: i64,
+    attempts: i64,
+    error: Option<&switchyard_core::ports::ChannelError>,
+) -> i64 {
+    let asked = match error {
+        Some(switchyard_core::ports::ChannelError::RateLimited {
+            retry_after: Some(wait),
+        }) => i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
+        _ => 0,
+    };
+    now_ms.saturating_add(backoff_ms(attempts).max(asked))
+}

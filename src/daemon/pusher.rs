@@ -11,13 +11,13 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
 use switchyard_core::config::StockRules;
-use switchyard_core::ports::{Channel, ListingLevel};
+use switchyard_core::ports::{Channel, ChannelError, ListingLevel};
 use switchyard_core::stock::{Part, listing_level, push_priority};
 use switchyard_core::store::{DirtyListing, PushOutcome, PushOutcomeKind, now_ms};
 use tokio::sync::watch;
 
 use super::faults::Backoff;
-use super::{App, backoff_ms};
+use super::{App, retry_at_ms};
 
 /// What every pass of one channel's pusher shares.
 struct Ctx {
@@ -257,7 +257,7 @@ async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant, bool)
                     for (sku, why) in &report.rejected {
                         if let Some((d, level)) = by_sku.get(sku.as_str()) {
                             tracing::warn!(channel = %channel_id, sku = %sku, reason = %why, "stock level rejected");
-                            outcomes.push(failed(app, d, *level, why.clone(), false));
+                            outcomes.push(failed(app, d, *level, why.clone(), false, None));
                         }
                     }
                 }
@@ -265,7 +265,14 @@ async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant, bool)
                     app.metrics.add("stock_push_errors_total", labels, 1);
                     tracing::warn!(channel = %channel_id, error = %e, skus = chunk.len(), "stock push failed");
                     for (d, level) in chunk {
-                        outcomes.push(failed(app, d, *level, e.to_string(), e.is_retryable()));
+                        outcomes.push(failed(
+                            app,
+                            d,
+                            *level,
+                            e.to_string(),
+                            e.is_retryable(),
+                            Some(&e),
+                        ));
                     }
                 }
             }
@@ -300,6 +307,7 @@ fn stale_or_dead(app: &App, d: &DirtyListing, actual: Option<i64>) -> PushOutcom
             actual.unwrap_or(0),
             "compare-and-set kept failing".into(),
             false,
+            None,
         );
     }
     PushOutcome {
@@ -317,6 +325,7 @@ fn failed(
     quantity: i64,
     error: String,
     retryable: bool,
+    cause: Option<&ChannelError>,
 ) -> PushOutcome {
     let give_up = !retryable || d.attempts + 1 >= app.timing.push_max_attempts;
     PushOutcome {
@@ -324,7 +333,7 @@ fn failed(
         seq: d.seq,
         kind: PushOutcomeKind::Failed {
             error,
-            retry_at: (!give_up).then(|| now_ms() + backoff_ms(d.attempts)),
+            retry_at: (!give_up).then(|| retry_at_ms(now_ms(), d.attempts, cause)),
             quantity,
         },
     }
