@@ -305,6 +305,31 @@ mod tests {
         assert!(held <= MAX_KEYS, "{held} keys held");
     }
 
+    #[tokio::test]
+    async fn only_an_unavailable_store_is_marked_down_and_a_write_brings_it_back() {
+        let health = StoreHealth::new(Duration::from_secs(10));
+        assert!(health.writable());
+        assert!(!health.failed(&StoreError::Conflict("two orders match".into())));
+        assert!(
+            health.writable(),
+            "a bad request says nothing about the store"
+        );
+        // A database that cannot be opened (SQLITE_CANTOPEN) is a store that cannot write.
+        let cannot_open = switchyard_core::store::SqliteStore::open(
+            "sqlite:///nonexistent-directory-for-this-test/switchyard.db",
+        )
+        .await
+        .err()
+        .expect("opening under a missing directory fails");
+        assert!(health.failed(&cannot_open), "{cannot_open}");
+        assert!(!health.writable());
+        let status = health.status();
+        assert!(!status.writable && status.last_error.is_some());
+        health.wrote();
+        assert!(health.writable());
+        assert!(health.status().last_error.is_none());
+    }
+
     #[test]
     fn backoff_grows_to_its_cap_and_starts_over_after_a_success() {
         let mut b = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));

@@ -81,6 +81,8 @@ pub fn connection_room() -> Option<usize> {
             lim.rlim_cur = lim.rlim_max;
         }
     }
+    // `rlim_t` is u64 on Linux but not on every unix.
+    #[allow(clippy::unnecessary_cast)]
     let room = (lim.rlim_cur as u64).saturating_sub(RESERVED_FDS).max(1);
     Some(usize::try_from(room).unwrap_or(usize::MAX))
 }
