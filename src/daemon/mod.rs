@@ -130,7 +130,7 @@ pub struct App {
     /// Whether the store takes writes (`/readyz`; webhooks get 503 at once while it does not).
     pub health: StoreHealth,
     /// Identical errors logged once per interval, with a count.
-    pub repeats: Repeats,
+    pub repeats: Arc<Repeats>,
 }
 
 /// A running daemon. Dropping it does not stop it; call [`Daemon::shutdown`].
@@ -184,7 +184,7 @@ impl Daemon {
             },
             metrics: Metrics::default(),
             health: StoreHealth::new(timing.log_repeat_interval),
-            repeats: Repeats::new(timing.log_repeat_interval),
+            repeats: Arc::new(Repeats::new(timing.log_repeat_interval)),
             timing,
         });
         let (stop, stopped) = watch::channel(false);
