@@ -5,13 +5,13 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
 use switchyard_core::config::StockRules;
-use switchyard_core::ports::{Channel, ChannelError, ListingLevel};
+use switchyard_core::ports::{Channel, ListingLevel};
 use switchyard_core::stock::{Part, listing_level, push_priority};
 use switchyard_core::store::{DirtyListing, PushOutcome, PushOutcomeKind, now_ms};
 use tokio::sync::watch;
@@ -146,11 +146,18 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
             })
         };
         tokio::select! {
-            Some((skus, began, store_ok)) = passes.next(), if !passes.is_empty() => {
+            Some((skus, began, store_ok, channel_retry_at)) = passes.next(), if !passes.is_empty() => {
                 if store_ok {
                     backoff.reset();
                 } else {
                     paused_until = Some(Instant::now() + backoff.next_wait());
+                }
+                // The channel failed (down, throttling): no pass until its rows are due again,
+                // so they all come back in one pass and go decreases first.
+                if let Some(at) = channel_retry_at {
+                    let wait = Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0));
+                    let until = Instant::now() + wait;
+                    paused_until = Some(paused_until.map_or(until, |p| p.max(until)));
                 }
                 for sku in skus {
                     busy.remove(&sku);
@@ -168,10 +175,11 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
 
 /// Computes the levels of `due`, sends those the channel does not hold (decreases first, in
 /// the channel's largest batches) and records every outcome. Returns the SKUs it covered, when
-/// it began, and false if the store failed it.
-async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant, bool) {
+/// it began, false if the store failed it, and when to try again if the channel failed it.
+async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant, bool, Option<i64>) {
     let began = Instant::now();
     let mut store_ok = true;
+    let mut channel_retry_at: Option<i64> = None;
     let Ctx {
         app,
         channel,
@@ -199,6 +207,10 @@ async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant, bool)
         // Decreases first: if the channel throttles us midway, what waits is a raise.
         to_send.sort_by_key(|(d, level)| push_priority(d.channel_quantity, *level));
         for chunk in to_send.chunks(batch_size) {
+            if channel_retry_at.is_some() {
+                // A raise must not overtake the cuts that failed: the rest waits, still dirty.
+                break;
+            }
             let levels: Vec<ListingLevel> = chunk
                 .iter()
                 .map(|(d, level)| ListingLevel {
@@ -257,22 +269,21 @@ async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant, bool)
                     for (sku, why) in &report.rejected {
                         if let Some((d, level)) = by_sku.get(sku.as_str()) {
                             tracing::warn!(channel = %channel_id, sku = %sku, reason = %why, "stock level rejected");
-                            outcomes.push(failed(app, d, *level, why.clone(), false, None));
+                            outcomes.push(failed(app, d, *level, why.clone(), false, 0));
                         }
                     }
                 }
                 Err(e) => {
                     app.metrics.add("stock_push_errors_total", labels, 1);
-                    tracing::warn!(channel = %channel_id, error = %e, skus = chunk.len(), "stock push failed");
+                    super::faults::repeated!(app.repeats, warn, format!("push {channel_id}\0{e}"), channel = %channel_id, error = %e, skus = chunk.len(), "stock push failed");
+                    // One time for the whole chunk: its rows come back together.
+                    let attempts = chunk.iter().map(|(d, _)| d.attempts).max().unwrap_or(0);
+                    let at = retry_at_ms(now_ms(), attempts, Some(&e));
+                    if e.is_retryable() {
+                        channel_retry_at = Some(at);
+                    }
                     for (d, level) in chunk {
-                        outcomes.push(failed(
-                            app,
-                            d,
-                            *level,
-                            e.to_string(),
-                            e.is_retryable(),
-                            Some(&e),
-                        ));
+                        outcomes.push(failed(app, d, *level, e.to_string(), e.is_retryable(), at));
                     }
                 }
             }
@@ -282,7 +293,12 @@ async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant, bool)
             store_ok = false;
         }
     }
-    (due.into_iter().map(|d| d.sku).collect(), began, store_ok)
+    (
+        due.into_iter().map(|d| d.sku).collect(),
+        began,
+        store_ok,
+        channel_retry_at,
+    )
 }
 
 /// The part that sets a kit's level (the plain SKU itself otherwise), recorded with the push.
@@ -307,7 +323,7 @@ fn stale_or_dead(app: &App, d: &DirtyListing, actual: Option<i64>) -> PushOutcom
             actual.unwrap_or(0),
             "compare-and-set kept failing".into(),
             false,
-            None,
+            0,
         );
     }
     PushOutcome {
@@ -325,7 +341,7 @@ fn failed(
     quantity: i64,
     error: String,
     retryable: bool,
-    cause: Option<&ChannelError>,
+    retry_at: i64,
 ) -> PushOutcome {
     let give_up = !retryable || d.attempts + 1 >= app.timing.push_max_attempts;
     PushOutcome {
@@ -333,7 +349,7 @@ fn failed(
         seq: d.seq,
         kind: PushOutcomeKind::Failed {
             error,
-            retry_at: (!give_up).then(|| retry_at_ms(now_ms(), d.attempts, cause)),
+            retry_at: (!give_up).then_some(retry_at),
             quantity,
         },
     }
