@@ -124,7 +124,7 @@ async fn round(app: &App) {
             }
             app.metrics.add("stock_audits_total", "", 1);
             if let Err(e) = app.store.record_audit(now_ms(), &report.violations).await {
-                tracing::error!(error = %e, "recording the audit failed");
+                app.store_failed("recording the audit", &e);
             }
         }
         Err(e) => tracing::error!(error = %format!("{e:#}"), "stock audit failed"),

@@ -18,6 +18,7 @@ use switchyard_core::ports::{Channel, ChannelError};
 use switchyard_core::store::{InboxItem, Store};
 use tokio::sync::{Notify, watch};
 
+use super::faults::repeated;
 use super::{App, backoff_ms};
 
 /// Longest wait after a throttle or a transient failure when the channel named no time itself:
@@ -35,6 +36,8 @@ pub(crate) struct Worker {
     pub concurrency: usize,
     /// How often to look at the inbox without a wake-up.
     pub idle_scan: Duration,
+    /// Store failures repeat for every pending delivery: logged once per interval.
+    pub repeats: Arc<super::Repeats>,
 }
 
 pub async fn run(app: Arc<App>, channel_id: String, stopped: watch::Receiver<bool>) {
@@ -50,6 +53,7 @@ pub async fn run(app: Arc<App>, channel_id: String, stopped: watch::Receiver<boo
         channel_id,
         concurrency: app.timing.fetch_concurrency,
         idle_scan: app.timing.idle_scan,
+        repeats: app.repeats.clone(),
     };
     worker
         .run(wake, || app.wake.normalize.notify_one(), stopped)
@@ -110,7 +114,7 @@ impl Worker {
                         }
                     }
                     Err(e) => {
-                        tracing::error!(channel = %self.channel_id, error = %e, "reading thin deliveries failed");
+                        repeated!(self.repeats, error, format!("thin read\0{e}"), channel = %self.channel_id, error = %e, "reading thin deliveries failed");
                     }
                 }
             }
@@ -144,7 +148,7 @@ impl Worker {
                             }
                             tracing::warn!(channel = %self.channel_id, order = ?item.raw.external_id, error = %e, ?wait, "fetching order failed");
                             if let Err(e) = self.store.note_thin_error(&item, &e.to_string()).await {
-                                tracing::error!(inbox_id = item.id, error = %e, "recording fetch failure failed");
+                                repeated!(self.repeats, error, format!("thin note\0{e}"), inbox_id = item.id, error = %e, "recording fetch failure failed");
                             }
                         }
                         Done::StoreFailed => {
@@ -174,7 +178,7 @@ impl Worker {
                     fetched: order.is_some(),
                 },
                 Err(e) => {
-                    tracing::error!(inbox_id = item.id, error = %e, "storing fetched order failed");
+                    repeated!(self.repeats, error, format!("thin store\0{e}"), inbox_id = item.id, error = %e, "storing fetched order failed");
                     Done::StoreFailed
                 }
             },

@@ -17,6 +17,7 @@ use switchyard_core::store::{SubmissionWork, now_ms};
 use tokio::sync::watch;
 
 use super::App;
+use super::faults::Backoff;
 
 /// Queues routed orders for their partners and applies stored partner events.
 pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
@@ -24,14 +25,19 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
     if locations.is_empty() {
         return;
     }
+    let mut backoff = Backoff::worker();
     loop {
+        let mut failed = false;
         match app.store.queue_fulfillment(&locations).await {
             Ok(n) if n > 0 => {
                 tracing::info!(orders = n, "orders queued for fulfilment partners");
                 app.wake.outbox.notify_one();
             }
             Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "queueing orders for partners failed"),
+            Err(e) => {
+                app.store_failed("queueing orders for partners", &e);
+                failed = true;
+            }
         }
         for l in &app.config.locations {
             let Some(secs) = l.adapter.as_ref().and_then(|a| a.ship_within_secs) else {
@@ -53,11 +59,19 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
                     }
                 }
                 Err(e) => {
-                    tracing::error!(location = %l.id, error = %e, "checking overdue orders failed")
+                    app.store_failed("checking overdue orders", &e);
+                    failed = true;
                 }
             }
         }
-        apply_events(&app).await;
+        failed |= !apply_events(&app).await;
+        if failed {
+            if !backoff.wait(&mut stopped).await {
+                return;
+            }
+            continue;
+        }
+        backoff.reset();
         if !super::idle(&app.wake.fulfil, app.timing.idle_scan, &mut stopped).await {
             return;
         }
@@ -66,13 +80,15 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
 
 /// Applies due partner events in order. One that fails is retried with a capped backoff and,
 /// after its partner's `event_max_attempts`, parked as `failed` for an operator; until then
-/// later events of the same order wait behind it, while other orders' events go on.
-async fn apply_events(app: &App) {
+/// later events of the same order wait behind it, while other orders' events go on. A store
+/// that cannot write is no fault of the event: nothing is counted, and false is returned so
+/// the worker backs off.
+async fn apply_events(app: &App) -> bool {
     let items = match app.store.pending_target_events(100).await {
         Ok(items) => items,
         Err(e) => {
-            tracing::error!(error = %e, "reading partner events failed");
-            return;
+            app.store_failed("reading partner events", &e);
+            return false;
         }
     };
     let mut failed_groups: HashSet<&str> = HashSet::new();
@@ -82,6 +98,10 @@ async fn apply_events(app: &App) {
         }
         let labels = format!("location=\"{}\"", item.location_id);
         match app.store.apply_target_event(item).await {
+            Err(e) if e.is_unavailable() => {
+                app.store_failed("applying a partner event", &e);
+                return false;
+            }
             Ok(what) => {
                 tracing::info!(location = %item.location_id, event = %item.event.dedup_id, %what, "partner event applied");
                 app.metrics.add("partner_events_applied_total", &labels, 1);
@@ -111,11 +131,13 @@ async fn apply_events(app: &App) {
                     .fail_target_event(item.id, &e.to_string(), retry_at)
                     .await
                 {
-                    tracing::error!(event = %item.event.dedup_id, error = %e, "recording a failed partner event failed");
+                    app.store_failed("recording a failed partner event", &e);
+                    return false;
                 }
             }
         }
     }
+    true
 }
 
 /// Retry delay after `attempts` failed attempts: 1 s doubling, at most 5 minutes.

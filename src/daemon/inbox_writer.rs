@@ -94,13 +94,21 @@ async fn write(app: &App, batch: Vec<Pending>) {
             .await
         {
             Ok(done) => {
+                app.health.wrote();
                 settle(app, &channel_id, &raws, done.inserted, done.duplicates);
                 for p in items {
                     let _ = p.done.send(Ok(()));
                 }
             }
+            // The store cannot write (disk full, I/O): one by one would fail the same way.
+            Err(e) if e.is_unavailable() => {
+                app.store_failed("storing webhooks", &e);
+                for p in items {
+                    let _ = p.done.send(Err(e.to_string()));
+                }
+            }
             Err(e) if items.len() > 1 => {
-                tracing::warn!(channel = %channel_id, error = %e, webhooks = items.len(), "batch insert failed; storing one by one");
+                super::faults::repeated!(app.repeats, warn, format!("inbox batch\0{e}"), channel = %channel_id, error = %e, webhooks = items.len(), "batch insert failed; storing one by one");
                 for p in items {
                     let one = std::slice::from_ref(&p.raw);
                     let result = app
@@ -109,6 +117,7 @@ async fn write(app: &App, batch: Vec<Pending>) {
                         .await;
                     match result {
                         Ok(done) => {
+                            app.health.wrote();
                             settle(app, &channel_id, one, done.inserted, done.duplicates);
                             let _ = p.done.send(Ok(()));
                         }

@@ -34,7 +34,7 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                 .upsert_listings(&channel_id, &configured, "configured")
                 .await
         {
-            tracing::error!(channel = %channel_id, error = %e, "storing configured listings failed");
+            app.store_failed("storing configured listings", &e);
         }
         match app.store.unlisted_skus(&channel_id).await {
             Ok(skus) => {
@@ -52,9 +52,7 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                                 .await
                             {
                                 Ok(()) => app.wake.push.wake_all(),
-                                Err(e) => {
-                                    tracing::error!(channel = %channel_id, error = %e, "storing listings failed")
-                                }
+                                Err(e) => app.store_failed("storing listings", &e),
                             }
                         }
                         Err(e) => {
@@ -63,7 +61,7 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                     }
                 }
             }
-            Err(e) => tracing::error!(channel = %channel_id, error = %e, "reading SKUs failed"),
+            Err(e) => app.store_failed("reading SKUs", &e),
         }
         tokio::select! {
             _ = tokio::time::sleep(app.timing.discovery_interval) => {}

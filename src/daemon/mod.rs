@@ -3,8 +3,10 @@
 
 pub mod auditor;
 pub mod drift;
+mod faults;
 mod fetcher;
 pub mod fulfil;
+mod http;
 mod inbox_writer;
 mod listings;
 mod metrics;
@@ -29,6 +31,7 @@ use switchyard_core::store::{SqliteStore, Store};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
+pub use faults::{Repeats, StoreHealth};
 pub use metrics::Metrics;
 
 /// Tunables the demo and tests shorten; production uses the defaults.
@@ -48,6 +51,10 @@ pub struct Timing {
     /// keeps one pass at a time, a slow one (a feed being processed) does not hold back
     /// changes that came after it.
     pub push_overlap_after: Duration,
+    /// While the store cannot write, how often a small write probes it.
+    pub store_probe: Duration,
+    /// An identical error is logged at most once per this interval (with a count).
+    pub log_repeat_interval: Duration,
 }
 
 impl Default for Timing {
@@ -60,6 +67,8 @@ impl Default for Timing {
             fetch_concurrency: 8,
             push_passes: 8,
             push_overlap_after: Duration::from_secs(1),
+            store_probe: Duration::from_millis(500),
+            log_repeat_interval: Duration::from_secs(10),
         }
     }
 }
@@ -118,6 +127,10 @@ pub struct App {
     pub wake: Wakers,
     pub metrics: Metrics,
     pub timing: Timing,
+    /// Whether the store takes writes (`/readyz`; webhooks get 503 at once while it does not).
+    pub health: StoreHealth,
+    /// Identical errors logged once per interval, with a count.
+    pub repeats: Arc<Repeats>,
 }
 
 /// A running daemon. Dropping it does not stop it; call [`Daemon::shutdown`].
@@ -170,12 +183,19 @@ impl Daemon {
                 ..Wakers::default()
             },
             metrics: Metrics::default(),
+            health: StoreHealth::new(timing.log_repeat_interval),
+            repeats: Arc::new(Repeats::new(timing.log_repeat_interval)),
             timing,
         });
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
         tasks.spawn(server::serve(app.clone(), listener, stopped.clone()));
         tasks.spawn(inbox_writer::run(app.clone(), inbox_queue, stopped.clone()));
+        tasks.spawn(faults::probe(
+            app.clone(),
+            app.timing.store_probe,
+            stopped.clone(),
+        ));
         tasks.spawn(normalizer::run(app.clone(), stopped.clone()));
         tasks.spawn(router::run(app.clone(), stopped.clone()));
         tasks.spawn(outbox::run(app.clone(), stopped.clone()));
@@ -266,4 +286,21 @@ pub(crate) async fn idle(
 pub(crate) fn backoff_ms(attempts: i64) -> i64 {
     let exp = attempts.clamp(0, 12) as u32;
     (1000_i64 << exp).min(600_000)
+}
+
+/// When a failed call may be tried again: the backoff, or later if the channel said so (a
+/// spent daily quota answers 429 with a `Retry-After` of hours; the work waits that long in
+/// the store while the worker goes on with other work).
+pub(crate) fn retry_at_ms(
+    now_ms: i64,
+    attempts: i64,
+    error: Option<&switchyard_core::ports::ChannelError>,
+) -> i64 {
+    let asked = match error {
+        Some(switchyard_core::ports::ChannelError::RateLimited {
+            retry_after: Some(wait),
+        }) => i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
+        _ => 0,
+    };
+    now_ms.saturating_add(backoff_ms(attempts).max(asked))
 }

@@ -8,14 +8,19 @@ use switchyard_core::store::Applied;
 use tokio::sync::watch;
 
 use super::App;
+use super::faults::Backoff;
 
 pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
+    let mut backoff = Backoff::worker();
     loop {
         let batch = match app.store.pending_inbox(200).await {
             Ok(b) => b,
             Err(e) => {
-                tracing::error!(error = %e, "reading the inbox failed");
-                Vec::new()
+                app.store_failed("reading the inbox", &e);
+                if !backoff.wait(&mut stopped).await {
+                    return;
+                }
+                continue;
             }
         };
         if batch.is_empty() {
@@ -25,6 +30,7 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
             continue;
         }
         let mut changed = false;
+        let mut failed = false;
         for item in &batch {
             let outcome = match app.channels.get(&item.channel_id) {
                 Some(channel) => channel.normalize(&item.raw),
@@ -54,8 +60,9 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
                     );
                 }
                 Err(e) => {
-                    // Left pending: the next pass tries again.
-                    tracing::error!(inbox_id = item.id, error = %e, "applying delivery failed");
+                    // Left pending: the next pass tries again, after a wait.
+                    app.store_failed("applying a delivery", &e);
+                    failed = true;
                     break;
                 }
             }
@@ -63,6 +70,13 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
         if changed {
             app.wake.route.notify_one();
             app.wake.push.wake_all();
+        }
+        if failed {
+            if !backoff.wait(&mut stopped).await {
+                return;
+            }
+        } else {
+            backoff.reset();
         }
         if *stopped.borrow() {
             return;

@@ -8,15 +8,20 @@ use switchyard_core::model::Shipment;
 use switchyard_core::store::{OutboxItem, now_ms};
 use tokio::sync::watch;
 
-use super::{App, backoff_ms};
+use super::faults::Backoff;
+use super::{App, retry_at_ms};
 
 pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
+    let mut backoff = Backoff::worker();
     loop {
         let due = match app.store.due_outbox(now_ms(), 50).await {
             Ok(d) => d,
             Err(e) => {
-                tracing::error!(error = %e, "reading the outbox failed");
-                Vec::new()
+                app.store_failed("reading the outbox", &e);
+                if !backoff.wait(&mut stopped).await {
+                    return;
+                }
+                continue;
             }
         };
         if due.is_empty() {
@@ -25,6 +30,7 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
             }
             continue;
         }
+        let mut failed = false;
         for item in &due {
             let result = deliver(&app, item).await;
             let labels = format!("channel=\"{}\",kind=\"{}\"", item.channel_id, item.kind);
@@ -51,7 +57,7 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
                     app.wake.fulfil.notify_one();
                     stored
                 }
-                Err((error, retryable)) => {
+                Err((error, retryable, cause)) => {
                     app.metrics.add("outbox_failures_total", &labels, 1);
                     let give_up = !retryable || item.attempts + 1 >= app.timing.outbox_max_attempts;
                     if give_up {
@@ -59,19 +65,34 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
                     } else {
                         tracing::warn!(key = %item.idempotency_key, %error, "write-back failed; will retry");
                     }
-                    let retry_at = (!give_up).then(|| now_ms() + backoff_ms(item.attempts));
+                    let retry_at =
+                        (!give_up).then(|| retry_at_ms(now_ms(), item.attempts, cause.as_ref()));
                     app.store.fail_outbox(item.id, &error, retry_at).await
                 }
             };
             if let Err(e) = stored {
-                tracing::error!(error = %e, "recording outbox outcome failed");
+                // Still due: delivered again (same idempotency key) once the store writes.
+                app.store_failed("recording an outbox outcome", &e);
+                failed = true;
+                break;
             }
             if *stopped.borrow() {
                 return;
             }
         }
+        if failed {
+            if !backoff.wait(&mut stopped).await {
+                return;
+            }
+        } else {
+            backoff.reset();
+        }
     }
 }
+
+/// Why an item was not delivered, whether trying again may help, and the channel's error when
+/// it came from one (a rate limit's `Retry-After` sets the next attempt).
+type Failure = (String, bool, Option<switchyard_core::ports::ChannelError>);
 
 /// What a delivered item leaves to record.
 enum Done {
@@ -87,22 +108,23 @@ enum Done {
 }
 
 /// Carries out one item; the error says whether trying again may help.
-async fn deliver(app: &App, item: &OutboxItem) -> Result<Done, (String, bool)> {
+async fn deliver(app: &App, item: &OutboxItem) -> Result<Done, Failure> {
     match item.kind.as_str() {
         "write_back_shipment" => {
             let channel = app.channels.get(&item.channel_id).ok_or_else(|| {
                 (
                     format!("channel `{}` is not configured", item.channel_id),
                     false,
+                    None,
                 )
             })?;
             let shipment: Shipment = serde_json::from_value(item.payload.clone())
-                .map_err(|e| (format!("payload unreadable: {e}"), false))?;
+                .map_err(|e| (format!("payload unreadable: {e}"), false, None))?;
             channel
                 .write_back_shipment(&shipment, &item.idempotency_key)
                 .await
                 .map(|()| Done::Plain)
-                .map_err(|e| (e.to_string(), e.is_retryable()))
+                .map_err(|e| (e.to_string(), e.is_retryable(), Some(e)))
         }
         "submit_fulfillment" => {
             let target = target(app, &item.channel_id)?;
@@ -110,24 +132,25 @@ async fn deliver(app: &App, item: &OutboxItem) -> Result<Done, (String, bool)> {
                 .payload
                 .get("order_id")
                 .and_then(serde_json::Value::as_i64)
-                .ok_or_else(|| ("payload has no order_id".to_string(), false))?;
+                .ok_or_else(|| ("payload has no order_id".to_string(), false, None))?;
             let work = app
                 .store
                 .submission_work(order_id, &item.channel_id)
                 .await
-                .map_err(|e| (e.to_string(), true))?
-                .ok_or_else(|| (format!("order {order_id} is gone"), false))?;
+                .map_err(|e| (e.to_string(), true, None))?
+                .ok_or_else(|| (format!("order {order_id} is gone"), false, None))?;
             if work.units.is_empty() {
                 return Err((
                     format!("order {order_id} holds nothing at {}", item.channel_id),
                     false,
+                    None,
                 ));
             }
             let order = super::fulfil::fulfillment_order(&work, &item.idempotency_key);
             let receipt = target
                 .submit(&order, &item.idempotency_key)
                 .await
-                .map_err(|e| (e.to_string(), e.is_retryable()))?;
+                .map_err(|e| (e.to_string(), e.is_retryable(), None))?;
             Ok(Done::Submitted {
                 partner_order_id: receipt.partner_order_id,
             })
@@ -135,7 +158,7 @@ async fn deliver(app: &App, item: &OutboxItem) -> Result<Done, (String, bool)> {
         "cancel_fulfillment" => {
             let target = target(app, &item.channel_id)?;
             let order: OrderRef = serde_json::from_value(item.payload.clone())
-                .map_err(|e| (format!("payload unreadable: {e}"), false))?;
+                .map_err(|e| (format!("payload unreadable: {e}"), false, None))?;
             match target.cancel(&order, &item.idempotency_key).await {
                 Ok(outcome) => {
                     if let CancelOutcome::TooLate { reason } = &outcome {
@@ -143,21 +166,22 @@ async fn deliver(app: &App, item: &OutboxItem) -> Result<Done, (String, bool)> {
                     }
                     Ok(Done::CancelAnswered { order, outcome })
                 }
-                Err(e) => Err((e.to_string(), e.is_retryable())),
+                Err(e) => Err((e.to_string(), e.is_retryable(), None)),
             }
         }
-        other => Err((format!("unknown outbox kind `{other}`"), false)),
+        other => Err((format!("unknown outbox kind `{other}`"), false, None)),
     }
 }
 
 fn target(
     app: &App,
     location: &str,
-) -> Result<Arc<dyn switchyard_core::fulfillment::FulfillmentTarget>, (String, bool)> {
+) -> Result<Arc<dyn switchyard_core::fulfillment::FulfillmentTarget>, Failure> {
     app.targets.get(location).cloned().ok_or_else(|| {
         (
             format!("location `{location}` has no fulfilment adapter configured"),
             false,
+            None,
         )
     })
 }

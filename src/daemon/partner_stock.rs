@@ -44,7 +44,7 @@ pub async fn run(app: Arc<App>, location_id: String, mut stopped: watch::Receive
                     }
                 }
                 Err(e) => {
-                    tracing::error!(location = %location_id, error = %e, "storing the partner's inventory failed")
+                    super::faults::repeated!(app.repeats, error, format!("partner inventory\0{e}"), location = %location_id, error = %e, "storing the partner's inventory failed")
                 }
             },
             Err(TargetError::Unsupported(why)) => {

@@ -31,7 +31,7 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                 ..PollCursor::default()
             },
             Err(e) => {
-                tracing::error!(channel = %channel_id, error = %e, "reading poll cursor failed");
+                app.store_failed("reading a poll cursor", &e);
                 if !sleep(&mut stopped, interval).await {
                     return;
                 }
@@ -54,10 +54,17 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                 failures += 1;
                 app.metrics
                     .add("poll_errors_total", &format!("channel=\"{channel_id}\""), 1);
-                tracing::warn!(channel = %channel_id, error = %e, failures, "poll failed");
-                let wait = Duration::from_millis(
+                super::faults::repeated!(app.repeats, warn, format!("poll {channel_id}\0{e}"), channel = %channel_id, error = %e, failures, "poll failed");
+                let mut wait = Duration::from_millis(
                     super::backoff_ms(failures).min(interval.as_millis() as i64 * 4) as u64,
                 );
+                // A spent quota says when to come back; polling before then only spends more.
+                if let switchyard_core::ports::ChannelError::RateLimited {
+                    retry_after: Some(asked),
+                } = &e
+                {
+                    wait = wait.max(*asked);
+                }
                 if !sleep(&mut stopped, wait.max(interval)).await {
                     return;
                 }
@@ -98,9 +105,7 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                     app.wake.normalize.notify_one();
                 }
             }
-            Err(e) => {
-                tracing::error!(channel = %channel_id, error = %e, "storing polled orders failed")
-            }
+            Err(e) => app.store_failed("storing polled orders", &e),
         }
         if !more && !sleep(&mut stopped, interval).await {
             return;

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -16,7 +16,8 @@ use switchyard_core::stock::{Part, listing_level, push_priority};
 use switchyard_core::store::{DirtyListing, PushOutcome, PushOutcomeKind, now_ms};
 use tokio::sync::watch;
 
-use super::{App, backoff_ms};
+use super::faults::Backoff;
+use super::{App, retry_at_ms};
 
 /// What every pass of one channel's pusher shares.
 struct Ctx {
@@ -70,6 +71,9 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
     let mut busy: HashSet<String> = HashSet::new();
     let mut passes = FuturesUnordered::new();
     let mut started: VecDeque<Instant> = VecDeque::new();
+    // After a store failure no pass starts before this: the store gets time to come back.
+    let mut backoff = Backoff::worker();
+    let mut paused_until: Option<Instant> = None;
     loop {
         if *stopped.borrow() {
             // Let passes in flight record what they sent (shutdown aborts them after 20 s).
@@ -78,7 +82,11 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
         }
         // Another pass only while the running ones are slow (feeds, one-listing-per-call
         // channels): a fast channel keeps one pass, whose next batch gathers what came meanwhile.
-        let spaced = last_start.is_none_or(|t: Instant| t.elapsed() >= min_interval);
+        if paused_until.is_some_and(|t| t <= Instant::now()) {
+            paused_until = None;
+        }
+        let spaced = last_start.is_none_or(|t: Instant| t.elapsed() >= min_interval)
+            && paused_until.is_none();
         let take = per_pass(batch_size);
         let may_start = spaced
             && (passes.is_empty()
@@ -110,7 +118,8 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                     }
                 }
                 Err(e) => {
-                    tracing::error!(channel = %channel_id, error = %e, "reading dirty listings failed");
+                    app.store_failed("reading dirty listings", &e);
+                    paused_until = Some(Instant::now() + backoff.next_wait());
                 }
             }
         }
@@ -118,7 +127,9 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
             // Let the pass start before looking again.
             tokio::task::yield_now().await;
         }
-        let recheck = if !spaced {
+        let recheck = if let Some(until) = paused_until {
+            until.saturating_duration_since(Instant::now())
+        } else if !spaced {
             // Gathering: look again when the channel's interval is over.
             last_start.map_or(app.timing.idle_scan, |t| {
                 min_interval.saturating_sub(t.elapsed())
@@ -135,7 +146,19 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
             })
         };
         tokio::select! {
-            Some((skus, began)) = passes.next(), if !passes.is_empty() => {
+            Some((skus, began, store_ok, channel_retry_at)) = passes.next(), if !passes.is_empty() => {
+                if store_ok {
+                    backoff.reset();
+                } else {
+                    paused_until = Some(Instant::now() + backoff.next_wait());
+                }
+                // The channel failed (down, throttling): no pass until its rows are due again,
+                // so they all come back in one pass and go decreases first.
+                if let Some(at) = channel_retry_at {
+                    let wait = Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0));
+                    let until = Instant::now() + wait;
+                    paused_until = Some(paused_until.map_or(until, |p| p.max(until)));
+                }
                 for sku in skus {
                     busy.remove(&sku);
                 }
@@ -151,9 +174,12 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
 }
 
 /// Computes the levels of `due`, sends those the channel does not hold (decreases first, in
-/// the channel's largest batches) and records every outcome. Returns the SKUs it covered.
-async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant) {
+/// the channel's largest batches) and records every outcome. Returns the SKUs it covered, when
+/// it began, false if the store failed it, and when to try again if the channel failed it.
+async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant, bool, Option<i64>) {
     let began = Instant::now();
+    let mut store_ok = true;
+    let mut channel_retry_at: Option<i64> = None;
     let Ctx {
         app,
         channel,
@@ -181,6 +207,10 @@ async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant) {
         // Decreases first: if the channel throttles us midway, what waits is a raise.
         to_send.sort_by_key(|(d, level)| push_priority(d.channel_quantity, *level));
         for chunk in to_send.chunks(batch_size) {
+            if channel_retry_at.is_some() {
+                // A raise must not overtake the cuts that failed: the rest waits, still dirty.
+                break;
+            }
             let levels: Vec<ListingLevel> = chunk
                 .iter()
                 .map(|(d, level)| ListingLevel {
@@ -195,8 +225,9 @@ async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant) {
             let skus: Vec<String> = levels.iter().map(|l| l.sku.clone()).collect();
             if let Err(e) = app.store.begin_push(channel_id, &skus).await {
                 // Without the marker a crash could hide this push; better not to send it yet.
-                tracing::error!(channel = %channel_id, error = %e, "marking push in flight failed");
-                continue;
+                app.store_failed("marking a push in flight", &e);
+                store_ok = false;
+                break;
             }
             app.metrics.add("stock_push_calls_total", labels, 1);
             match channel.push_stock(&levels).await {
@@ -238,24 +269,36 @@ async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant) {
                     for (sku, why) in &report.rejected {
                         if let Some((d, level)) = by_sku.get(sku.as_str()) {
                             tracing::warn!(channel = %channel_id, sku = %sku, reason = %why, "stock level rejected");
-                            outcomes.push(failed(app, d, *level, why.clone(), false));
+                            outcomes.push(failed(app, d, *level, why.clone(), false, 0));
                         }
                     }
                 }
                 Err(e) => {
                     app.metrics.add("stock_push_errors_total", labels, 1);
-                    tracing::warn!(channel = %channel_id, error = %e, skus = chunk.len(), "stock push failed");
+                    super::faults::repeated!(app.repeats, warn, format!("push {channel_id}\0{e}"), channel = %channel_id, error = %e, skus = chunk.len(), "stock push failed");
+                    // One time for the whole chunk: its rows come back together.
+                    let attempts = chunk.iter().map(|(d, _)| d.attempts).max().unwrap_or(0);
+                    let at = retry_at_ms(now_ms(), attempts, Some(&e));
+                    if e.is_retryable() {
+                        channel_retry_at = Some(at);
+                    }
                     for (d, level) in chunk {
-                        outcomes.push(failed(app, d, *level, e.to_string(), e.is_retryable()));
+                        outcomes.push(failed(app, d, *level, e.to_string(), e.is_retryable(), at));
                     }
                 }
             }
         }
         if let Err(e) = app.store.record_push(channel_id, &outcomes).await {
-            tracing::error!(channel = %channel_id, error = %e, "recording push outcome failed");
+            app.store_failed("recording a push outcome", &e);
+            store_ok = false;
         }
     }
-    (due.into_iter().map(|d| d.sku).collect(), began)
+    (
+        due.into_iter().map(|d| d.sku).collect(),
+        began,
+        store_ok,
+        channel_retry_at,
+    )
 }
 
 /// The part that sets a kit's level (the plain SKU itself otherwise), recorded with the push.
@@ -280,6 +323,7 @@ fn stale_or_dead(app: &App, d: &DirtyListing, actual: Option<i64>) -> PushOutcom
             actual.unwrap_or(0),
             "compare-and-set kept failing".into(),
             false,
+            0,
         );
     }
     PushOutcome {
@@ -297,6 +341,7 @@ fn failed(
     quantity: i64,
     error: String,
     retryable: bool,
+    retry_at: i64,
 ) -> PushOutcome {
     let give_up = !retryable || d.attempts + 1 >= app.timing.push_max_attempts;
     PushOutcome {
@@ -304,7 +349,7 @@ fn failed(
         seq: d.seq,
         kind: PushOutcomeKind::Failed {
             error,
-            retry_at: (!give_up).then(|| now_ms() + backoff_ms(d.attempts)),
+            retry_at: (!give_up).then_some(retry_at),
             quantity,
         },
     }

@@ -10,6 +10,7 @@ use switchyard_core::store::{RerouteWork, RoutableOrder};
 use tokio::sync::watch;
 
 use super::App;
+use super::faults::Backoff;
 
 pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
     // The configuration was validated at load, so this only fails for hand-built ones; then
@@ -22,15 +23,23 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
         }
     };
     let partners: Vec<String> = app.targets.keys().cloned().collect();
+    let mut backoff = Backoff::worker();
     loop {
-        rerouted(&app, &router, &partners).await;
+        let mut failed = !rerouted(&app, &router, &partners).await;
         let batch = match app.store.orders_to_route(100).await {
             Ok(b) => b,
             Err(e) => {
-                tracing::error!(error = %e, "reading orders to route failed");
+                app.store_failed("reading orders to route", &e);
+                failed = true;
                 Vec::new()
             }
         };
+        if failed {
+            if !backoff.wait(&mut stopped).await {
+                return;
+            }
+            continue;
+        }
         if batch.is_empty() {
             if !super::idle(&app.wake.route, app.timing.idle_scan, &mut stopped).await {
                 return;
@@ -39,9 +48,17 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
         }
         for o in &batch {
             if let Err(e) = route_one(&app, &router, o).await {
-                tracing::error!(order_id = o.order_id, error = %e, "routing failed");
+                app.store_failed("routing an order", &e);
+                failed = true;
                 break;
             }
+        }
+        if failed {
+            if !backoff.wait(&mut stopped).await {
+                return;
+            }
+        } else {
+            backoff.reset();
         }
         if *stopped.borrow() {
             return;
@@ -51,20 +68,22 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
 
 /// Places again the lines locations refused, with the same rules and a fresh snapshot, never
 /// at a location that refused the order; the new partner's submission is queued with the plan.
-async fn rerouted(app: &App, router: &Router, partners: &[String]) {
+/// False when the store failed.
+async fn rerouted(app: &App, router: &Router, partners: &[String]) -> bool {
     let work = match app.store.orders_to_reroute(100).await {
         Ok(w) => w,
         Err(e) => {
-            tracing::error!(error = %e, "reading orders to re-route failed");
-            return;
+            app.store_failed("reading orders to re-route", &e);
+            return false;
         }
     };
     for w in &work {
         if let Err(e) = reroute_one(app, router, partners, w).await {
-            tracing::error!(order_id = w.order_id, error = %e, "re-routing failed");
-            return;
+            app.store_failed("re-routing an order", &e);
+            return false;
         }
     }
+    true
 }
 
 async fn reroute_one(

@@ -1,18 +1,23 @@
 //! HTTP: webhooks, health and metrics. A webhook is answered 200 only after its raw body is
-//! committed to the inbox; anything refused (4xx) is stored and processed nowhere.
+//! committed to the inbox; anything refused (4xx) is stored and processed nowhere. While the
+//! store cannot write, webhooks are answered 503 at once. Timeouts and the connection limit
+//! live in `http.rs`; `/metrics` and `/readyz`'s details need the operator token when one is
+//! configured.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use subtle::ConstantTimeEq;
 use switchyard_core::ports::{Delivery, IngestError, WebhookRequest};
 use tokio::sync::watch;
 
 use super::App;
+use super::http::{Limits, TimedBody};
 
 pub fn router(app: Arc<App>) -> Router {
     let limit = app.config.server.max_body_bytes;
@@ -33,27 +38,33 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     mut stopped: watch::Receiver<bool>,
 ) {
-    let shutdown = async move {
-        while !*stopped.borrow() {
-            if stopped.changed().await.is_err() {
-                break;
-            }
-        }
-    };
-    if let Err(e) = axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let mut limits = Limits::from_config(&app.config.server);
+    if let Some(room) = super::http::connection_room()
+        && room < limits.max_connections
     {
-        tracing::error!(error = %e, "HTTP server failed");
+        tracing::warn!(
+            configured = limits.max_connections,
+            allowed = room,
+            "server.max_connections is above what the open-file limit allows; serving fewer"
+        );
+        limits.max_connections = room;
     }
+    if *stopped.borrow_and_update() {
+        return;
+    }
+    super::http::serve(listener, router(app.clone()), limits, app, stopped).await;
 }
 
 async fn webhook(
     State(app): State<Arc<App>>,
     Path(channel_id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    TimedBody(body): TimedBody,
 ) -> impl IntoResponse {
+    if !app.health.writable() {
+        // Nothing could be committed: say so at once, the channel retries later.
+        return (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response();
+    }
     let Some(channel) = app.channels.get(&channel_id) else {
         if let Some(target) = app.targets.get(&channel_id) {
             return partner_webhook(&app, &channel_id, target.as_ref(), &headers, &body).await;
@@ -100,7 +111,7 @@ async fn webhook(
                 Ok(()) => (StatusCode::OK, "ok").into_response(),
                 Err(e) => {
                     // Not committed: the channel must retry, so say so with a 5xx.
-                    tracing::error!(channel = %channel_id, error = %e, "webhook not stored");
+                    super::faults::repeated!(app.repeats, error, format!("webhook\0{e}"), channel = %channel_id, error = %e, "webhook not stored");
                     (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response()
                 }
             }
@@ -193,20 +204,66 @@ async fn partner_webhook(
             (StatusCode::OK, "ok").into_response()
         }
         Err(e) => {
-            tracing::error!(location = %location_id, error = %e, "partner webhook not stored");
+            app.store_failed("storing a partner webhook", &e);
             (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response()
         }
     }
 }
 
-async fn readyz(State(app): State<Arc<App>>) -> impl IntoResponse {
+/// True when no operator token is configured, or the request carries it as
+/// `Authorization: Bearer <token>` (compared in constant time).
+fn operator(app: &App, headers: &HeaderMap) -> bool {
+    let Some(token) = app.config.server.operator_token.as_deref() else {
+        return true;
+    };
+    let Some(given) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    bool::from(given.trim().as_bytes().ct_eq(token.as_bytes()))
+}
+
+/// 200 while the store takes writes, 503 while it does not. The body (the pipeline's counts
+/// and the store's state) only for the operator when a token is configured.
+async fn readyz(State(app): State<Arc<App>>, headers: HeaderMap) -> impl IntoResponse {
+    let store = app.health.status();
+    let status = if store.writable {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    if !operator(&app, &headers) {
+        let text = if store.writable {
+            "ready"
+        } else {
+            "not ready: the store cannot write"
+        };
+        return (status, text).into_response();
+    }
     match app.store.counts().await {
-        Ok(c) => (StatusCode::OK, axum::Json(c)).into_response(),
+        Ok(c) => {
+            let mut body = serde_json::to_value(c).unwrap_or_default();
+            if let (Some(map), Ok(store)) = (body.as_object_mut(), serde_json::to_value(&store)) {
+                map.insert("store".into(), store);
+            }
+            (status, axum::Json(body)).into_response()
+        }
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
 }
 
-async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
+async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> impl IntoResponse {
+    if !operator(&app, &headers) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "operator token required",
+        )
+            .into_response();
+    }
     let mut text = app.metrics.render();
     if let Ok(c) = app.store.counts().await {
         for (name, v) in [
@@ -262,7 +319,11 @@ async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
             s.throttled
         ));
     }
-    ([("content-type", "text/plain; version=0.0.4")], text)
+    text.push_str(&format!(
+        "# TYPE switchyard_store_writable gauge\nswitchyard_store_writable {}\n",
+        u8::from(app.health.writable())
+    ));
+    ([("content-type", "text/plain; version=0.0.4")], text).into_response()
 }
 
 #[cfg(test)]

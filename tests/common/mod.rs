@@ -60,6 +60,10 @@ impl Drop for Daemon {
 }
 
 impl Daemon {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL: no chance to finish anything.
     pub fn kill(mut self) {
         let _ = self.child.kill();
@@ -236,7 +240,20 @@ locations:
     }
 
     fn command(&self) -> Command {
-        let mut cmd = Command::new(BIN);
+        self.command_via(&[])
+    }
+
+    /// The `switchyard` command run through `wrapper` (a program and its arguments, such as
+    /// `unshare -m ...`), with the test's environment.
+    fn command_via(&self, wrapper: &[&str]) -> Command {
+        let mut cmd = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(BIN);
+                c
+            }
+            None => Command::new(BIN),
+        };
         cmd.arg("--config")
             .arg(&self.config)
             .env("TEST_SHOPIFY_TOKEN", &self.shopify_cfg.access_token)
@@ -253,15 +270,43 @@ locations:
         self.command().args(args).output().expect("run switchyard")
     }
 
+    /// Runs a CLI command through `wrapper` (such as `nsenter ...`) to completion.
+    pub fn cli_via(&self, wrapper: &[&str], args: &[&str]) -> Output {
+        self.command_via(wrapper)
+            .args(args)
+            .output()
+            .expect("run switchyard")
+    }
+
     /// Starts `switchyard run` and waits until it answers `/healthz`.
     pub async fn start_daemon(&self) -> Daemon {
+        self.start_daemon_via(&[]).await
+    }
+
+    /// Replaces lines of the configuration (`from` must be there once).
+    pub fn edit_config(&self, from: &str, to: &str) {
+        let text = std::fs::read_to_string(&self.config).expect("read config");
+        assert_eq!(text.matches(from).count(), 1, "`{from}` in:\n{text}");
+        std::fs::write(&self.config, text.replace(from, to)).expect("write config");
+    }
+
+    /// Adds settings under `server:` (each line indented two spaces).
+    pub fn server_settings(&self, lines: &str) {
+        self.edit_config(
+            "  max_body_bytes: 262144\n",
+            &format!("  max_body_bytes: 262144\n{lines}"),
+        );
+    }
+
+    /// Like [`Env::start_daemon`], the daemon started through `wrapper` (see `command_via`).
+    pub async fn start_daemon_via(&self, wrapper: &[&str]) -> Daemon {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.dir.path().join("daemon.log"))
             .expect("daemon log");
         let child = self
-            .command()
+            .command_via(wrapper)
             .arg("run")
             .stdout(Stdio::null())
             .stderr(log)
@@ -287,6 +332,42 @@ locations:
         // WooCommerce pings a new webhook URL; do it once the daemon listens.
         self.woo.set_webhook_target(&self.webhook_url("woo"));
         daemon
+    }
+
+    /// A Shopify `orders/create` webhook for order `id` (the fixture with its id replaced),
+    /// signed with the channel's secret: (body, signature).
+    pub fn shopify_order_webhook(&self, id: u64) -> (Vec<u8>, String) {
+        use base64::Engine;
+        use hmac::Mac;
+        let fixture = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shopify_order_webhook.json"),
+        )
+        .expect("read the Shopify order fixture");
+        let body = fixture.replace("5512000001", &id.to_string()).into_bytes();
+        let mut mac =
+            hmac::Hmac::<sha2::Sha256>::new_from_slice(self.shopify_cfg.client_secret.as_bytes())
+                .expect("hmac key");
+        mac.update(&body);
+        let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        (body, sig)
+    }
+
+    /// Posts [`Env::shopify_order_webhook`] for `id`; the status, or `None` when the request
+    /// failed (connection refused, timed out).
+    pub async fn post_order_webhook(&self, client: &reqwest::Client, id: u64) -> Option<u16> {
+        let (body, sig) = self.shopify_order_webhook(id);
+        client
+            .post(self.webhook_url("shop"))
+            .timeout(Duration::from_secs(10))
+            .header("Content-Type", "application/json")
+            .header("X-Shopify-Topic", "orders/create")
+            .header("X-Shopify-Hmac-Sha256", sig)
+            .header("X-Shopify-Webhook-Id", format!("w-{id}"))
+            .body(body)
+            .send()
+            .await
+            .ok()
+            .map(|r| r.status().as_u16())
     }
 
     /// The daemon's `/metrics` text.

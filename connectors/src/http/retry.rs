@@ -11,6 +11,10 @@ pub struct RetryPolicy {
     pub max_attempts: usize,
     pub min_delay: Duration,
     pub max_delay: Duration,
+    /// A `Retry-After` longer than this is not waited out inside the call: the error goes back
+    /// to the caller, which reschedules the work for then and goes on with other work (a spent
+    /// daily quota says "come back in hours").
+    pub max_wait: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -19,12 +23,13 @@ impl Default for RetryPolicy {
             max_attempts: 5,
             min_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(30),
+            max_wait: Duration::from_secs(60),
         }
     }
 }
 
 /// Runs `op` until it succeeds, fails for good, or runs out of attempts. A 429's `Retry-After`
-/// replaces the computed backoff for that attempt.
+/// replaces the computed backoff for that attempt; one above `max_wait` ends the call.
 pub async fn with_retry<T, F, Fut>(
     policy: &RetryPolicy,
     what: &str,
@@ -54,7 +59,7 @@ where
         .with_jitter();
     op.retry(backoff)
         .sleep(tokio::time::sleep)
-        .when(ChannelError::is_retryable)
+        .when(|e| e.is_retryable() && !waits_too_long(e, policy.max_wait))
         .adjust(|err, planned| match err {
             ChannelError::RateLimited {
                 retry_after: Some(wait),
@@ -63,6 +68,10 @@ where
         })
         .notify(|err, wait| tracing::warn!(%err, ?wait, "{what}: retrying"))
         .await
+}
+
+fn waits_too_long(e: &ChannelError, max_wait: Duration) -> bool {
+    matches!(e, ChannelError::RateLimited { retry_after: Some(wait) } if *wait > max_wait)
 }
 
 #[cfg(test)]
@@ -75,6 +84,7 @@ mod tests {
             max_attempts: 4,
             min_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(5),
+            max_wait: Duration::from_secs(1),
         }
     }
 
@@ -121,5 +131,26 @@ mod tests {
         .await;
         assert!(out.is_ok());
         assert!(start.elapsed() >= Duration::from_millis(120));
+    }
+
+    #[tokio::test]
+    async fn an_hours_long_retry_after_goes_back_to_the_caller_at_once() {
+        let calls = AtomicUsize::new(0);
+        let started = std::time::Instant::now();
+        let out: Result<(), _> = with_retry(&fast(), "t", || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(ChannelError::RateLimited {
+                retry_after: Some(Duration::from_secs(2 * 60 * 60)),
+            })
+        })
+        .await;
+        assert!(matches!(
+            out,
+            Err(ChannelError::RateLimited {
+                retry_after: Some(w)
+            }) if w == Duration::from_secs(7200)
+        ));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert!(started.elapsed() < Duration::from_secs(1));
     }
 }

@@ -82,9 +82,28 @@ fn default_store_url() -> String {
 pub struct ServerConfig {
     #[serde(default = "default_listen")]
     pub listen: String,
-    /// Webhook bodies above this are refused with 413 before they are read in full.
+    /// Webhook bodies above this are refused with 413: at once when `Content-Length` says so
+    /// (nothing of the body is read), otherwise as soon as the limit is passed.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
+    /// A request's head (request line and headers) must arrive within this many seconds of
+    /// the connection opening or of its first byte on a kept-alive connection.
+    #[serde(default = "default_header_timeout")]
+    pub header_timeout_secs: u64,
+    /// A request's body must arrive in full within this many seconds of its head (408).
+    #[serde(default = "default_body_timeout")]
+    pub body_timeout_secs: u64,
+    /// A kept-alive connection with no request in flight is closed after this many seconds.
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout_secs: u64,
+    /// Connections served at once; further ones wait in the listen queue until one closes, so
+    /// those in flight finish. Lowered at start to what the open-file limit allows.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Bearer token for `/metrics` and the detailed `/readyz` body. Unset: both are open to
+    /// anyone who reaches the port. `/healthz` and `/readyz`'s status code are always open.
+    #[serde(default)]
+    pub operator_token: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -92,8 +111,29 @@ impl Default for ServerConfig {
         Self {
             listen: default_listen(),
             max_body_bytes: default_max_body(),
+            header_timeout_secs: default_header_timeout(),
+            body_timeout_secs: default_body_timeout(),
+            idle_timeout_secs: default_idle_timeout(),
+            max_connections: default_max_connections(),
+            operator_token: None,
         }
     }
+}
+
+fn default_header_timeout() -> u64 {
+    10
+}
+
+fn default_body_timeout() -> u64 {
+    30
+}
+
+fn default_idle_timeout() -> u64 {
+    60
+}
+
+fn default_max_connections() -> usize {
+    10_000
 }
 
 fn default_listen() -> String {
@@ -342,6 +382,28 @@ impl Config {
             issue(
                 "locations".into(),
                 "at least one location is required".into(),
+            );
+        }
+        let server = &self.server;
+        for (field, value) in [
+            ("header_timeout_secs", server.header_timeout_secs),
+            ("body_timeout_secs", server.body_timeout_secs),
+            ("idle_timeout_secs", server.idle_timeout_secs),
+            ("max_connections", server.max_connections as u64),
+            ("max_body_bytes", server.max_body_bytes as u64),
+        ] {
+            if value == 0 {
+                issue(format!("server.{field}"), "must be at least 1".into());
+            }
+        }
+        if server
+            .operator_token
+            .as_deref()
+            .is_some_and(|t| t.trim().len() < 16)
+        {
+            issue(
+                "server.operator_token".into(),
+                "must be at least 16 characters (or left out)".into(),
             );
         }
         let mut seen = std::collections::BTreeSet::new();

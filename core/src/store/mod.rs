@@ -36,6 +36,46 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+impl StoreError {
+    /// The store cannot be used right now — the disk is full, I/O fails, the database cannot be
+    /// opened or stays locked, the connection broke — as opposed to a problem with what was
+    /// asked (a conflict, corrupt data). Callers back off and retry the same work; webhooks are
+    /// answered 503. The one place that reads engine error codes for that.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(e) => sqlx_unavailable(e),
+            StoreError::Migration(sqlx::migrate::MigrateError::Execute(e)) => sqlx_unavailable(e),
+            _ => false,
+        }
+    }
+}
+
+fn sqlx_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::InvalidSavePointStatement
+        | sqlx::Error::BeginFailed => true,
+        sqlx::Error::Database(db) => {
+            if let Some(e) = db.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
+                // Primary result codes (the low byte of the extended code): BUSY, LOCKED, NOMEM,
+                // READONLY, IOERR, FULL, CANTOPEN, PROTOCOL.
+                let code = sqlx::error::DatabaseError::code(e)
+                    .and_then(|c| c.parse::<i32>().ok())
+                    .unwrap_or(0);
+                matches!(code & 0xff, 5 | 6 | 7 | 8 | 10 | 13 | 14 | 15)
+            } else {
+                // A PostgreSQL store adds its SQLSTATE classes here (08 connection, 53
+                // insufficient resources, 57P shutdown, 58 system error).
+                false
+            }
+        }
+        _ => false,
+    }
+}
+
 /// How a delivery reached the inbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -611,6 +651,12 @@ pub trait Store: crate::connector_state::ConnectorState + Send + Sync {
     async fn orders(&self, limit: i64) -> Result<Vec<OrderSummary>>;
     async fn order(&self, order_ref: &str) -> Result<Option<OrderDetail>>;
     async fn counts(&self) -> Result<Counts>;
+
+    // --- health -------------------------------------------------------------------------
+    /// Commits a small write that needs free space (and removes it again): `Ok` means the
+    /// store takes writes now. The daemon probes while writes fail, to know when to accept
+    /// webhooks again (`/readyz`).
+    async fn probe_write(&self) -> Result<()>;
 }
 
 /// Milliseconds since the Unix epoch, the store's clock unit.

@@ -7,12 +7,16 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use std::future::Future;
+use std::pin::Pin;
+
 use async_trait::async_trait;
+use sqlx::pool::PoolConnectionMetadata;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Connection, Row, Sqlite, Transaction};
 
 use super::stock_sql::{self, Which, mark_sku_dirty, record_movements};
 use super::*;
@@ -57,11 +61,13 @@ impl SqliteStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .after_release(discard_if_in_transaction)
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .after_release(discard_if_in_transaction)
             .connect_with(options)
             .await?;
         Ok(Self { pool, writer })
@@ -71,6 +77,31 @@ impl SqliteStore {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 }
+
+/// Closes a connection that comes back to its pool still inside a transaction, so the pool
+/// opens a fresh one. After "database or disk is full" SQLite may already have rolled the
+/// transaction back itself; sqlx's own ROLLBACK then fails and leaves the connection believing
+/// it is in a transaction, so every later `BEGIN` failed ("begin_with at non-zero transaction
+/// depth") until a restart. The ping first runs the rollback a dropped transaction queued.
+fn discard_if_in_transaction(
+    conn: &mut SqliteConnection,
+    _meta: PoolConnectionMetadata,
+) -> Pin<Box<dyn Future<Output = std::result::Result<bool, sqlx::Error>> + Send + '_>> {
+    Box::pin(async move {
+        conn.ping().await?;
+        let clean = !conn.is_in_transaction();
+        if !clean {
+            // The failure itself was returned (and logged) by the call that made it.
+            tracing::debug!(
+                "a store connection was left inside a failed transaction; replacing it"
+            );
+        }
+        Ok(clean)
+    })
+}
+
+/// Bytes the write probe needs: a few pages, about what a small delivery takes.
+const PROBE_BYTES: i64 = 16 * 1024;
 
 fn corrupt(what: &str, detail: impl ToString) -> StoreError {
     StoreError::Corrupt {
@@ -1445,6 +1476,21 @@ impl Store for SqliteStore {
         }))
     }
 
+    async fn probe_write(&self) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("INSERT OR REPLACE INTO store_probe (id, at, pad) VALUES (1, ?, zeroblob(?))")
+            .bind(now_ms())
+            .bind(PROBE_BYTES)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        // Its pages go back to the free list, where the next write (or probe) finds them.
+        sqlx::query("DELETE FROM store_probe")
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
     async fn counts(&self) -> Result<Counts> {
         let row = sqlx::query(
             "SELECT
@@ -1539,3 +1585,6 @@ async fn record_applied(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod fault_tests;

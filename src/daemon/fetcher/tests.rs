@@ -154,6 +154,7 @@ fn start(
         channel,
         concurrency,
         idle_scan: Duration::from_millis(50),
+        repeats: Arc::new(crate::daemon::Repeats::new(Duration::from_secs(10))),
     };
     tokio::spawn(async move {
         let wake = Notify::new();
