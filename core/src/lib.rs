@@ -4,6 +4,7 @@
 pub mod config;
 pub mod fields;
 pub mod fulfillment;
+pub mod intake;
 pub mod model;
 pub mod money;
 pub mod ports;

@@ -8,7 +8,7 @@ pub mod fulfil;
 mod inbox_writer;
 mod listings;
 mod metrics;
-mod normalizer;
+pub mod normalizer;
 mod outbox;
 mod partner_stock;
 mod poller;
