@@ -4,6 +4,9 @@
 #   ci/fuzz.sh                  bounded CI run: each target runs its seeds, then mutations for
 #                               FUZZ_MS milliseconds (default 7000) under `cargo test`, two at a
 #                               time (29 targets: about 100 s once built)
+#   ci/fuzz.sh --random-campaign SECS [TARGET...]
+#                               the same targets under bolero's random engine (cargo test, no
+#                               extra tools, no coverage feedback), SECS each at nice 19
 #   ci/fuzz.sh --campaign SECS [TARGET...]
 #                               long local campaign: libFuzzer (cargo bolero) on each target in
 #                               turn for SECS seconds at nice 19, one at a time; prints the
@@ -15,6 +18,36 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+
+list_targets() {
+  grep -ozE 'fuzz!\(\s*[a-z0-9_]+' fuzz/tests/targets.rs | tr -d ' \n' | tr '\0' '\n' \
+    | sed 's/^fuzz!(//'
+}
+
+if [ "${1:-}" = "--random-campaign" ]; then
+  # The same targets under bolero's random engine (no coverage feedback, no extra tools):
+  # each in turn for SECS seconds at nice 19.
+  secs=${2:?usage: ci/fuzz.sh --random-campaign SECONDS [TARGET...]}
+  shift 2
+  targets=("$@")
+  [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(list_targets)
+  cargo test -p switchyard-fuzz --locked --test targets --no-run
+  out=$root/target/fuzz-campaign
+  mkdir -p "$out"
+  summary=$out/random-summary.tsv
+  echo -e "target\tseconds\texecutions\texec_per_s\tresult" >"$summary"
+  for t in "${targets[@]}"; do
+    log=$out/random-$t.log
+    result=ok
+    BOLERO_RANDOM_TEST_TIME_MS=$((secs * 1000)) nice -n 19 \
+      cargo test -p switchyard-fuzz --locked --test targets -- --exact "$t" --nocapture \
+      >"$log" 2>&1 || result=FAILED
+    runs=$(grep -oE "^fuzz $t: [0-9]+ seeds, [0-9]+ executions" "$log" | grep -oE '[0-9]+ executions' | grep -oE '[0-9]+' || echo 0)
+    echo -e "$t\t$secs\t$runs\t$((runs / secs))\t$result" | tee -a "$summary"
+  done
+  column -t "$summary"
+  exit 0
+fi
 
 if [ "${1:-}" != "--campaign" ]; then
   started=$(date +%s)
@@ -41,9 +74,7 @@ if ! command -v cargo-bolero >/dev/null 2>&1; then
   export PATH=$tools/bin:$PATH
 fi
 targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then
-  mapfile -t targets < <(grep -oE '^fuzz!\(\s*[a-z0-9_]+' fuzz/tests/targets.rs | sed -E 's/^fuzz!\(\s*//')
-fi
+[ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(list_targets)
 out=$root/target/fuzz-campaign
 mkdir -p "$out"
 summary=$out/summary.tsv
