@@ -519,14 +519,8 @@ pub fn config_load(data: &[u8]) {
     };
     // Every variable is set except those ending in `_`, so both paths are reached.
     let env = |name: &str| (!name.ends_with('_')).then(|| "x".to_string());
-    let loaded = config::load_str(text, "fuzz.yaml", &env);
-    if let Ok(base) = &loaded {
-        let _ = config::load_routing_str(text, "rules.yaml", &env, base);
-        for c in &base.channels {
-            let _ = switchyard_connectors::registry::build(c);
-        }
-        for l in &base.locations {
-            let _ = switchyard_connectors::fulfillment::build(l);
-        }
+    // (Building each connector, as `check` also does, makes TLS clients: too slow to fuzz.)
+    if let Ok(base) = config::load_str(text, "fuzz.yaml", &env) {
+        let _ = config::load_routing_str(text, "rules.yaml", &env, &base);
     }
 }
