@@ -182,3 +182,106 @@ fn check_also_applies_each_connectors_own_rules() {
         "{stderr}"
     );
 }
+
+#[test]
+fn stock_audit_runs_the_database_checks_with_only_a_store() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = format!("sqlite://{}", dir.path().join("s.db").display());
+    let absent = dir.path().join("absent.yaml").display().to_string();
+    let (ok, _, stderr) = run(
+        &[
+            "--store",
+            &store,
+            "stock",
+            "set",
+            "MUG",
+            "12",
+            "--location",
+            "main",
+        ],
+        &[],
+    );
+    assert!(ok, "{stderr}");
+    let (ok, stdout, stderr) = run(
+        &["--config", &absent, "--store", &store, "stock", "audit"],
+        &[],
+    );
+    assert!(ok, "{stdout}{stderr}");
+    assert!(stdout.contains("0 violation(s)"), "{stdout}");
+    assert!(
+        stdout.contains("skipped listed_above_available: no configuration"),
+        "{stdout}"
+    );
+    let (ok, stdout, stderr) = run(
+        &[
+            "--config", &absent, "--store", &store, "stock", "audit", "--json",
+        ],
+        &[],
+    );
+    assert!(ok, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON report");
+    assert_eq!(report["violations"], serde_json::json!([]));
+    assert!(
+        report["skipped"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("listed_above_available")
+    );
+    // Without --store the configuration is still required, and its absence named.
+    let (ok, _, stderr) = run(&["--config", &absent, "stock", "audit"], &[]);
+    assert!(!ok && stderr.contains("absent.yaml"), "{stderr}");
+}
+
+#[test]
+fn check_refuses_intake_limits_out_of_range() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("intake.yaml");
+    std::fs::write(
+        &path,
+        "channels:\n  - id: shop\n    kind: shopify\n    base_url: https://x.myshopify.com\n    access_token: t\n    location_id: \"1\"\n    webhook_secret: s\nlocations:\n  - id: main\n    kind: self\nintake:\n  max_line_quantity: 0\n  max_sku_len: 100000\n",
+    )
+    .expect("write");
+    let file = path.display().to_string();
+    let (ok, _, stderr) = run(&["check", "--config", &file], &[]);
+    assert!(!ok, "limits out of range must fail the check");
+    assert!(
+        stderr.contains("intake.max_line_quantity") && stderr.contains("intake.max_sku_len"),
+        "{stderr}"
+    );
+    std::fs::write(
+        &path,
+        "channels:\n  - id: shop\n    kind: shopify\n    base_url: https://x.myshopify.com\n    access_token: t\n    location_id: \"1\"\n    webhook_secret: s\nlocations:\n  - id: main\n    kind: self\nintake: {max_line_quantity: 500, max_sku_len: 64}\n",
+    )
+    .expect("write");
+    let (ok, stdout, stderr) = run(&["check", "--config", &file], &[]);
+    assert!(ok, "{stdout}{stderr}");
+}
+
+#[test]
+fn normalize_applies_the_intake_rules() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut order: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string("tests/fixtures/woocommerce_order.json").expect("fixture"),
+    )
+    .expect("JSON");
+    order["line_items"][0]["quantity"] = serde_json::json!(0);
+    let path = dir.path().join("zero.json");
+    std::fs::write(&path, order.to_string()).expect("write");
+    let absent = dir.path().join("absent.yaml").display().to_string();
+    let (ok, _, stderr) = run(
+        &[
+            "--config",
+            &absent,
+            "normalize",
+            "--channel",
+            "woocommerce",
+            &path.display().to_string(),
+        ],
+        &[],
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("lines[0].quantity") && stderr.contains("0 units"),
+        "{stderr}"
+    );
+}

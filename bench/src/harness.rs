@@ -103,6 +103,7 @@ impl RunDir {
             routing: Default::default(),
             kits: Vec::new(),
             // The production default: the first audit runs one interval after start.
+            intake: Default::default(),
             audit_interval_secs: 300,
         };
         let issues = config.validate();

@@ -6,6 +6,7 @@ pub mod config;
 pub mod connector_state;
 pub mod fields;
 pub mod fulfillment;
+pub mod intake;
 pub mod model;
 pub mod money;
 pub mod ports;

@@ -148,7 +148,13 @@ pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
         }
         Command::Check => Ok(check::run(&args.config)),
         Command::Demo(demo) => crate::demo::run(demo).await,
-        Command::Normalize { channel, file } => normalize::run(*channel, file),
+        Command::Normalize { channel, file } => {
+            // The configured intake rules when the configuration loads, else the defaults.
+            let rules = config::load(&args.config)
+                .map(|c| c.intake)
+                .unwrap_or_default();
+            normalize::run(*channel, file, &rules)
+        }
         Command::Quarantine {
             action: QuarantineCmd::List { limit },
         } => {

@@ -4,14 +4,21 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use switchyard_core::intake::IntakeRules;
 use switchyard_core::model::{ChannelKind, Order};
 use switchyard_core::ports::NormalizeError;
 
 /// Normalizes one payload, or each element of a JSON array of payloads (a list response),
 /// naming the element that fails.
-fn normalize(kind: ChannelKind, body: &[u8]) -> Result<serde_json::Value, NormalizeError> {
+/// The intake rules apply as in the daemon.
+fn normalize(
+    kind: ChannelKind,
+    body: &[u8],
+    rules: &IntakeRules,
+) -> Result<serde_json::Value, NormalizeError> {
     let normalize_one = |bytes: &[u8]| -> Result<Order, NormalizeError> {
         switchyard_connectors::registry::normalize_file(kind, bytes)
+            .and_then(|order| rules.admit(order))
     };
     match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(serde_json::Value::Array(items)) => {
@@ -34,9 +41,9 @@ fn normalize(kind: ChannelKind, body: &[u8]) -> Result<serde_json::Value, Normal
     }
 }
 
-pub fn run(kind: ChannelKind, file: &Path) -> anyhow::Result<ExitCode> {
+pub fn run(kind: ChannelKind, file: &Path, rules: &IntakeRules) -> anyhow::Result<ExitCode> {
     let body = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    match normalize(kind, &body) {
+    match normalize(kind, &body, rules) {
         Ok(value) => {
             println!("{}", serde_json::to_string_pretty(&value)?);
             Ok(ExitCode::SUCCESS)

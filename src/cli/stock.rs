@@ -10,6 +10,7 @@ use clap::Subcommand;
 use switchyard_core::store::OnHandSource;
 
 use super::{Args, load_config, open_store};
+use crate::daemon::auditor;
 
 #[derive(Debug, Subcommand)]
 pub enum StockCmd {
@@ -59,6 +60,15 @@ fn location(args: &Args, given: &Option<String>) -> String {
         .ok()
         .and_then(|c| c.own_warehouse().map(|l| l.id.clone()))
         .unwrap_or_else(|| "main".to_string())
+}
+
+fn one_line(text: &str) -> String {
+    let parts: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    parts.join(" ")
 }
 
 /// Parses `sku,quantity` rows; every bad row is reported with its line number.
@@ -182,8 +192,16 @@ pub async fn run(args: &Args, cmd: &StockCmd) -> anyhow::Result<ExitCode> {
             }
         }
         StockCmd::Audit { json } => {
-            let config = load_config(&args.config)?;
-            let report = crate::daemon::auditor::audit_now(&config, store.as_ref()).await?;
+            // With `--store` the database checks need no configuration; the listing check
+            // (each channel's stock rules) runs when the configuration loads as well.
+            let report = match (load_config(&args.config), &args.store) {
+                (Ok(config), _) => auditor::audit_now(&config, store.as_ref()).await?,
+                (Err(e), Some(_)) => {
+                    let why = format!("no configuration ({})", one_line(&format!("{e:#}")));
+                    auditor::audit_store_only(store.as_ref(), &why).await?
+                }
+                (Err(e), None) => return Err(e),
+            };
             store
                 .record_audit(switchyard_core::store::now_ms(), &report.violations)
                 .await?;
@@ -197,6 +215,9 @@ pub async fn run(args: &Args, cmd: &StockCmd) -> anyhow::Result<ExitCode> {
                 );
                 for v in &report.violations {
                     println!("  {}: {}", v.check(), serde_json::to_string(v)?);
+                }
+                for s in &report.skipped {
+                    println!("  skipped {s}");
                 }
                 for (channel, units) in &report.exposure {
                     if *units > 0 {

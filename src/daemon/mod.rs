@@ -10,7 +10,7 @@ mod http;
 mod inbox_writer;
 mod listings;
 mod metrics;
-mod normalizer;
+pub mod normalizer;
 mod outbox;
 mod partner_stock;
 mod poller;

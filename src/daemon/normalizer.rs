@@ -1,14 +1,27 @@
-//! Inbox → orders. Each delivery is normalized (pure) and applied in one transaction; one that
-//! cannot be read is quarantined with the reason, never dropped and never fatal.
+//! Inbox → orders. Each delivery is normalized (pure), checked against the intake rules, and
+//! applied in one transaction; one that cannot be read or breaks a rule is quarantined with the
+//! field and reason, never dropped and never fatal.
 
 use std::sync::Arc;
 
-use switchyard_core::ports::NormalizeError;
+use switchyard_core::intake::IntakeRules;
+use switchyard_core::model::Order;
+use switchyard_core::ports::{Channel, NormalizeError, RawOrder};
 use switchyard_core::store::Applied;
 use tokio::sync::watch;
 
 use super::App;
 use super::faults::Backoff;
+
+/// What the worker makes of one stored delivery: the connector's canonical order, if it keeps
+/// the intake rules (the same for every channel).
+pub fn normalize_delivery(
+    channel: &dyn Channel,
+    raw: &RawOrder,
+    rules: &IntakeRules,
+) -> Result<Order, NormalizeError> {
+    channel.normalize(raw).and_then(|order| rules.admit(order))
+}
 
 pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
     let mut backoff = Backoff::worker();
@@ -33,7 +46,9 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
         let mut failed = false;
         for item in &batch {
             let outcome = match app.channels.get(&item.channel_id) {
-                Some(channel) => channel.normalize(&item.raw),
+                Some(channel) => {
+                    normalize_delivery(channel.as_ref(), &item.raw, &app.config.intake)
+                }
                 None => Err(NormalizeError::new(
                     "channel_id",
                     format!("channel `{}` is not configured", item.channel_id),

@@ -143,6 +143,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         .collect(),
         routing: Default::default(),
         kits: Vec::new(),
+        intake: Default::default(),
         audit_interval_secs: 5,
     };
     let mut config = config;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::intake::IntakeRules;
 use crate::model::ChannelKind;
 
 mod collect;
@@ -51,6 +52,9 @@ pub struct Config {
     /// How often the daemon audits the stock record (seconds; 0 turns the periodic audit off).
     #[serde(default = "default_audit_interval")]
     pub audit_interval_secs: u64,
+    /// What a normalized order must satisfy to be taken in (else it is quarantined).
+    #[serde(default)]
+    pub intake: IntakeRules,
 }
 
 fn default_audit_interval() -> u64 {
@@ -606,6 +610,12 @@ impl Config {
                     );
                 }
             }
+        }
+        for (field, message) in self.intake.issues() {
+            issues.push(ConfigIssue {
+                path: format!("intake.{field}"),
+                message,
+            });
         }
         issues.extend(routing::issues(self));
         issues
