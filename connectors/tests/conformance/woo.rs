@@ -6,7 +6,9 @@
 //! - request and response bodies use only documented properties of the resource (orders,
 //!   products, variations, order notes, with their nested "See [...]" tables), typed as the
 //!   table says (`integer`, `string`, `boolean`, `array`, `object`, `date-time`);
-//! - batch bodies (`create`/`update`/`delete`) hold resources of the endpoint;
+//! - batch bodies (`create`/`update`/`delete`) hold resources of the endpoint, and never
+//!   `manage_stock` (stock tracking is the merchant's per-product setting, `_products.md`
+//!   "Stock management at product level"; a push sets `stock_quantity` only);
 //! - webhook deliveries carry the headers `_webhooks.md` lists and an order body.
 //!
 //! The Shipment Tracking extension is not in these docs; its endpoint is checked against the
@@ -261,6 +263,14 @@ impl Woo {
                         continue;
                     };
                     for (i, item) in items.iter().enumerate() {
+                        // Stock tracking is the merchant's per-product choice ("Stock
+                        // management at product level"): a stock push sets the quantity only.
+                        if side == "request" && item.get("manage_stock").is_some() {
+                            issues.push(issue(
+                                side,
+                                format!("body /{key}/{i}/manage_stock: a stock push sends stock_quantity only; manage_stock is the merchant's setting"),
+                            ));
+                        }
                         if key == "delete" && !side.eq("response") {
                             if !(item.is_i64() || item.is_u64()) {
                                 issues.push(issue(side, format!("body /delete/{i}: ids to delete are integers")));
