@@ -297,3 +297,56 @@ async fn sigterm_stops_the_daemon_cleanly() {
         env.log()
     );
 }
+
+/// eBay's endpoint validation: `GET /webhooks/{channel}?challenge_code=…` answers
+/// `{"challengeResponse": hex(SHA-256(challengeCode + verificationToken + endpoint))}`, the
+/// hash computed here with `sha2` straight from eBay's published description.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ebay_endpoint_challenge_is_answered() {
+    use sha2::{Digest, Sha256};
+    use switchyard_sim::ebay::{EbaySim, EbaySimConfig};
+
+    let env = Env::new(&[("MUG", 1)], 0).await;
+    let ebay_cfg = EbaySimConfig::default();
+    let ebay = EbaySim::start(ebay_cfg.clone()).await.expect("ebay sim");
+    let token = "switchyard_verification_token_0123456789";
+    let endpoint = "https://hooks.example.com/webhooks/ebay";
+    let text = std::fs::read_to_string(&env.config).expect("config");
+    let channel = format!(
+        "  - id: ebay\n    kind: ebay\n    base_url: \"{base}\"\n    client_id: \"{id}\"\n    client_secret: \"{secret}\"\n    refresh_token: \"{refresh}\"\n    token_url: \"{token_url}\"\n    webhook_secret: \"{token}\"\n    endpoint_url: \"{endpoint}\"\n    drift_interval_secs: 0\naudit_interval_secs: 1\n",
+        base = ebay.base_url(),
+        id = ebay_cfg.client_id,
+        secret = ebay_cfg.client_secret,
+        refresh = ebay_cfg.refresh_token,
+        token_url = ebay.token_url(),
+    );
+    std::fs::write(
+        &env.config,
+        text.replacen("audit_interval_secs: 1\n", &channel, 1),
+    )
+    .expect("write config");
+    let _daemon = env.start_daemon().await;
+
+    let code = "a8628072-3d33-45ee-9004-bee86830a22d";
+    let answer: serde_json::Value =
+        reqwest::get(format!("{}?challenge_code={code}", env.webhook_url("ebay")))
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+    let expected = hex_of(&Sha256::digest(
+        format!("{code}{token}{endpoint}").as_bytes(),
+    ));
+    assert_eq!(answer, serde_json::json!({ "challengeResponse": expected }));
+
+    // Other channels have no such check.
+    let shop = reqwest::get(format!("{}?challenge_code={code}", env.webhook_url("shop")))
+        .await
+        .expect("get");
+    assert_eq!(shop.status(), 404);
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -164,6 +164,11 @@ async fn a_legacy_account_polls_v0_and_stores_composites() {
         mfn.ship_to.as_ref().and_then(|a| a.city.as_deref()),
         Some("Seattle")
     );
+    // Name and street come only with a Restricted Data Token; one token serves every order.
+    let ship_to = mfn.ship_to.as_ref().expect("ship-to");
+    assert_eq!(ship_to.name.as_deref(), Some("Sim Shopper"));
+    assert_eq!(ship_to.address1.as_deref(), Some("1 Simulation Way"));
+    assert_eq!(sim.rdts_issued(), 1);
     assert!(!mfn.fulfilled_by_channel);
     assert!(
         orders
@@ -362,6 +367,38 @@ async fn tracking_is_confirmed_once_even_when_written_twice() {
             expected_posts,
             "{version:?}"
         );
+    }
+}
+
+#[tokio::test]
+async fn carriers_go_as_amazon_codes_or_other_with_the_name() {
+    let (sim, channel) = setup(AmazonSimConfig::default()).await;
+    sim.add_product("MUG", "Camp mug", "12.50", 5);
+    for (carrier, recorded) in [
+        ("dhl ecommerce", "DHL eCommerce"),
+        ("Canada Post", "Canada Post"),
+        ("Bob's Couriers", "Bob's Couriers"),
+    ] {
+        let id = sim
+            .place_order(spec("MUG", 1, true, WebhookFate::Lose))
+            .await;
+        let line = sim.order_item_ids(&id).remove(0);
+        let ship = Shipment {
+            carrier: carrier.into(),
+            ..shipment(&id, &line)
+        };
+        channel
+            .write_back_shipment(&ship, &format!("key-{carrier}"))
+            .await
+            .expect(carrier);
+        let confirmation = sim.confirmations(&id).remove(0);
+        assert_eq!(sim.shipments(&id)[0].carrier, recorded);
+        if carrier.starts_with("Bob") {
+            assert_eq!(confirmation.carrier_code, "Other");
+            assert_eq!(confirmation.carrier_name.as_deref(), Some("Bob's Couriers"));
+        } else {
+            assert_eq!(confirmation.carrier_code, recorded);
+        }
     }
 }
 

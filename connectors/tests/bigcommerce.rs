@@ -194,6 +194,34 @@ async fn stock_reaches_the_store_by_variant() {
 }
 
 #[tokio::test]
+async fn carriers_go_as_courier_slugs_and_providers() {
+    let (sim, channel) = setup(BigCommerceSimConfig::default()).await;
+    sim.add_product("MUG", "Mug", "12.50", 5);
+    for (carrier, recorded) in [
+        ("Royal Mail", "royal-mail"),
+        ("dhl ecommerce", "dhl-global-mail"),
+        ("Bob's Couriers", ""),
+    ] {
+        let id = sim.place_order(order("MUG", 1, WebhookFate::Lose)).await;
+        let shipment = Shipment {
+            order_external_id: id.clone(),
+            carrier: carrier.into(),
+            tracking_number: format!("T-{carrier}"),
+            shipped_at: DateTime::parse_from_rfc3339("2026-05-01T09:30:00-04:00").unwrap(),
+            lines: vec![],
+        };
+        channel
+            .write_back_shipment(&shipment, "k")
+            .await
+            .expect(carrier);
+        let shipments = sim.shipments(&id);
+        assert_eq!(shipments.len(), 1, "{carrier}");
+        // The simulator records the tracking carrier, else the provider.
+        assert_eq!(shipments[0].carrier, recorded, "{carrier}");
+    }
+}
+
+#[tokio::test]
 async fn tracking_is_written_back_once_even_when_called_twice() {
     let (sim, channel) = setup(BigCommerceSimConfig::default()).await;
     sim.add_product("MUG", "Mug", "12.50", 5);
@@ -238,6 +266,65 @@ async fn tracking_is_written_back_once_even_when_called_twice() {
         channel.write_back_shipment(&missing, "ship-2").await,
         Err(ChannelError::Rejected(_))
     ));
+}
+
+#[tokio::test]
+async fn variants_are_found_with_documented_filters_in_few_calls() {
+    let (sim, channel) = setup(BigCommerceSimConfig {
+        requests_quota: 100_000,
+        ..Default::default()
+    })
+    .await;
+    // 1,500 variants: six pages of 250.
+    for i in 0..1500 {
+        sim.add_product(&format!("SKU-{i:04}"), "Thing", "1.00", i);
+    }
+    // The store ignores the undocumented `sku:in`: it answers with the whole catalog.
+    let cfg = sim.config();
+    let ignored: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}/stores/{}/v3/catalog/variants?sku:in=SKU-0001",
+            sim.base_url(),
+            cfg.store_hash
+        ))
+        .header("X-Auth-Token", &cfg.access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ignored["meta"]["pagination"]["total"], 1500);
+
+    // Two SKUs: the first catalog page, then one `sku=` call each (3 calls, not 6 pages).
+    let before = sim.stats().requests;
+    let two = vec!["SKU-1499".to_string(), "SKU-0700".to_string()];
+    let found = channel.discover_listings(&two).await.expect("discover");
+    assert_eq!(found.len(), 2);
+    assert!(
+        found
+            .iter()
+            .any(|l| l.sku == "SKU-0700" && l.channel_quantity == Some(700))
+    );
+    assert_eq!(sim.stats().requests - before, 3);
+
+    // Sixty SKUs past the first page: the five pages left are cheaper than sixty lookups.
+    let before = sim.stats().requests;
+    let sixty: Vec<String> = (0..60)
+        .map(|i| format!("SKU-{:04}", 300 + i * 20))
+        .collect();
+    let found = channel.discover_listings(&sixty).await.expect("discover");
+    assert_eq!(found.len(), 60);
+    assert_eq!(sim.stats().requests - before, 6);
+
+    // One SKU is asked for directly.
+    let before = sim.stats().requests;
+    let one = channel
+        .discover_listings(&["SKU-0042".to_string(), "GONE".to_string()][..1])
+        .await
+        .expect("discover");
+    assert_eq!(one.len(), 1);
+    assert_eq!(sim.stats().requests - before, 1);
 }
 
 #[tokio::test]

@@ -213,6 +213,36 @@ async fn tracking_is_written_back_once_even_when_called_twice() {
     };
     channel.write_back_shipment(&whole, "ship-2").await.unwrap();
     assert_eq!(sim.shipments(&other).len(), 1);
+
+    // Carriers go as eBay's enumeration, whatever their spelling.
+    let third = sim.place_order(spec("MUG", 1)).await;
+    let canada = Shipment {
+        order_external_id: third.clone(),
+        carrier: "canada post".into(),
+        tracking_number: "CP1".into(),
+        ..whole.clone()
+    };
+    channel
+        .write_back_shipment(&canada, "ship-3")
+        .await
+        .unwrap();
+    assert_eq!(sim.shipments(&third)[0].carrier, "CanadaPost");
+    // eBay has no field for a free carrier name: refused by name, nothing sent.
+    let fourth = sim.place_order(spec("MUG", 1)).await;
+    let odd = Shipment {
+        order_external_id: fourth.clone(),
+        carrier: "Bob's Couriers".into(),
+        ..canada
+    };
+    let err = channel
+        .write_back_shipment(&odd, "ship-4")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ChannelError::Rejected(why) if why.contains("Bob's Couriers")),
+        "{err}"
+    );
+    assert!(sim.shipments(&fourth).is_empty());
 }
 
 #[tokio::test]

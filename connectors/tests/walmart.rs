@@ -13,7 +13,16 @@ use switchyard_sim::walmart::{BucketSpec, WalmartBuckets, WalmartSim, WalmartSim
 use switchyard_sim::{OrderSpec, SimulatedChannel, WebhookFate};
 
 fn channel(sim: &WalmartSim, cfg: &WalmartSimConfig) -> WalmartChannel {
+    channel_with(sim, cfg, None)
+}
+
+fn channel_with(
+    sim: &WalmartSim,
+    cfg: &WalmartSimConfig,
+    ship_node: Option<&str>,
+) -> WalmartChannel {
     let config = ChannelConfig {
+        ship_node: ship_node.map(str::to_string),
         client_id: Some(cfg.client_id.clone()),
         client_secret: Some(cfg.client_secret.clone()),
         rate_limit: Some(RateLimitConfig {
@@ -246,6 +255,107 @@ async fn tracking_is_written_back_exactly_once() {
         OrderStatus::PartiallyFulfilled
     );
     assert_eq!(sim.line_statuses(&po2)[1], vec![("Shipped".to_string(), 1)]);
+}
+
+#[tokio::test]
+async fn the_shipping_line_carries_the_orders_method_and_seller_order_id() {
+    let (sim, channel) = setup(WalmartSimConfig::default()).await;
+    sim.add_product("MUG", "Camp Mug", "12.50", 50);
+    let po = sim.place_order(order_of(&[("MUG", 1)])).await;
+    sim.set_method_code(&po, "Express");
+    let s = Shipment {
+        carrier: "fedex".into(),
+        ..shipment(&po, vec![])
+    };
+    channel
+        .write_back_shipment(&s, "key-x")
+        .await
+        .expect("ship");
+    let order = sim.order_json(&po).unwrap();
+    let tracking = &order["orderLines"]["orderLine"][0]["orderLineStatuses"]["orderLineStatus"][0]
+        ["trackingInfo"];
+    assert_eq!(tracking["methodCode"], "Express", "{order}");
+    assert_eq!(tracking["carrierName"], json!({"carrier": "FedEx"}));
+
+    // A carrier Walmart has no code for is refused by name, before anything is sent.
+    let po2 = sim.place_order(order_of(&[("MUG", 1)])).await;
+    let odd = Shipment {
+        carrier: "Bob's Couriers".into(),
+        ..shipment(&po2, vec![])
+    };
+    let err = channel
+        .write_back_shipment(&odd, "key-y")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ChannelError::Rejected(why) if why.contains("Bob's Couriers")),
+        "{err}"
+    );
+    assert!(!sim.is_acknowledged(&po2));
+    // The merchant's `carriers:` override maps it.
+    let cfg = WalmartSimConfig::default();
+    let config = ChannelConfig {
+        client_id: Some(cfg.client_id.clone()),
+        client_secret: Some(cfg.client_secret.clone()),
+        carriers: [("Bob's Couriers".to_string(), "SAIA".to_string())].into(),
+        ..ChannelConfig::new("wm", ChannelKind::Walmart, sim.base_url())
+    };
+    let mapped = WalmartChannel::new(&config).expect("channel builds");
+    mapped
+        .write_back_shipment(&odd, "key-y")
+        .await
+        .expect("mapped");
+    assert_eq!(sim.shipments(&po2)[0].carrier, "SAIA");
+}
+
+#[tokio::test]
+async fn a_multi_node_account_gets_levels_at_the_configured_ship_node() {
+    let cfg = WalmartSimConfig {
+        ship_nodes: vec!["N1".into(), "N2".into()],
+        ..WalmartSimConfig::default()
+    };
+    let sim = WalmartSim::start(cfg.clone()).await.expect("sim starts");
+    let skus: Vec<String> = (0..6).map(|i| format!("SKU-{i}")).collect();
+    for sku in &skus {
+        sim.add_product(sku, "Thing", "1.00", 4);
+    }
+    let levels = |q: i64| -> Vec<ListingLevel> {
+        skus.iter()
+            .map(|sku| ListingLevel {
+                sku: sku.clone(),
+                reference: json!({"sku": sku}),
+                quantity: q,
+                expected_current: None,
+            })
+            .collect()
+    };
+
+    // Without a node: refused, naming the nodes, and nothing written.
+    let unset = channel(&sim, &cfg);
+    let err = unset.push_stock(&levels(9)).await.unwrap_err();
+    assert!(
+        matches!(&err, ChannelError::Rejected(why) if why.contains("N1, N2") && why.contains("ship_node")),
+        "{err}"
+    );
+    assert_eq!(sim.feeds_submitted(), 0);
+
+    let set = channel_with(&sim, &cfg, Some("N2"));
+    // A feed (more than five SKUs) goes as MP_INVENTORY at N2.
+    let report = set.push_stock(&levels(9)).await.expect("feed");
+    assert_eq!(report.applied.len(), 6, "{report:?}");
+    assert_eq!(sim.feeds_submitted(), 1);
+    for sku in &skus {
+        assert_eq!(sim.node_stock(sku, "N2"), Some(9), "{sku}");
+        assert_eq!(sim.node_stock(sku, "N1"), Some(4), "{sku} at N1 untouched");
+    }
+    // Single updates name the node too.
+    let report = set.push_stock(&levels(2)[..2]).await.expect("singles");
+    assert_eq!(report.applied.len(), 2);
+    assert_eq!(sim.node_stock("SKU-0", "N2"), Some(2));
+    assert_eq!(sim.node_stock("SKU-0", "N1"), Some(4));
+    // Reads are of the configured node.
+    let listings = set.discover_listings(&skus[..1]).await.expect("discover");
+    assert_eq!(listings[0].channel_quantity, Some(2));
 }
 
 #[tokio::test]

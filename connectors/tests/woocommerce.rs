@@ -187,6 +187,38 @@ async fn push_stock_splits_into_batches_of_100_and_reports_per_item() {
     assert_eq!(sim.stock("TEE-S"), Some(42));
 }
 
+#[tokio::test]
+async fn a_product_the_merchant_left_untracked_stays_untracked_and_is_reported() {
+    let (sim, channel) = setup(WooSimConfig::default()).await;
+    sim.add_product("TRACKED", "Thing", "1.00", 2);
+    sim.add_product("LOOSE", "Gift card", "25.00", 0);
+    sim.set_manage_stock("LOOSE", false);
+    let level = |sku: &str| {
+        let (pid, _) = sim.product_ids(sku).unwrap();
+        ListingLevel {
+            sku: sku.into(),
+            reference: json!({"product_id": pid, "variation_id": null}),
+            quantity: 9,
+            expected_current: None,
+        }
+    };
+    let report = channel
+        .push_stock(&[level("TRACKED"), level("LOOSE")])
+        .await
+        .expect("push");
+    assert_eq!(report.applied, vec!["TRACKED".to_string()]);
+    assert_eq!(report.rejected.len(), 1);
+    assert_eq!(report.rejected[0].0, "LOOSE");
+    assert!(
+        report.rejected[0].1.contains("Manage stock"),
+        "{:?}",
+        report.rejected
+    );
+    assert_eq!(sim.manages_stock("LOOSE"), Some(false), "tracking left off");
+    assert_eq!(sim.stock("LOOSE"), None);
+    assert_eq!(sim.stock("TRACKED"), Some(9));
+}
+
 fn shipment(order_id: &str, line: &str, qty: u32) -> Shipment {
     Shipment {
         order_external_id: order_id.into(),

@@ -1,6 +1,7 @@
 //! Switchyard's core: the canonical model, the ports connectors implement, stock arithmetic,
 //! routing and the durable store. Model, stock and routing are pure; only `store` does I/O.
 
+pub mod carriers;
 pub mod config;
 pub mod fields;
 pub mod fulfillment;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -17,7 +17,10 @@ use super::App;
 pub fn router(app: Arc<App>) -> Router {
     let limit = app.config.server.max_body_bytes;
     Router::new()
-        .route("/webhooks/{channel_id}", post(webhook))
+        .route(
+            "/webhooks/{channel_id}",
+            post(webhook).get(endpoint_challenge),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -103,6 +106,53 @@ async fn webhook(
             }
         }
     }
+}
+
+/// eBay's endpoint check: `GET /webhooks/{channel}?challenge_code=…` is answered with
+/// `{"challengeResponse": hex(SHA-256(challengeCode + verificationToken + endpoint))}`, the token
+/// being the channel's `webhook_secret` and the endpoint its `endpoint_url`. Any other channel,
+/// or an eBay channel without both, has no such route (404).
+async fn endpoint_challenge(
+    State(app): State<Arc<App>>,
+    Path(channel_id): Path<String>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> axum::response::Response {
+    let Some(code) = query.get("challenge_code") else {
+        return (StatusCode::BAD_REQUEST, "challenge_code is required").into_response();
+    };
+    match challenge_answer(&app.config, &channel_id, code) {
+        Some(answer) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({ "challengeResponse": answer })),
+        )
+            .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            "no endpoint challenge for this channel",
+        )
+            .into_response(),
+    }
+}
+
+/// The challenge response for an eBay channel configured with its verification token and
+/// endpoint URL; `None` for anything else.
+fn challenge_answer(
+    config: &switchyard_core::config::Config,
+    channel_id: &str,
+    code: &str,
+) -> Option<String> {
+    let channel = config
+        .channels
+        .iter()
+        .find(|c| c.id == channel_id && c.kind == switchyard_core::model::ChannelKind::Ebay)?;
+    let token = channel
+        .webhook_secret
+        .as_deref()
+        .filter(|t| !t.is_empty())?;
+    let endpoint = channel.endpoint_url.as_deref().filter(|e| !e.is_empty())?;
+    Some(switchyard_connectors::channels::ebay::challenge_response(
+        code, token, endpoint,
+    ))
 }
 
 /// A fulfilment partner's webhook: verified, its events stored once, 200 only after commit.
@@ -213,4 +263,51 @@ async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
         ));
     }
     ([("content-type", "text/plain; version=0.0.4")], text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchyard_core::config::{ChannelConfig, Config};
+    use switchyard_core::model::ChannelKind;
+
+    const EXPECTED: &str = "828068134293e51bf8946aef7cb515903e39b3ec66308fd8e43ed1085f00a107";
+
+    fn config_with(channel: ChannelConfig) -> Config {
+        let mut config: Config =
+            serde_saphyr::from_str("channels: []\nlocations:\n  - id: main\n    kind: self\n")
+                .expect("minimal config");
+        config.channels.push(channel);
+        config
+    }
+
+    /// eBay's published algorithm (Marketplace Account Deletion / notification endpoint
+    /// validation): hex SHA-256 over challengeCode + verificationToken + endpoint. The expected
+    /// value was computed outside this code base:
+    /// `printf '%s' 'a8628072-3d33-45ee-9004-bee86830a22d71f2b6e1-5b3c-4c9a-a1f2-0123456789abhttps://switchyard.example.com/webhooks/ebay' | sha256sum`.
+    #[test]
+    fn the_challenge_is_answered_with_ebays_hash() {
+        let channel = ChannelConfig {
+            webhook_secret: Some("71f2b6e1-5b3c-4c9a-a1f2-0123456789ab".into()),
+            endpoint_url: Some("https://switchyard.example.com/webhooks/ebay".into()),
+            ..ChannelConfig::new("ebay", ChannelKind::Ebay, "https://api.ebay.com")
+        };
+        let config = config_with(channel.clone());
+        assert_eq!(
+            challenge_answer(&config, "ebay", "a8628072-3d33-45ee-9004-bee86830a22d").as_deref(),
+            Some(EXPECTED)
+        );
+        assert_eq!(challenge_answer(&config, "other", "x"), None);
+        // A Shopify channel with the same fields has no such check.
+        let shopify = config_with(ChannelConfig {
+            kind: ChannelKind::Shopify,
+            ..channel.clone()
+        });
+        assert_eq!(challenge_answer(&shopify, "ebay", "x"), None);
+        let without_endpoint = config_with(ChannelConfig {
+            endpoint_url: None,
+            ..channel
+        });
+        assert_eq!(challenge_answer(&without_endpoint, "ebay", "x"), None);
+    }
 }

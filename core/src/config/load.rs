@@ -289,6 +289,53 @@ locations:
     }
 
     #[test]
+    fn carrier_overrides_ship_node_and_ebay_endpoint_are_checked() {
+        let extra = r#"  - id: wm
+    kind: walmart
+    base_url: https://marketplace.walmartapis.com
+    client_id: c
+    client_secret: s
+    ship_node: ""
+    carriers:
+      Bob: Bobs
+      Ann: SAIA
+  - id: bay
+    kind: ebay
+    base_url: https://api.ebay.com
+    client_id: c
+    client_secret: s
+    refresh_token: r
+    webhook_secret: short
+locations:"#;
+        let errs = errors(&VALID.replacen("locations:", extra, 1));
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "channels[2].ship_node",
+                "channels[2].carriers.Bob",
+                "channels[3].endpoint_url",
+                "channels[3].webhook_secret",
+            ],
+            "{errs:?}"
+        );
+        assert!(errs[1].message.contains("`Bobs`"), "{}", errs[1].message);
+        let fixed = VALID.replacen(
+            "locations:",
+            &extra
+                .replace("      Bob: Bobs\n", "")
+                .replace("    ship_node: \"\"\n", "    ship_node: \"10000003527\"\n")
+                .replace(
+                    "    webhook_secret: short\n",
+                    "    webhook_secret: token_0123456789_0123456789_abcdef\n    endpoint_url: https://x.example/webhooks/bay\n",
+                ),
+            1,
+        );
+        let config = load_str(&fixed, "sy.yaml", &env).unwrap();
+        assert_eq!(config.channels[2].carriers["Ann"], "SAIA");
+    }
+
+    #[test]
     fn yaml_syntax_error_names_line_and_column() {
         let errs = errors(&VALID.replace(
             "    base_url: https://shop.example.com\n",

@@ -154,6 +154,18 @@ pub struct ChannelConfig {
     /// BigCommerce store hash.
     #[serde(default)]
     pub store_hash: Option<String>,
+    /// Walmart ship node whose inventory Switchyard sets, for an account with more than one
+    /// ship node (pushes then name it: `shipNode=` singles, `MP_INVENTORY` feeds).
+    #[serde(default)]
+    pub ship_node: Option<String>,
+    /// eBay: the public URL of this channel's `/webhooks/{id}` as registered with eBay; with
+    /// `webhook_secret` (the verification token) it answers eBay's `challenge_code` check.
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+    /// Carrier name → the channel's own carrier code, consulted before the built-in table
+    /// (`switchyard_core::carriers`).
+    #[serde(default)]
+    pub carriers: BTreeMap<String, String>,
     #[serde(default = "default_poll_interval")]
     pub poll_interval_secs: u64,
     /// The poll window reaches back this far past the newest order seen, so an order updated
@@ -198,6 +210,9 @@ impl ChannelConfig {
             seller_id: None,
             shop_id: None,
             store_hash: None,
+            ship_node: None,
+            endpoint_url: None,
+            carriers: BTreeMap::new(),
             poll_interval_secs: default_poll_interval(),
             poll_overlap_secs: default_poll_overlap(),
             rate_limit: None,
@@ -207,6 +222,35 @@ impl ChannelConfig {
             listings: BTreeMap::new(),
         }
     }
+}
+
+/// eBay's endpoint check needs the verification token (`webhook_secret`: 32 to 80 of
+/// `[A-Za-z0-9_-]`, eBay's rule) and the endpoint URL together.
+fn ebay_endpoint_issues(i: usize, c: &ChannelConfig) -> Vec<(String, String)> {
+    let mut issues = Vec::new();
+    match (&c.webhook_secret, &c.endpoint_url) {
+        (Some(_), None) => issues.push((
+            format!("channels[{i}].endpoint_url"),
+            "required with webhook_secret (eBay's verification token) to answer eBay's endpoint challenge".into(),
+        )),
+        (None, Some(_)) => issues.push((
+            format!("channels[{i}].webhook_secret"),
+            "required with endpoint_url: eBay's verification token".into(),
+        )),
+        _ => {}
+    }
+    if let Some(token) = c.webhook_secret.as_deref().filter(|t| !t.is_empty())
+        && !((32..=80).contains(&token.len())
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+    {
+        issues.push((
+            format!("channels[{i}].webhook_secret"),
+            "eBay's verification token is 32 to 80 letters, digits, `_` or `-`".into(),
+        ));
+    }
+    issues
 }
 
 fn default_poll_interval() -> u64 {
@@ -385,6 +429,44 @@ impl Config {
                     format!("channels[{i}].rate_limit"),
                     "per_second and burst must be positive".into(),
                 );
+            }
+            for (name, message) in crate::carriers::override_issues(c.kind, &c.carriers) {
+                let path = if name.is_empty() {
+                    format!("channels[{i}].carriers")
+                } else {
+                    format!("channels[{i}].carriers.{name}")
+                };
+                issue(path, message);
+            }
+            if c.ship_node.as_deref().is_some_and(|n| n.trim().is_empty()) {
+                issue(
+                    format!("channels[{i}].ship_node"),
+                    "must not be empty".into(),
+                );
+            }
+            if c.ship_node.is_some() && c.kind != ChannelKind::Walmart {
+                issue(
+                    format!("channels[{i}].ship_node"),
+                    "only a walmart channel has ship nodes".into(),
+                );
+            }
+            if let Some(url) = &c.endpoint_url {
+                if c.kind != ChannelKind::Ebay {
+                    issue(
+                        format!("channels[{i}].endpoint_url"),
+                        "only an ebay channel answers endpoint challenges".into(),
+                    );
+                } else if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    issue(
+                        format!("channels[{i}].endpoint_url"),
+                        "must start with https:// (or http:// behind a proxy)".into(),
+                    );
+                }
+            }
+            if c.kind == ChannelKind::Ebay {
+                for (i, message) in ebay_endpoint_issues(i, c) {
+                    issue(i, message);
+                }
             }
             for (field, message) in c.stock.issues() {
                 issue(format!("channels[{i}].stock.{field}"), message);

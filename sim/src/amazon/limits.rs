@@ -26,6 +26,7 @@ pub fn default_plans() -> BTreeMap<String, Plan> {
         ("createFeed", 0.0083, 15),
         ("getFeed", 2.0, 15),
         ("getFeedDocument", 0.0222, 10),
+        ("createRestrictedDataToken", 1.0, 10),
     ]
     .into_iter()
     .map(|(op, rate, burst)| (op.to_string(), Plan { rate, burst }))

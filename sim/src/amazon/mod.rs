@@ -12,6 +12,7 @@ mod listings;
 mod notify;
 mod orders;
 mod store;
+mod tokens;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -173,6 +174,11 @@ impl AmazonSim {
         self.shared.with_store(|s| s.tokens_issued)
     }
 
+    /// Restricted Data Tokens issued by the Tokens API.
+    pub fn rdts_issued(&self) -> u64 {
+        self.shared.with_store(|s| s.rdts_issued)
+    }
+
     /// Makes every access token handed out so far expire now.
     pub fn expire_tokens(&self) {
         let now = Instant::now();
@@ -288,6 +294,10 @@ impl AmazonSim {
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/auth/o2/token", post(auth::token))
+        .route(
+            "/tokens/2021-03-01/restrictedDataToken",
+            post(tokens::create),
+        )
         .route("/orders/2026-01-01/orders", get(orders::search_orders))
         .route("/orders/2026-01-01/orders/{id}", get(orders::get_order))
         .route("/orders/v0/orders", get(orders::get_orders_v0))
@@ -378,7 +388,7 @@ impl SimulatedChannel for AmazonSim {
         self.confirmations(order_id)
             .into_iter()
             .map(|c| RecordedShipment {
-                carrier: c.carrier_code,
+                carrier: c.carrier_name.unwrap_or(c.carrier_code),
                 tracking_number: c.tracking_number,
             })
             .collect()

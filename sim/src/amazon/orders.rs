@@ -241,9 +241,26 @@ pub async fn get_order_address(
     finish(
         shared.plan("getOrderAddress"),
         (|| {
-            let plan = admit(&shared, &headers, "getOrderAddress")?;
+            let path = format!("/orders/v0/orders/{id}/address");
+            let (plan, with_pii) =
+                super::tokens::admit_restricted(&shared, &headers, "getOrderAddress", &path)?;
             let order = find(&shared, &id)?;
-            let body = json!({"payload": {"AmazonOrderId": order.id, "ShippingAddress": super::store::address_v0()}});
+            let mut address = super::store::address_v0();
+            if !with_pii {
+                // Without a Restricted Data Token the ship-to name, street and phone stay back.
+                if let Some(fields) = address.as_object_mut() {
+                    for pii in [
+                        "Name",
+                        "AddressLine1",
+                        "AddressLine2",
+                        "AddressLine3",
+                        "Phone",
+                    ] {
+                        fields.remove(pii);
+                    }
+                }
+            }
+            let body = json!({"payload": {"AmazonOrderId": order.id, "ShippingAddress": address}});
             Ok(answer(plan, 200, Some(body)))
         })(),
     )
@@ -350,11 +367,65 @@ fn read_confirmation(shared: &Shared, request: &Value) -> Result<Confirmation, R
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let carrier_code = text("carrierCode")?;
+    if !CARRIER_CODES.contains(&carrier_code.as_str()) {
+        return Err(invalid_input(&format!(
+            "{carrier_code} is not a valid CarrierCode; use Other with carrierName for carriers not listed."
+        )));
+    }
+    let carrier_name = if carrier_code == "Other" {
+        Some(
+            text("carrierName")
+                .map_err(|_| invalid_input("carrierName is required when carrierCode is Other."))?,
+        )
+    } else {
+        None
+    };
     Ok(Confirmation {
         package_reference_id,
-        carrier_code: text("carrierCode")?,
+        carrier_code,
+        carrier_name,
         tracking_number: text("trackingNumber")?,
         ship_date: text("shipDate")?,
         items,
     })
 }
+
+/// Amazon's `CarrierCode` values this simulator accepts (a subset of Amazon's published list;
+/// `Other` takes `carrierName`).
+const CARRIER_CODES: [&str; 34] = [
+    "UPS",
+    "UPSMI",
+    "USPS",
+    "FedEx",
+    "FedEx SmartPost",
+    "DHL",
+    "DHL eCommerce",
+    "OnTrac",
+    "Lasership",
+    "Canada Post",
+    "Purolator",
+    "Royal Mail",
+    "Parcelforce",
+    "Australia Post",
+    "DPD",
+    "GLS",
+    "TNT",
+    "Yodel",
+    "Hermes",
+    "Deutsche Post",
+    "Japan Post",
+    "China Post",
+    "Sendle",
+    "Amazon Shipping",
+    "Blue Package",
+    "Fastway",
+    "Correos",
+    "Poste Italiane",
+    "SF Express",
+    "Yamato Transport",
+    "Sagawa Express",
+    "India Post",
+    "Asendia",
+    "Other",
+];

@@ -25,6 +25,8 @@ pub struct SimItem {
 pub struct Confirmation {
     pub package_reference_id: String,
     pub carrier_code: String,
+    /// `carrierName`, sent with `carrierCode` `Other`.
+    pub carrier_name: Option<String>,
     pub tracking_number: String,
     pub ship_date: String,
     /// (order item id, quantity)
@@ -85,6 +87,9 @@ pub struct Store {
     /// access token → when it stops working.
     pub tokens: BTreeMap<String, Instant>,
     pub tokens_issued: u64,
+    /// Restricted Data Tokens: token → when it stops working and the resources it opens.
+    pub rdts: BTreeMap<String, (Instant, Vec<super::tokens::Resource>)>,
+    pub rdts_issued: u64,
     pub buckets: Buckets,
     pub stats: SimStats,
     pub notifications: Vec<NotificationRecord>,

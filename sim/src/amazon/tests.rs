@@ -159,3 +159,73 @@ async fn a_feed_document_of_several_megabytes_uploads() {
     let put = http.put(url).body(big).send().await.expect("sent");
     assert_eq!(put.status(), 200);
 }
+
+#[tokio::test]
+async fn v0_addresses_carry_pii_only_for_a_restricted_data_token() {
+    let sim = start(AmazonSimConfig::default()).await.expect("starts");
+    sim.add_product("MUG", "Mug", "5.00", 3);
+    let id = sim
+        .place_order(crate::OrderSpec {
+            lines: vec![("MUG".into(), 1)],
+            paid: true,
+            email: "a@example.com".into(),
+            fate: WebhookFate::Lose,
+        })
+        .await;
+    let http = reqwest::Client::new();
+    let token = access_token(&sim, &http).await;
+    let address_url = format!("{}/orders/v0/orders/{id}/address", sim.base_url());
+    let address = |t: String| {
+        let req = http.get(&address_url).header("x-amz-access-token", t);
+        async move { req.send().await.expect("sent") }
+    };
+    let plain: serde_json::Value = address(token.clone()).await.json().await.expect("json");
+    let shown = &plain["payload"]["ShippingAddress"];
+    assert_eq!(shown["City"], "Seattle");
+    assert!(
+        shown.get("Name").is_none() && shown.get("AddressLine1").is_none(),
+        "{plain}"
+    );
+
+    let rdt_url = format!("{}/tokens/2021-03-01/restrictedDataToken", sim.base_url());
+    let not_restricted = http
+        .post(&rdt_url)
+        .header("x-amz-access-token", &token)
+        .json(&serde_json::json!({"restrictedResources": [
+            {"method": "GET", "path": "/feeds/2021-06-30/feeds"}]}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(not_restricted.status(), 400);
+    let created: serde_json::Value = http
+        .post(&rdt_url)
+        .header("x-amz-access-token", &token)
+        .json(&serde_json::json!({"restrictedResources": [
+            {"method": "GET", "path": "/orders/v0/orders/{orderId}/address"}]}))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(created["expiresIn"], 3600);
+    let rdt = created["restrictedDataToken"]
+        .as_str()
+        .expect("rdt")
+        .to_string();
+    let full: serde_json::Value = address(rdt.clone()).await.json().await.expect("json");
+    assert_eq!(full["payload"]["ShippingAddress"]["Name"], "Sim Shopper");
+    assert_eq!(
+        full["payload"]["ShippingAddress"]["AddressLine1"],
+        "1 Simulation Way"
+    );
+    // The RDT opens only its resources.
+    let elsewhere = http
+        .get(format!("{}/orders/v0/orders/{id}", sim.base_url()))
+        .header("x-amz-access-token", &rdt)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(elsewhere.status(), 403);
+    assert_eq!(sim.rdts_issued(), 1);
+}

@@ -1,4 +1,5 @@
-//! V3 catalog variants (`sku`, `sku:in`, `id:in` filters with `meta.pagination`) and absolute
+//! V3 catalog variants (the documented `id`, `sku`, `upc`, `product_id:in` filters, with
+//! `meta.pagination`; undocumented filters such as `sku:in` are ignored) and absolute
 //! inventory adjustments (≤ 2000 items, one location per item, validated as a whole).
 
 use std::collections::HashMap;
@@ -44,24 +45,39 @@ pub async fn variants(
         (Ok(p), Ok(l)) => (p, l.min(MAX_LIMIT)),
         (Err(name), _) | (_, Err(name)) => return bad_param(name),
     };
-    let skus: Option<Vec<&str>> = params
-        .get("sku:in")
-        .map(|s| s.split(',').collect())
-        .or_else(|| params.get("sku").map(|s| vec![s.as_str()]));
-    let ids: Option<Vec<u64>> = params
-        .get("id:in")
-        .map(|s| s.split(',').filter_map(|i| i.trim().parse().ok()).collect());
+    // Only the spec's documented filters (`id`, `sku`, `upc`, `product_id:in`); any other
+    // parameter (`sku:in`, `id:in`, …) is ignored, as an unknown query parameter is.
+    let sku = params.get("sku").map(String::as_str);
+    let id = match params.get("id").map(|i| i.trim().parse::<u64>()) {
+        None => None,
+        Some(Ok(id)) => Some(id),
+        Some(Err(_)) => return bad_param("id"),
+    };
+    let upc = params.get("upc").map(String::as_str);
+    let products: Option<Vec<u64>> = match params.get("product_id:in") {
+        None => None,
+        Some(list) => match list
+            .split(',')
+            .map(|p| p.trim().parse::<u64>())
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(ids) => Some(ids),
+            Err(_) => return bad_param("product_id:in"),
+        },
+    };
     let (data, total) = shared.with_store(|s| {
-        // Filters look each SKU or id up instead of scanning a large catalog.
-        let candidates: Vec<&Variant> = match (&skus, &ids) {
-            (Some(k), _) => indexed(s, k.iter().filter_map(|k| s.variant_index_by_sku(k))),
-            (None, Some(i)) => indexed(s, i.iter().filter_map(|i| s.variant_index_by_id(*i))),
+        // Filters look the SKU or id up instead of scanning a large catalog.
+        let candidates: Vec<&Variant> = match (sku, id) {
+            (Some(k), _) => indexed(s, s.variant_index_by_sku(k).into_iter()),
+            (None, Some(i)) => indexed(s, s.variant_index_by_id(i).into_iter()),
             (None, None) => s.variants.iter().collect(),
         };
         let matching: Vec<_> = candidates
             .into_iter()
-            .filter(|v| skus.as_ref().is_none_or(|k| k.contains(&v.sku.as_str())))
-            .filter(|v| ids.as_ref().is_none_or(|i| i.contains(&v.id)))
+            .filter(|v| sku.is_none_or(|k| v.sku == k))
+            .filter(|v| id.is_none_or(|i| v.id == i))
+            .filter(|_| upc.is_none_or(str::is_empty))
+            .filter(|v| products.as_ref().is_none_or(|p| p.contains(&v.product_id)))
             .collect();
         let total = matching.len();
         let data: Vec<Value> = matching

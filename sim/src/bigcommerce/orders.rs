@@ -243,6 +243,19 @@ pub async fn create_shipment(
     if items.is_empty() {
         return invalid("items");
     }
+    // `shipping_provider`: the V2 enum, or `carrier_<id>` for a third-party provider;
+    // `tracking_carrier`: empty or a tracking-carrier (courier) slug.
+    let provider = text("shipping_provider");
+    if !(PROVIDERS.contains(&provider.as_str())
+        || provider
+            .strip_prefix("carrier_")
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())))
+    {
+        return invalid("shipping_provider");
+    }
+    if !TRACKING_CARRIERS.contains(&text("tracking_carrier").as_str()) {
+        return invalid("tracking_carrier");
+    }
     let outcome = shared.with_store(|s| {
         let shipment_id = s.next_id();
         let order = s.order_mut(id).ok_or_else(|| Box::new(not_found()))?;
@@ -285,3 +298,50 @@ pub async fn create_shipment(
         Err(response) => *response,
     }
 }
+
+/// `shipping_provider_standard` (specs/bigcommerce orders.v2).
+const PROVIDERS: [&str; 11] = [
+    "auspost",
+    "canadapost",
+    "endicia",
+    "usps",
+    "fedex",
+    "ups",
+    "upsready",
+    "upsonline",
+    "shipperhq",
+    "royalmail",
+    "",
+];
+
+/// Tracking-carrier slugs this simulator accepts (a subset of the courier list the spec points
+/// to), and the empty string.
+const TRACKING_CARRIERS: [&str; 27] = [
+    "",
+    "ups",
+    "usps",
+    "fedex",
+    "dhl",
+    "dhl-global-mail",
+    "ontrac",
+    "lasership",
+    "canada-post",
+    "purolator",
+    "royal-mail",
+    "parcel-force",
+    "australia-post",
+    "dpd",
+    "gls",
+    "tnt",
+    "yodel",
+    "deutsch-post",
+    "japan-post",
+    "china-post",
+    "india-post",
+    "la-poste-colissimo",
+    "postnl",
+    "bpost",
+    "new-zealand-post",
+    "sendle",
+    "evri",
+];

@@ -197,6 +197,14 @@ pub async fn create_fulfillment(
             "lineItems, shippingCarrierCode and trackingNumber are required.",
         );
     };
+    if !CARRIER_CODES.contains(&carrier.as_str()) {
+        return ebay_error(
+            400,
+            32100,
+            DOMAIN,
+            &format!("Invalid shippingCarrierCode: {carrier}."),
+        );
+    }
     let shipped_date = text("shippedDate").unwrap_or_else(|| super::store::ebay_time(Utc::now()));
     let base = shared.base_url.clone();
     let outcome = shared.with_store(|s| {
@@ -231,3 +239,44 @@ pub async fn create_fulfillment(
         Err(Some(why)) => ebay_error(400, 32100, DOMAIN, &why),
     }
 }
+
+/// eBay's `ShippingCarrierCodeType` values this simulator accepts (a subset of the Trading API
+/// enumeration that the Fulfillment API's `shippingCarrierCode` refers to).
+const CARRIER_CODES: [&str; 36] = [
+    "UPS",
+    "USPS",
+    "FedEx",
+    "DHL",
+    "DHLGlobalMail",
+    "OnTrac",
+    "LaserShip",
+    "CanadaPost",
+    "Purolator",
+    "RoyalMail",
+    "Parcelforce",
+    "AustraliaPost",
+    "DPD",
+    "GLS",
+    "TNT",
+    "Yodel",
+    "Hermes",
+    "DeutschePost",
+    "JapanPost",
+    "ChinaPost",
+    "UPSMailInnovations",
+    "FedExSmartPost",
+    "Chronopost",
+    "ColiposteDomestic",
+    "ColiposteInternational",
+    "Correos",
+    "Seur",
+    "iLoxx",
+    "Nacex",
+    "BPost",
+    "PostNL",
+    "IndiaPost",
+    "NewZealandPost",
+    "Asendia",
+    "Sendle",
+    "Other",
+];

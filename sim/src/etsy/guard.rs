@@ -226,7 +226,7 @@ fn admit(shared: &Shared, gate: &mut Gate) -> Result<(u32, u32), u64> {
 }
 
 /// `application/x-www-form-urlencoded` pairs (`+` is a space, `%XX` a byte).
-fn parse_form(body: &[u8]) -> Vec<(String, String)> {
+pub(super) fn parse_form(body: &[u8]) -> Vec<(String, String)> {
     String::from_utf8_lossy(body)
         .split('&')
         .filter(|p| !p.is_empty())

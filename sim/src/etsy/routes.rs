@@ -9,13 +9,14 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::Shared;
-use super::guard::{Refused, error, refuse};
+use super::guard::{Refused, error, parse_form, refuse};
 use super::store::{Offering, Product, ShipmentRecord, inventory_json, listing_json, receipt_json};
 
 type Params = Query<HashMap<String, String>>;
@@ -193,21 +194,37 @@ pub async fn get_receipt(
 pub async fn create_shipment(
     State(shared): State<Arc<Shared>>,
     Path((shop_id, receipt_id)): Path<(String, String)>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     if let Err(r) = check_shop(&shared, &shop_id) {
         return *r;
     }
-    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
-        return error(StatusCode::BAD_REQUEST, "Request body is not valid JSON");
-    };
+    // Etsy's spec takes this operation's body only as a form; a JSON body carries no
+    // parameters Etsy reads, so it is refused like a request without them.
+    let form_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !form_type {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "Content-Type must be application/x-www-form-urlencoded",
+        );
+    }
+    let form = parse_form(&body);
     let text = |name: &str| {
-        body.get(name)
-            .and_then(Value::as_str)
-            .map(str::trim)
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
             .filter(|s| !s.is_empty())
             .map(str::to_string)
     };
+
     let (tracking, carrier) = (text("tracking_code"), text("carrier_name"));
     if tracking.is_some() != carrier.is_some() {
         return error(

@@ -94,3 +94,52 @@ async fn a_429_carries_retry_after_and_no_limit_headers() {
     assert_eq!(statuses[2], (429, false, true));
     assert_eq!(sim.stats().throttled, 1);
 }
+
+#[tokio::test]
+async fn receipt_tracking_is_a_form_and_json_is_refused() {
+    let (sim, http, access, key) = authed().await;
+    sim.add_product("MUG", "Mug", "12.50", 4);
+    let receipt = sim
+        .place_order(crate::OrderSpec {
+            lines: vec![("MUG".into(), 1)],
+            paid: true,
+            email: "a@example.com".into(),
+            fate: crate::WebhookFate::Lose,
+        })
+        .await;
+    let url = format!(
+        "{}/v3/application/shops/{}/receipts/{receipt}/tracking",
+        sim.base_url(),
+        sim.config().shop_id
+    );
+    let json_post = http
+        .post(&url)
+        .header("x-api-key", &key)
+        .bearer_auth(&access)
+        .json(&json!({"tracking_code": "1Z9", "carrier_name": "ups"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_post.status().as_u16(), 400);
+    let body: Value = json_post.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("x-www-form-urlencoded"),
+        "{body}"
+    );
+    assert!(sim.shipments(&receipt).is_empty());
+    // The per-second window is 2: wait for the next second before the form post.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let form_post = http
+        .post(&url)
+        .header("x-api-key", &key)
+        .bearer_auth(&access)
+        .form(&[("tracking_code", "1Z9"), ("carrier_name", "ups")])
+        .send()
+        .await
+        .unwrap();
+    assert!(form_post.status().is_success(), "{}", form_post.status());
+    assert_eq!(sim.shipments(&receipt)[0].tracking_number, "1Z9");
+}

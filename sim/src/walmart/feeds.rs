@@ -1,6 +1,8 @@
-//! Bulk inventory feeds: `POST /v3/feeds?feedType=inventory` with
-//! `{"InventoryHeader": {"version": "1.4"}, "Inventory": [{sku, quantity: {unit, amount}}]}`
-//! answers `{"feedId"}`; the feed is processed after the configured delay, and
+//! Bulk inventory feeds: `POST /v3/feeds?feedType=inventory` (optionally `&shipNode=`) with
+//! `{"InventoryHeader": {"version": "1.4"}, "Inventory": [{sku, quantity: {unit, amount}}]}`,
+//! or `feedType=MP_INVENTORY` with `{"inventoryHeader": {"version": "1.5"}, "inventory": [{sku,
+//! shipNodes: [{shipNode, quantity}]}]}`, the feed being the `file` part of a
+//! `multipart/form-data` body (a raw body is refused with Walmart's error), answers `{"feedId"}`; the feed is processed after the configured delay, and
 //! `GET /v3/feeds/{feedId}?includeDetails=true&offset=&limit=` reports its status and, per
 //! item, SUCCESS or DATA_ERROR with the reason.
 
@@ -8,14 +10,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::Shared;
-use super::errors::{bad_request, not_found};
+use super::errors::{Refused, bad_request, not_found};
 use super::store::{Feed, FeedItem};
 
 const API: &str = "GMP_FEED_API";
@@ -25,40 +28,83 @@ const MAX_DETAILS_LIMIT: usize = 1000;
 pub async fn submit(
     State(shared): State<Arc<Shared>>,
     Query(q): Query<HashMap<String, String>>,
-    body: String,
+    request: Request,
 ) -> Response {
-    if q.get("feedType").map(String::as_str) != Some("inventory") {
+    let feed_type = q.get("feedType").map(String::as_str);
+    if !matches!(feed_type, Some("inventory" | "MP_INVENTORY")) {
         return *bad_request(
             API,
             "feedType",
-            "This simulator accepts feedType=inventory only",
+            "This simulator accepts feedType=inventory or MP_INVENTORY only",
         );
     }
-    let Ok(feed) = serde_json::from_str::<Value>(&body) else {
+    let multi_node = feed_type == Some("MP_INVENTORY");
+    let file = match feed_file(request).await {
+        Ok(file) => file,
+        Err(refused) => return *refused,
+    };
+    let Ok(feed) = serde_json::from_slice::<Value>(&file) else {
         return *bad_request(API, "file", "Feed is not valid JSON");
     };
-    if feed
-        .pointer("/InventoryHeader/version")
-        .and_then(Value::as_str)
-        .is_none()
-    {
+    // inventory 1.4 names no node per item (the `shipNode` parameter, else the default node);
+    // MP_INVENTORY 1.5 names nodes per item and takes no `shipNode` parameter.
+    let (header, list) = if multi_node {
+        ("/inventoryHeader/version", "inventory")
+    } else {
+        ("/InventoryHeader/version", "Inventory")
+    };
+    if feed.pointer(header).and_then(Value::as_str).is_none() {
         return *bad_request(
             API,
-            "InventoryHeader.version",
-            "InventoryHeader.version is required",
+            &header[1..].replace('/', "."),
+            "the feed header's version is required",
         );
     }
-    let Some(entries) = feed.get("Inventory").and_then(Value::as_array) else {
-        return *bad_request(API, "Inventory", "Inventory must be an array");
+    let Some(entries) = feed.get(list).and_then(Value::as_array) else {
+        return *bad_request(API, list, &format!("{list} must be an array"));
     };
-    if entries.len() > super::MAX_STOCK_BATCH {
+    let feed_node = if multi_node {
+        None
+    } else {
+        match shared.node(q.get("shipNode")) {
+            Ok(node) => Some(node),
+            Err(why) => return *bad_request(API, "shipNode", &why),
+        }
+    };
+    let mut updates = Vec::new();
+    for entry in entries {
+        let sku = entry
+            .get("sku")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        match &feed_node {
+            Some(node) => updates.push((sku, node.clone(), entry.get("quantity"))),
+            None => {
+                for node in entry
+                    .get("shipNodes")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let name = node
+                        .get("shipNode")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string();
+                    updates.push((sku.clone(), name, node.get("quantity")));
+                }
+            }
+        }
+    }
+    if updates.len() > super::MAX_STOCK_BATCH {
         return *bad_request(
             API,
-            "Inventory",
+            list,
             &format!(
                 "A feed carries at most {} items; this one has {}",
                 super::MAX_STOCK_BATCH,
-                entries.len()
+                updates.len()
             ),
         );
     }
@@ -69,23 +115,25 @@ pub async fn submit(
             .collect();
         format!("{hex}@AQMBAQA")
     };
+    let nodes = shared.config.ship_nodes.clone();
     shared.with_store(|s| {
-        let items = entries
-            .iter()
-            .map(|entry| {
-                let sku = entry
-                    .get("sku")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string();
-                let outcome = match entry.pointer("/quantity/amount").and_then(Value::as_i64) {
+        let items = updates
+            .into_iter()
+            .map(|(sku, node, quantity)| {
+                let amount = quantity
+                    .and_then(|q| q.get("amount"))
+                    .and_then(Value::as_i64);
+                let outcome = match amount {
                     _ if !s.items.contains_key(&sku) => {
                         Err(format!("SKU {sku} is not set up for this seller"))
+                    }
+                    _ if !nodes.contains(&node) => {
+                        Err(format!("shipNode {node} is not a ship node of this seller"))
                     }
                     Some(amount) if amount >= 0 => Ok(amount),
                     _ => Err("quantity.amount must be a whole number of 0 or more".into()),
                 };
-                FeedItem { sku, outcome }
+                FeedItem { sku, node, outcome }
             })
             .collect();
         s.stats.stock_calls += 1;
@@ -97,6 +145,48 @@ pub async fn submit(
         });
     });
     Json(json!({ "feedId": id })).into_response()
+}
+
+/// The feed file from a `multipart/form-data` body's `file` part; anything else (a raw JSON
+/// body, a form without `file`) is refused as Walmart refuses it.
+async fn feed_file(request: Request) -> Result<Vec<u8>, Refused> {
+    let multipart = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
+    if !multipart {
+        return Err(bad_request(
+            API,
+            "file",
+            "Feed must be uploaded as multipart/form-data with the feed in a `file` part",
+        ));
+    }
+    let mut form = Multipart::from_request(request, &())
+        .await
+        .map_err(|e| bad_request(API, "file", &format!("Unreadable multipart body: {e}")))?;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| bad_request(API, "file", &format!("Unreadable multipart body: {e}")))?
+    {
+        if field.name() == Some("file") {
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| bad_request(API, "file", &format!("Unreadable file part: {e}")))?;
+            return Ok(bytes.to_vec());
+        }
+    }
+    Err(bad_request(
+        API,
+        "file",
+        "The multipart body has no `file` part",
+    ))
 }
 
 pub async fn status(

@@ -25,6 +25,8 @@ pub fn classify(method: &Method, path: &str) -> Option<Api> {
         (&Method::POST, ["v3", "orders", _, "acknowledge"]) => Api::Acknowledge,
         (&Method::POST, ["v3", "orders", _, "shipping"]) => Api::Shipping,
         (_, ["v3", "inventory"]) => Api::Inventory,
+        (&Method::GET, ["v3", "inventories"]) => Api::Inventory,
+        (_, ["v3", "inventories", _]) => Api::Inventory,
         (&Method::POST, ["v3", "feeds"]) => Api::FeedSubmit,
         (&Method::GET, ["v3", "feeds", _]) => Api::FeedStatus,
         _ => return None,

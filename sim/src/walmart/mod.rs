@@ -37,6 +37,9 @@ pub use buckets::{Api, BucketSpec, WalmartBuckets};
 /// Items one bulk inventory feed may carry (Walmart: up to 10,000 item updates a request).
 pub const MAX_STOCK_BATCH: usize = 10_000;
 
+/// The ship node of a single-node account.
+pub const DEFAULT_SHIP_NODE: &str = "10000003527";
+
 /// How the simulated account is set up.
 #[derive(Debug, Clone)]
 pub struct WalmartSimConfig {
@@ -48,6 +51,9 @@ pub struct WalmartSimConfig {
     /// Time from submission until an inventory feed is PROCESSED (Walmart: up to ~30 min).
     pub feed_processing_delay: Duration,
     pub currency: String,
+    /// The account's ship nodes; the first is the default one, which a write naming no node
+    /// sets. One node unless a test sets up a multi-node account.
+    pub ship_nodes: Vec<String>,
 }
 
 impl Default for WalmartSimConfig {
@@ -59,6 +65,7 @@ impl Default for WalmartSimConfig {
             buckets: WalmartBuckets::default(),
             feed_processing_delay: Duration::from_millis(300),
             currency: "USD".into(),
+            ship_nodes: vec![DEFAULT_SHIP_NODE.into()],
         }
     }
 }
@@ -73,6 +80,23 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The node a write naming none sets.
+    fn default_node(&self) -> &str {
+        self.config
+            .ship_nodes
+            .first()
+            .map_or(DEFAULT_SHIP_NODE, String::as_str)
+    }
+
+    /// The named node, or the default; `Err` names an unknown one.
+    fn node(&self, named: Option<&String>) -> Result<String, String> {
+        match named.map(|n| n.trim()) {
+            None | Some("") => Ok(self.default_node().to_string()),
+            Some(n) if self.config.ship_nodes.iter().any(|k| k == n) => Ok(n.to_string()),
+            Some(n) => Err(format!("shipNode {n} is not a ship node of this seller")),
+        }
+    }
+
     /// Runs `f` on the store; stock levels it wrote go to the journal before the lock is let go.
     fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
@@ -165,6 +189,35 @@ impl WalmartSim {
         self.shared.with_store(|s| s.tokens.clear());
     }
 
+    /// Units of `sku` at one ship node.
+    pub fn node_stock(&self, sku: &str, node: &str) -> Option<i64> {
+        let delay = self.shared.config.feed_processing_delay;
+        self.shared.with_store(|s| {
+            s.settle_feeds(delay);
+            s.items.get(sku).and_then(|i| i.levels.get(node).copied())
+        })
+    }
+
+    /// Sets units of `sku` at one ship node (as if changed in Seller Center).
+    pub fn set_node_stock(&self, sku: &str, node: &str, quantity: i64) {
+        self.shared.with_store(|s| {
+            if let Some(item) = s.items.get_mut(sku)
+                && let Some(level) = item.levels.get_mut(node)
+            {
+                *level = quantity;
+            }
+        });
+    }
+
+    /// Gives an order another shipping method (`shippingInfo.methodCode`).
+    pub fn set_method_code(&self, po: &str, method: &str) {
+        self.shared.with_store(|s| {
+            if let Some(order) = s.order_mut(po) {
+                order.method_code = method.to_string();
+            }
+        });
+    }
+
     /// Inventory feeds submitted so far.
     pub fn feeds_submitted(&self) -> usize {
         self.shared.with_store(|s| s.feeds.len())
@@ -180,6 +233,8 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/v3/orders/{po}/acknowledge", post(orders::acknowledge))
         .route("/v3/orders/{po}/shipping", post(orders::ship))
         .route("/v3/inventory", get(inventory::get).put(inventory::put))
+        .route("/v3/inventories", get(inventory::all_nodes))
+        .route("/v3/inventories/{sku}", get(inventory::sku_nodes))
         .route("/v3/feeds", post(feeds::submit))
         .route("/v3/feeds/{id}", get(feeds::status))
         .route_layer(from_fn_with_state(Arc::clone(&shared), guard::guard))
@@ -206,13 +261,19 @@ impl SimulatedChannel for WalmartSim {
 
     fn add_product(&self, sku: &str, title: &str, price: &str, quantity: i64) {
         let price_cents = parse_cents(price).unwrap_or(0);
+        let nodes = &self.shared.config.ship_nodes;
+        let levels = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, node)| (node.clone(), if i == 0 { quantity } else { 0 }))
+            .collect();
         self.shared.with_store(|s| {
             s.items.insert(
                 sku.to_string(),
                 Item {
                     title: title.to_string(),
                     price_cents,
-                    quantity,
+                    levels,
                 },
             );
         });
@@ -257,6 +318,7 @@ impl SimulatedChannel for WalmartSim {
                 lines,
                 acknowledged: false,
                 shipments: Vec::new(),
+                method_code: "Standard".into(),
             });
             po
         })
@@ -287,14 +349,16 @@ impl SimulatedChannel for WalmartSim {
         let delay = self.shared.config.feed_processing_delay;
         self.shared.with_store(|s| {
             s.settle_feeds(delay);
-            s.items.get(sku).map(|i| i.quantity)
+            s.items.get(sku).map(Item::total)
         })
     }
 
+    /// Sets the default node's units.
     fn set_stock(&self, sku: &str, quantity: i64) {
+        let node = self.shared.default_node().to_string();
         self.shared.with_store(|s| {
             if let Some(item) = s.items.get_mut(sku) {
-                item.quantity = quantity;
+                item.levels.insert(node, quantity);
             }
         });
     }

@@ -218,6 +218,18 @@ fn ship_lines(shared: &Shared, po: &str, body: &str) -> Result<(), Refused> {
                 .ok_or_else(|| {
                     bad_request(API, "lineNumber", &format!("Invalid lineNumber {number}"))
                 })?;
+            // ShippingLineType requires sellerOrderId (a string of at most 30 characters).
+            match line.get("sellerOrderId").and_then(Value::as_str) {
+                Some(id) if !id.trim().is_empty() && id.chars().count() <= 30 => {}
+                Some(_) => {
+                    return Err(bad_request(
+                        API,
+                        "sellerOrderId",
+                        "sellerOrderId must be 1 to 30 characters",
+                    ));
+                }
+                None => return Err(bad_request(API, "sellerOrderId", "sellerOrderId is required")),
+            }
             let statuses = line
                 .pointer("/orderLineStatuses/orderLineStatus")
                 .and_then(Value::as_array)
@@ -253,6 +265,37 @@ fn ship_lines(shared: &Shared, po: &str, body: &str) -> Result<(), Refused> {
                     .ok_or_else(|| {
                         bad_request(API, "carrierName", "carrier or otherCarrier is required")
                     })?;
+                if let Some(carrier) = carrier_name.get("carrier") {
+                    if !carrier.as_str().is_some_and(|c| CARRIERS.contains(&c)) {
+                        return Err(bad_request(
+                            API,
+                            "carrierName.carrier",
+                            &format!("{carrier} is not a valid carrier"),
+                        ));
+                    }
+                } else if info
+                    .get("trackingURL")
+                    .and_then(Value::as_str)
+                    .is_none_or(|u| u.trim().is_empty())
+                {
+                    return Err(bad_request(
+                        API,
+                        "trackingURL",
+                        "trackingURL is required when otherCarrier is used",
+                    ));
+                }
+                let method_code = info
+                    .get("methodCode")
+                    .and_then(Value::as_str)
+                    .filter(|m| METHOD_CODES.contains(m))
+                    .ok_or_else(|| {
+                        bad_request(
+                            API,
+                            "methodCode",
+                            "methodCode must be one of Standard, Express, OneDay, Freight, WhiteGlove, Value",
+                        )
+                    })?
+                    .to_string();
                 let ship_ms = info
                     .get("shipDateTime")
                     .and_then(Value::as_i64)
@@ -265,11 +308,7 @@ fn ship_lines(shared: &Shared, po: &str, body: &str) -> Result<(), Refused> {
                     tracking: Tracking {
                         ship_ms,
                         carrier_name,
-                        method_code: info
-                            .get("methodCode")
-                            .and_then(Value::as_str)
-                            .unwrap_or("Standard")
-                            .to_string(),
+                        method_code,
                         number: number.to_string(),
                     },
                 });
@@ -336,6 +375,76 @@ fn ship_lines(shared: &Shared, po: &str, body: &str) -> Result<(), Refused> {
         Ok(())
     })
 }
+
+/// `TrackingInfoType.methodCode` (specs/walmart orders.json).
+const METHOD_CODES: [&str; 6] = [
+    "Standard",
+    "Express",
+    "OneDay",
+    "Freight",
+    "WhiteGlove",
+    "Value",
+];
+
+/// `CarrierNameType.carrier` (specs/walmart orders.json).
+const CARRIERS: [&str; 56] = [
+    "UPS",
+    "USPS",
+    "FedEx",
+    "Airborne",
+    "OnTrac",
+    "DHL Ecommerce - US",
+    "LS",
+    "UDS",
+    "UPSMI",
+    "FDX",
+    "PILOT",
+    "ESTES",
+    "SAIA",
+    "FDS Express",
+    "Seko Worldwide",
+    "HIT Delivery",
+    "FEDEXSP",
+    "RL Carriers",
+    "Metropolitan Warehouse & Delivery",
+    "China Post",
+    "YunExpress",
+    "Yellow Freight Sys",
+    "AIT Worldwide Logistics",
+    "Chukou1",
+    "Sendle",
+    "Landmark Global",
+    "Sunyou",
+    "Yanwen",
+    "4PX",
+    "GLS",
+    "OSM Worldwide",
+    "FIRST MILE",
+    "AM Trucking",
+    "CEVA",
+    "India Post",
+    "SF Express",
+    "CNE",
+    "TForce Freight",
+    "AxleHire",
+    "LSO",
+    "Royal Mail",
+    "ABF Freight System",
+    "WanB",
+    "Roadrunner Freight",
+    "Meyer Distribution",
+    "AAA Cooper",
+    "Canada Post",
+    "Southeastern Freight Lines",
+    "Japan Post",
+    "Correos de Mexico",
+    "XPO Logistics",
+    "JD Logistics",
+    "YDH",
+    "JCEX",
+    "Flyt",
+    "Deutsche Post",
+];
 
 /// Removes `units` from the line's Acknowledged statuses.
 fn take_units(statuses: &mut Vec<LineStatus>, mut units: u32) {

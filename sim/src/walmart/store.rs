@@ -1,7 +1,7 @@
 //! The simulated seller account's own truth: items and their inventory, purchase orders with
 //! per-line statuses, inventory feeds, issued tokens, and counters.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -13,7 +13,15 @@ use crate::{RecordedShipment, SimStats};
 pub struct Item {
     pub title: String,
     pub price_cents: i64,
-    pub quantity: i64,
+    /// Ship node → units there; every node of the account has an entry.
+    pub levels: BTreeMap<String, i64>,
+}
+
+impl Item {
+    /// What Walmart sells across the account's nodes.
+    pub fn total(&self) -> i64 {
+        self.levels.values().sum()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +62,8 @@ pub struct SimOrder {
     pub lines: Vec<SimLine>,
     pub acknowledged: bool,
     pub shipments: Vec<RecordedShipment>,
+    /// `shippingInfo.methodCode`: Standard, Express, OneDay, Freight, WhiteGlove or Value.
+    pub method_code: String,
 }
 
 impl SimOrder {
@@ -85,6 +95,8 @@ impl SimOrder {
 
 pub struct FeedItem {
     pub sku: String,
+    /// The ship node the level is for.
+    pub node: String,
     /// The level to set, or why the item was refused.
     pub outcome: Result<i64, String>,
 }
@@ -131,9 +143,10 @@ impl Store {
             let effective = (feed.submitted + delay).into_std();
             for item in &feed.items {
                 if let (Ok(amount), Some(stock)) = (&item.outcome, self.items.get_mut(&item.sku)) {
-                    stock.quantity = *amount;
+                    stock.levels.insert(item.node.clone(), *amount);
                     self.stats.stock_writes += 1;
-                    self.written.push((item.sku.clone(), *amount, effective));
+                    self.written
+                        .push((item.sku.clone(), stock.total(), effective));
                 }
             }
         }
@@ -203,7 +216,7 @@ pub fn order_json(order: &SimOrder, currency: &str) -> Value {
             "phone": "2065550123",
             "estimatedDeliveryDate": (order.order_date + chrono::Duration::days(5)).timestamp_millis(),
             "estimatedShipDate": (order.order_date + chrono::Duration::days(1)).timestamp_millis(),
-            "methodCode": "Standard",
+            "methodCode": order.method_code,
             "postalAddress": {
                 "name": "Simulated Shopper",
                 "address1": "1 Simulation Way",

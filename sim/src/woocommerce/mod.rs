@@ -467,6 +467,28 @@ impl SimulatedChannel for WooSim {
     }
 }
 
+impl WooSim {
+    /// Turns stock tracking (`manage_stock`) on or off for a SKU, as the merchant does in the
+    /// product editor; off clears the quantity, as WooCommerce does.
+    pub fn set_manage_stock(&self, sku: &str, manage: bool) {
+        self.shared.with_store(|s| {
+            if let Some(p) = s.by_sku_mut(sku) {
+                p.manage_stock = manage;
+                if !manage {
+                    p.stock_quantity = None;
+                }
+                p.modified = next_modified(p.modified);
+            }
+        });
+    }
+
+    /// Whether the SKU tracks stock.
+    pub fn manages_stock(&self, sku: &str) -> Option<bool> {
+        self.shared
+            .with_store(|s| s.by_sku(sku).map(|p| p.manage_stock))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,8 @@
 //! SP-API client for one selling-partner account: access token on every call (refreshed once
 //! when Amazon says it expired), a limiter per operation, retries, and Amazon's error body
-//! `{"errors": [{"code", "message", "details"}]}` turned into a [`ChannelError`].
+//! `{"errors": [{"code", "message", "details"}]}` turned into a [`ChannelError`]. Restricted
+//! operations (Orders v0 PII) go with a Restricted Data Token from the Tokens API
+//! `createRestrictedDataToken`, cached until shortly before it expires.
 
 use std::time::Duration;
 
@@ -11,7 +13,11 @@ use switchyard_core::ports::ChannelError;
 
 use super::auth::TokenSource;
 use super::operations::{Limiters, Operation};
-use crate::http::{RetryPolicy, retry_after, transport, with_retry};
+use crate::http::{FreshToken, RetryPolicy, TokenCache, retry_after, transport, with_retry};
+
+/// The restricted resource Switchyard reads PII from: every order's address (Amazon takes the
+/// literal `{orderId}` for a token that covers any order).
+pub const ADDRESS_RESOURCE: &str = "/orders/v0/orders/{orderId}/address";
 
 /// Header carrying the operation's usage-plan rate (requests per second).
 const RATE_LIMIT_HEADER: &str = "x-amzn-ratelimit-limit";
@@ -24,6 +30,8 @@ pub struct SpApi {
     tokens: TokenSource,
     limiters: Limiters,
     retry: RetryPolicy,
+    /// The Restricted Data Token for [`ADDRESS_RESOURCE`].
+    address_rdt: TokenCache,
 }
 
 /// One request to send: operation (for pacing), method, path under the base URL, query, body.
@@ -55,7 +63,56 @@ impl SpApi {
             tokens,
             limiters,
             retry: RetryPolicy::default(),
+            address_rdt: TokenCache::new(),
         }
+    }
+
+    /// Sends a GET of a restricted operation covered by [`ADDRESS_RESOURCE`] with a Restricted
+    /// Data Token, with retries; an RDT Amazon refuses is replaced once.
+    pub async fn send_restricted(&self, call: &Call<'_>) -> Result<Value, ChannelError> {
+        with_retry(&self.retry, call.op.name(), || async {
+            let rdt = self.address_rdt.get(|| self.create_rdt()).await?;
+            match self.attempt(call, &rdt).await {
+                Err(ChannelError::Auth(_)) => {
+                    self.address_rdt.invalidate(&rdt).await;
+                    let fresh = self.address_rdt.get(|| self.create_rdt()).await?;
+                    self.attempt(call, &fresh).await
+                }
+                other => other,
+            }
+        })
+        .await
+    }
+
+    /// Tokens API `createRestrictedDataToken` for `GET` [`ADDRESS_RESOURCE`] (getOrderAddress
+    /// takes no `dataElements`).
+    async fn create_rdt(&self) -> Result<FreshToken, ChannelError> {
+        let body = serde_json::json!({
+            "restrictedResources": [{ "method": "GET", "path": ADDRESS_RESOURCE }]
+        });
+        let call = Call {
+            op: Operation::CreateRestrictedDataToken,
+            method: Method::POST,
+            path: "/tokens/2021-03-01/restrictedDataToken".into(),
+            query: Vec::new(),
+            body: Some(&body),
+        };
+        let answer = self.send_once(&call).await?;
+        let token = answer
+            .get("restrictedDataToken")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ChannelError::Decode("createRestrictedDataToken returned no token".into())
+            })?;
+        let lifetime = answer
+            .get("expiresIn")
+            .and_then(Value::as_u64)
+            .unwrap_or(3600);
+        Ok(FreshToken {
+            token: token.to_string(),
+            lifetime: Duration::from_secs(lifetime),
+        })
     }
 
     pub fn http(&self) -> &reqwest::Client {

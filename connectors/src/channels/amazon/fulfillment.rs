@@ -11,6 +11,8 @@ use sha2::{Digest, Sha256};
 use switchyard_core::model::Shipment;
 use switchyard_core::ports::ChannelError;
 
+use switchyard_core::carriers::CarrierCode;
+
 use super::client::Call;
 use super::operations::Operation;
 use super::orders::{get_order_2026, path_segment};
@@ -32,6 +34,7 @@ pub async fn write_back(
 ) -> Result<(), ChannelError> {
     let id = path_segment(&shipment.order_external_id)?.to_string();
     let package_reference = package_reference_id(key);
+    let carrier = carrier_fields(account, &shipment.carrier);
     with_retry(account.api.retry_policy(), "confirmShipment", || async {
         let mut known_items = None;
         if account.version == ApiVersion::V2026 {
@@ -64,15 +67,18 @@ pub async fn write_back(
                 None => items_v0(account, &id).await?,
             }
         };
+        let mut detail = json!({
+            "packageReferenceId": package_reference,
+            "trackingNumber": shipment.tracking_number,
+            "shipDate": shipment.shipped_at.to_rfc3339(),
+            "orderItems": items,
+        });
+        for (field, value) in &carrier {
+            detail[*field] = json!(value);
+        }
         let body = json!({
             "marketplaceId": account.marketplace_id,
-            "packageDetail": {
-                "packageReferenceId": package_reference,
-                "carrierCode": shipment.carrier,
-                "trackingNumber": shipment.tracking_number,
-                "shipDate": shipment.shipped_at.to_rfc3339(),
-                "orderItems": items,
-            }
+            "packageDetail": detail,
         });
         let call = Call {
             op: Operation::ConfirmShipment,
@@ -88,6 +94,21 @@ pub async fn write_back(
         }
     })
     .await
+}
+
+/// `carrierCode` from Amazon's carrier codes, or `Other` with `carrierName`.
+fn carrier_fields(account: &Account, carrier: &str) -> Vec<(&'static str, String)> {
+    match account.carriers.resolve(carrier) {
+        Ok(CarrierCode::Code(code)) => vec![("carrierCode", code)],
+        Ok(CarrierCode::Other(name) | CarrierCode::Name(name)) if !name.is_empty() => {
+            vec![("carrierCode", "Other".into()), ("carrierName", name)]
+        }
+        // No carrier at all: `Other` with the empty name Amazon will refuse, by name.
+        _ => vec![
+            ("carrierCode", "Other".into()),
+            ("carrierName", carrier.trim().to_string()),
+        ],
+    }
 }
 
 /// Amazon's answer to a package reference id the order already has.

@@ -53,6 +53,7 @@ pub struct Account {
     marketplace_id: String,
     seller_id: String,
     version: ApiVersion,
+    carriers: switchyard_core::carriers::CarrierMap,
 }
 
 /// One Amazon selling-partner account in one marketplace.
@@ -120,6 +121,10 @@ impl AmazonChannel {
                 marketplace_id: required("marketplace_id", &config.marketplace_id)?,
                 seller_id: required("seller_id", &config.seller_id)?,
                 version,
+                carriers: switchyard_core::carriers::CarrierMap::new(
+                    ChannelKind::Amazon,
+                    &config.carriers,
+                ),
             },
         })
     }

@@ -23,10 +23,11 @@ pub enum Operation {
     CreateFeed,
     GetFeed,
     GetFeedDocument,
+    CreateRestrictedDataToken,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 13] = [
+    pub const ALL: [Operation; 14] = [
         Operation::SearchOrders,
         Operation::GetOrder,
         Operation::GetOrders,
@@ -40,6 +41,7 @@ impl Operation {
         Operation::CreateFeed,
         Operation::GetFeed,
         Operation::GetFeedDocument,
+        Operation::CreateRestrictedDataToken,
     ];
 
     /// Amazon's operation id, as its documentation and logs name it.
@@ -58,6 +60,7 @@ impl Operation {
             Operation::CreateFeed => "createFeed",
             Operation::GetFeed => "getFeed",
             Operation::GetFeedDocument => "getFeedDocument",
+            Operation::CreateRestrictedDataToken => "createRestrictedDataToken",
         }
     }
 
@@ -77,6 +80,7 @@ impl Operation {
             Operation::CreateFeed => (0.0083, 15),
             Operation::GetFeed => (2.0, 15),
             Operation::GetFeedDocument => (0.0222, 10),
+            Operation::CreateRestrictedDataToken => (1.0, 10),
         }
     }
 }

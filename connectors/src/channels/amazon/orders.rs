@@ -1,6 +1,8 @@
 //! Reading orders: `searchOrders`/`getOrder` of Orders API 2026-01-01, or for accounts not yet
 //! migrated the v0 trio `getOrders`/`getOrder` + `getOrderItems` + `getOrderAddress`, stored as
-//! the composite `{"Order", "OrderItems", "ShippingAddress"}` that the normalizer reads.
+//! the composite `{"Order", "OrderItems", "ShippingAddress"}` that the normalizer reads. The v0
+//! address is read with a Restricted Data Token (Tokens API), the only way v0 gives the ship-to
+//! name, street and phone.
 
 use chrono::{DateTime, Duration as Span, Utc};
 use serde_json::{Value, json};
@@ -159,7 +161,8 @@ async fn composite(account: &Account, order: Value) -> Result<Value, ChannelErro
         format!("/orders/v0/orders/{segment}/address"),
         Vec::new(),
     );
-    let address = match account.api.send(&call).await {
+    // Name, street and phone come only with a Restricted Data Token.
+    let address = match account.api.send_restricted(&call).await {
         Ok(body) => body
             .pointer("/payload/ShippingAddress")
             .cloned()

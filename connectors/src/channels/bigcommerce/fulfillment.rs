@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 use switchyard_core::model::Shipment;
 use switchyard_core::ports::ChannelError;
 
+use switchyard_core::carriers::{CarrierCode, CarrierMap};
+
 use crate::http::with_retry;
 
 use super::client::{BcClient, list};
@@ -21,12 +23,14 @@ use super::orders::parse_id;
 
 pub async fn write_back(
     client: &BcClient,
+    carriers: &CarrierMap,
     shipment: &Shipment,
     key: &str,
 ) -> Result<(), ChannelError> {
     let id = parse_id(&shipment.order_external_id)?;
+    let codes = carrier_codes(carriers, &shipment.carrier);
     with_retry(client.retry_policy(), "write back shipment", || {
-        write_once(client, id, shipment, key)
+        write_once(client, id, &codes, shipment, key)
     })
     .await
 }
@@ -34,6 +38,7 @@ pub async fn write_back(
 async fn write_once(
     client: &BcClient,
     id: u64,
+    (provider, carrier): &(&'static str, String),
     shipment: &Shipment,
     key: &str,
 ) -> Result<(), ChannelError> {
@@ -58,7 +63,6 @@ async fn write_once(
         .await?
         .unwrap_or(Value::Null);
     let per_address = items_by_address(list(&products, "order products")?, shipment)?;
-    let (provider, carrier) = carrier_codes(&shipment.carrier);
     for (address, items) in per_address {
         if done.contains(&address) {
             continue;
@@ -127,24 +131,25 @@ fn items_by_address(
     Ok(out)
 }
 
-/// `(shipping_provider, tracking_carrier)`: the provider enum V2 knows, else empty with the
-/// carrier given as a lower-case code so the tracking link can still be built.
-fn carrier_codes(carrier: &str) -> (&'static str, String) {
-    let code: String = carrier
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    let provider = match code.as_str() {
+/// `(shipping_provider, tracking_carrier)`: `tracking_carrier` is the carrier table's courier
+/// slug (the spec takes an empty string or a tracking-carrier slug), `shipping_provider` the
+/// V2 provider enum value for that slug where there is one, else empty. A carrier without a
+/// slug goes with both empty: the tracking number is still recorded.
+fn carrier_codes(carriers: &CarrierMap, carrier: &str) -> (&'static str, String) {
+    let slug = match carriers.resolve(carrier) {
+        Ok(CarrierCode::Code(slug)) => slug,
+        _ => String::new(),
+    };
+    let provider = match slug.as_str() {
         "usps" => "usps",
         "ups" => "ups",
         "fedex" => "fedex",
-        "auspost" | "australiapost" => "auspost",
-        "canadapost" => "canadapost",
-        "royalmail" => "royalmail",
+        "australia-post" => "auspost",
+        "canada-post" => "canadapost",
+        "royal-mail" => "royalmail",
         _ => "",
     };
-    (provider, code)
+    (provider, slug)
 }
 
 #[cfg(test)]
@@ -197,11 +202,14 @@ mod tests {
 
     #[test]
     fn carriers_map_to_v2_codes() {
-        assert_eq!(carrier_codes("FedEx"), ("fedex", "fedex".to_string()));
-        assert_eq!(
-            carrier_codes("Royal Mail"),
-            ("royalmail", "royalmail".to_string())
+        let carriers = CarrierMap::new(
+            switchyard_core::model::ChannelKind::Bigcommerce,
+            &Default::default(),
         );
-        assert_eq!(carrier_codes("DHL Express"), ("", "dhlexpress".to_string()));
+        let codes = |c: &str| carrier_codes(&carriers, c);
+        assert_eq!(codes("FedEx"), ("fedex", "fedex".to_string()));
+        assert_eq!(codes("Royal Mail"), ("royalmail", "royal-mail".to_string()));
+        assert_eq!(codes("DHL Express"), ("", "dhl".to_string()));
+        assert_eq!(codes("Bob's Couriers"), ("", String::new()));
     }
 }

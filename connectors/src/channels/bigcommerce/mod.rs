@@ -42,6 +42,7 @@ pub struct BigCommerceChannel {
     webhook_key: Vec<u8>,
     location_id: u64,
     client: BcClient,
+    carriers: switchyard_core::carriers::CarrierMap,
 }
 
 impl BigCommerceChannel {
@@ -89,6 +90,10 @@ impl BigCommerceChannel {
             webhook_key,
             location_id,
             client: BcClient::new(base, &store_hash, token, limiter),
+            carriers: switchyard_core::carriers::CarrierMap::new(
+                switchyard_core::model::ChannelKind::Bigcommerce,
+                &config.carriers,
+            ),
         })
     }
 }
@@ -152,6 +157,6 @@ impl Channel for BigCommerceChannel {
         shipment: &Shipment,
         idempotency_key: &str,
     ) -> Result<(), ChannelError> {
-        fulfillment::write_back(&self.client, shipment, idempotency_key).await
+        fulfillment::write_back(&self.client, &self.carriers, shipment, idempotency_key).await
     }
 }

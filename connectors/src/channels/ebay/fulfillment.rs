@@ -4,11 +4,17 @@
 //! pair is what gets retried: a fulfillment whose response was lost carries the same tracking
 //! number and is found on the next look (`getShippingFulfillments` lists it as
 //! `shipmentTrackingNumber`).
+//!
+//! `shippingCarrierCode` is eBay's carrier enumeration (`ShippingCarrierCodeType`), from the
+//! carrier table with the channel's `carriers:` on top; eBay has no field for a free carrier
+//! name, so a carrier without a code is refused with its name before anything is sent.
 
 use chrono::Utc;
 use serde_json::{Value, json};
 use switchyard_core::model::Shipment;
 use switchyard_core::ports::ChannelError;
+
+use switchyard_core::carriers::{CarrierCode, CarrierMap};
 
 use crate::http::with_retry;
 
@@ -17,9 +23,20 @@ use super::orders::path_safe;
 
 pub async fn write_back(
     client: &EbayClient,
+    carriers: &CarrierMap,
     shipment: &Shipment,
     key: &str,
 ) -> Result<(), ChannelError> {
+    let carrier = match carriers.resolve(&shipment.carrier) {
+        Ok(CarrierCode::Code(code)) => code,
+        Ok(other) => {
+            return Err(ChannelError::Rejected(format!(
+                "ebay carrier `{}` resolved to {other:?}, not a carrier code",
+                shipment.carrier
+            )));
+        }
+        Err(unknown) => return Err(ChannelError::Rejected(unknown.to_string())),
+    };
     let id = path_safe(&shipment.order_external_id)?;
     let order_path = format!("/sell/fulfillment/v1/order/{id}");
     let path = format!("{order_path}/shipping_fulfillment");
@@ -39,7 +56,7 @@ pub async fn write_back(
             .with_timezone(&Utc)
             .format("%Y-%m-%dT%H:%M:%S%.3fZ")
             .to_string(),
-        "shippingCarrierCode": shipment.carrier,
+        "shippingCarrierCode": carrier,
         "trackingNumber": shipment.tracking_number,
     });
     with_retry(client.retry_policy(), &path, || async {

@@ -45,6 +45,7 @@ pub struct EbayChannel {
     id: String,
     client: EbayClient,
     notifications: NotificationVerifier,
+    carriers: switchyard_core::carriers::CarrierMap,
 }
 
 impl EbayChannel {
@@ -103,6 +104,10 @@ impl EbayChannel {
             id: config.id.clone(),
             client: EbayClient::new(base, user_tokens, limiter),
             notifications: NotificationVerifier::new(http, base, app_tokens),
+            carriers: switchyard_core::carriers::CarrierMap::new(
+                switchyard_core::model::ChannelKind::Ebay,
+                &config.carriers,
+            ),
         })
     }
 }
@@ -162,6 +167,6 @@ impl Channel for EbayChannel {
         shipment: &Shipment,
         idempotency_key: &str,
     ) -> Result<(), ChannelError> {
-        fulfillment::write_back(&self.client, shipment, idempotency_key).await
+        fulfillment::write_back(&self.client, &self.carriers, shipment, idempotency_key).await
     }
 }

@@ -240,8 +240,8 @@ fn find_order_id(value: &Value) -> Option<String> {
 }
 
 /// The answer to eBay's endpoint check (`GET ?challenge_code=…`): hex SHA-256 of the challenge
-/// code, the verification token and the endpoint URL, concatenated. Not wired yet: the daemon
-/// has no GET route for webhooks.
+/// code, the verification token and the endpoint URL, concatenated. The daemon answers it on
+/// `GET /webhooks/{channel}` (src/daemon/server.rs).
 pub fn challenge_response(code: &str, verification_token: &str, endpoint: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(code.as_bytes());

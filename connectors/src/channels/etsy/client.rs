@@ -80,7 +80,20 @@ impl EtsyClient {
         path: &str,
         body: &Value,
     ) -> Result<Value, ChannelError> {
-        let response = self.call(method, path, &[], Some(body)).await?;
+        let response = self.call(method, path, &[], Some(Body::Json(body))).await?;
+        read_json(response).await
+    }
+
+    /// One POST of an `application/x-www-form-urlencoded` body, no retry: for the operations
+    /// Etsy's spec takes only as a form (createReceiptShipment).
+    pub async fn send_form_once(
+        &self,
+        path: &str,
+        form: &[(&str, String)],
+    ) -> Result<Value, ChannelError> {
+        let response = self
+            .call(Method::POST, path, &[], Some(Body::Form(form)))
+            .await?;
         read_json(response).await
     }
 
@@ -90,7 +103,7 @@ impl EtsyClient {
         method: Method,
         path: &str,
         query: &[(&str, String)],
-        body: Option<&Value>,
+        body: Option<Body<'_>>,
     ) -> Result<Response, ChannelError> {
         let mut refreshed = false;
         loop {
@@ -102,9 +115,11 @@ impl EtsyClient {
                 .header("x-api-key", &self.api_key)
                 .bearer_auth(&token)
                 .query(query);
-            if let Some(body) = body {
-                request = request.json(body);
-            }
+            request = match body {
+                Some(Body::Json(body)) => request.json(body),
+                Some(Body::Form(form)) => request.form(form),
+                None => request,
+            };
             let response = request.send().await.map_err(transport)?;
             self.budget.observe(&self.channel_id, response.headers());
             let unauthorized = response.status().as_u16() == 401;
@@ -118,6 +133,13 @@ impl EtsyClient {
             }
         }
     }
+}
+
+/// A request body in the encoding the operation's spec names.
+#[derive(Clone, Copy)]
+enum Body<'a> {
+    Json(&'a Value),
+    Form(&'a [(&'a str, String)]),
 }
 
 async fn read_json(response: Response) -> Result<Value, ChannelError> {

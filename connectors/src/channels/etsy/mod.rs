@@ -42,6 +42,7 @@ pub struct EtsyChannel {
     shop_id: String,
     webhook_key: Option<Vec<u8>>,
     client: EtsyClient,
+    carriers: switchyard_core::carriers::CarrierMap,
 }
 
 impl EtsyChannel {
@@ -99,6 +100,10 @@ impl EtsyChannel {
             client: EtsyClient::new(&config.id, base, api_key, tokens, limiter),
             shop_id,
             webhook_key,
+            carriers: switchyard_core::carriers::CarrierMap::new(
+                switchyard_core::model::ChannelKind::Etsy,
+                &config.carriers,
+            ),
         })
     }
 
@@ -166,6 +171,13 @@ impl Channel for EtsyChannel {
         shipment: &Shipment,
         idempotency_key: &str,
     ) -> Result<(), ChannelError> {
-        fulfillment::write_back(&self.client, &self.shop_id, shipment, idempotency_key).await
+        fulfillment::write_back(
+            &self.client,
+            &self.shop_id,
+            &self.carriers,
+            shipment,
+            idempotency_key,
+        )
+        .await
     }
 }

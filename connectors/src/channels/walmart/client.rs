@@ -55,8 +55,25 @@ impl WalmartClient {
         path_and_query: &str,
         body: Option<&Value>,
     ) -> Result<Value, ChannelError> {
+        self.call_with(
+            api,
+            method,
+            path_and_query,
+            body.map_or(Payload::None, Payload::Json),
+        )
+        .await
+    }
+
+    /// [`Self::call`] with any payload (feeds go up as a multipart `file` part).
+    pub async fn call_with(
+        &self,
+        api: Api,
+        method: Method,
+        path_and_query: &str,
+        payload: Payload<'_>,
+    ) -> Result<Value, ChannelError> {
         with_retry(&self.retry, path_and_query, || {
-            self.call_once(api, method.clone(), path_and_query, body)
+            self.call_once_with(api, method.clone(), path_and_query, payload)
         })
         .await
     }
@@ -69,6 +86,22 @@ impl WalmartClient {
         method: Method,
         path_and_query: &str,
         body: Option<&Value>,
+    ) -> Result<Value, ChannelError> {
+        self.call_once_with(
+            api,
+            method,
+            path_and_query,
+            body.map_or(Payload::None, Payload::Json),
+        )
+        .await
+    }
+
+    async fn call_once_with(
+        &self,
+        api: Api,
+        method: Method,
+        path_and_query: &str,
+        body: Payload<'_>,
     ) -> Result<Value, ChannelError> {
         let token = self.token.get(&self.http, &self.throttle).await?;
         let mut response = self
@@ -103,7 +136,7 @@ impl WalmartClient {
         api: Api,
         method: Method,
         path_and_query: &str,
-        body: Option<&Value>,
+        body: Payload<'_>,
         token: &str,
     ) -> Result<Response, ChannelError> {
         self.throttle.wait_for(api).await;
@@ -115,13 +148,35 @@ impl WalmartClient {
             .header("WM_SVC.NAME", SERVICE_NAME)
             .header("WM_QOS.CORRELATION_ID", correlation_id())
             .header(ACCEPT, "application/json");
-        if let Some(body) = body {
-            request = request.header(CONTENT_TYPE, "application/json").json(body);
+        match body {
+            Payload::None => {}
+            Payload::Json(body) => {
+                request = request.header(CONTENT_TYPE, "application/json").json(body);
+            }
+            Payload::File(bytes) => {
+                // Walmart's feed upload: `multipart/form-data` with the feed as the `file` part
+                // (reqwest sets the boundary in the content type).
+                let part = reqwest::multipart::Part::bytes(bytes.to_vec())
+                    .file_name("feed.json")
+                    .mime_str("application/json")
+                    .map_err(|e| ChannelError::Decode(format!("feed part: {e}")))?;
+                request = request.multipart(reqwest::multipart::Form::new().part("file", part));
+            }
         }
         let response = request.send().await.map_err(transport)?;
         self.throttle.observe(api, response.headers());
         Ok(response)
     }
+}
+
+/// What a request carries.
+#[derive(Debug, Clone, Copy)]
+pub enum Payload<'a> {
+    None,
+    /// A JSON body (`application/json`).
+    Json(&'a Value),
+    /// A feed file, sent as the `file` part of a `multipart/form-data` body.
+    File(&'a [u8]),
 }
 
 /// Percent-encodes a path segment or query value (ids may carry `@`, SKUs spaces or `/`).

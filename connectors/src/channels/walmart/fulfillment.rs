@@ -1,5 +1,10 @@
 //! Tracking write-back: `POST /v3/orders/{purchaseOrderId}/shipping` with, per order line, a
-//! `Shipped` status, its quantity and `trackingInfo`.
+//! `Shipped` status, its quantity and `trackingInfo`, and the `sellerOrderId` the spec requires
+//! on every shipping line (the order's `customerOrderId`, the number the buyer knows, else the
+//! purchase order id). `methodCode` is the order's own `shippingInfo.methodCode` (Standard,
+//! Express, OneDay, …), read from the order fetched below; the carrier goes through Walmart's
+//! carrier table (`switchyard_core::carriers`), and a carrier Walmart has no code for is
+//! refused with its name, since `otherCarrier` needs a tracking URL we do not have.
 //!
 //! Walmart has no idempotency key, so the write is made idempotent by reading first: the order
 //! is fetched, lines that already carry a `Shipped` status with this tracking number are
@@ -12,34 +17,59 @@ use serde_json::{Value, json};
 use switchyard_core::model::Shipment;
 use switchyard_core::ports::ChannelError;
 
+use switchyard_core::carriers::{CarrierCode, CarrierMap};
+
 use super::client::{WalmartClient, encode};
 use super::normalize::unwrap_order;
 use super::poll::acknowledge;
 use super::throttle::Api;
 use crate::http::with_retry;
 
-/// Carriers Walmart names in `carrierName.carrier`; any other goes in `otherCarrier`.
-const KNOWN_CARRIERS: [&str; 9] = [
-    "UPS",
-    "USPS",
-    "FedEx",
-    "DHL",
-    "OnTrac",
-    "LaserShip",
-    "Estes",
-    "Pilot",
-    "Airborne",
-];
-
 pub async fn write_back(
     client: &WalmartClient,
+    carriers: &CarrierMap,
     shipment: &Shipment,
     _idempotency_key: &str,
 ) -> Result<(), ChannelError> {
+    let carrier = carrier_name(carriers, &shipment.carrier)?;
     with_retry(client.retry_policy(), "walmart shipping", || {
-        write_once(client, shipment)
+        write_once(client, &carrier, shipment)
     })
     .await
+}
+
+/// What the order itself says the shipping line must carry.
+#[derive(Debug, Clone, PartialEq)]
+struct OrderFacts {
+    seller_order_id: String,
+    method_code: String,
+}
+
+/// `sellerOrderId` (≤ 30 characters) and the order's shipping method.
+fn order_facts(order: &Value, po: &str) -> Result<OrderFacts, ChannelError> {
+    let seller_order_id: String = order
+        .get("customerOrderId")
+        .and_then(|v| match v {
+            Value::String(s) => Some(s.trim().to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| po.to_string())
+        .chars()
+        .take(30)
+        .collect();
+    let method_code = order
+        .pointer("/shippingInfo/methodCode")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .ok_or_else(|| ChannelError::Decode(format!("order {po} has no shippingInfo.methodCode")))?
+        .to_string();
+    Ok(OrderFacts {
+        seller_order_id,
+        method_code,
+    })
 }
 
 /// What an order line holds now, as far as shipping it goes.
@@ -52,13 +82,19 @@ struct LineNow {
     shipped_with_tracking: bool,
 }
 
-async fn write_once(client: &WalmartClient, shipment: &Shipment) -> Result<(), ChannelError> {
+async fn write_once(
+    client: &WalmartClient,
+    carrier: &Value,
+    shipment: &Shipment,
+) -> Result<(), ChannelError> {
     let id = &shipment.order_external_id;
     let path = format!("/v3/orders/{}", encode(id));
     let body = client
         .call_once(Api::OneOrder, Method::GET, &path, None)
         .await?;
-    let lines = read_lines(unwrap_order(&body), &shipment.tracking_number)?;
+    let order = unwrap_order(&body);
+    let facts = order_facts(order, id)?;
+    let lines = read_lines(order, &shipment.tracking_number)?;
     let todo = to_ship(&lines, shipment)?;
     if todo.is_empty() {
         return Ok(());
@@ -66,7 +102,7 @@ async fn write_once(client: &WalmartClient, shipment: &Shipment) -> Result<(), C
     if todo.iter().any(|(line, _)| line.created > 0) {
         acknowledge(client, id).await?;
     }
-    let request = shipping_body(shipment, &todo);
+    let request = shipping_body(shipment, carrier, &facts, &todo);
     client
         .call_once(
             Api::Shipping,
@@ -179,29 +215,36 @@ fn read_lines(order: &Value, tracking: &str) -> Result<Vec<LineNow>, ChannelErro
     Ok(out)
 }
 
-fn carrier_name(carrier: &str) -> Value {
-    match KNOWN_CARRIERS
-        .iter()
-        .find(|known| known.eq_ignore_ascii_case(carrier.trim()))
-    {
-        Some(known) => json!({ "carrier": known }),
-        None => json!({ "otherCarrier": carrier.trim() }),
+/// `carrierName` as Walmart's enum has it.
+fn carrier_name(carriers: &CarrierMap, carrier: &str) -> Result<Value, ChannelError> {
+    match carriers.resolve(carrier) {
+        Ok(CarrierCode::Code(code)) => Ok(json!({ "carrier": code })),
+        Ok(other) => Err(ChannelError::Rejected(format!(
+            "walmart carrier `{carrier}` resolved to {other:?}, not a carrier code"
+        ))),
+        Err(unknown) => Err(ChannelError::Rejected(unknown.to_string())),
     }
 }
 
-fn shipping_body(shipment: &Shipment, todo: &[(&LineNow, u32)]) -> Value {
+fn shipping_body(
+    shipment: &Shipment,
+    carrier: &Value,
+    facts: &OrderFacts,
+    todo: &[(&LineNow, u32)],
+) -> Value {
     let lines: Vec<Value> = todo
         .iter()
         .map(|(line, quantity)| {
             json!({
                 "lineNumber": line.number,
+                "sellerOrderId": facts.seller_order_id,
                 "orderLineStatuses": { "orderLineStatus": [{
                     "status": "Shipped",
                     "statusQuantity": { "unitOfMeasurement": line.unit, "amount": quantity.to_string() },
                     "trackingInfo": {
                         "shipDateTime": shipment.shipped_at.timestamp_millis(),
-                        "carrierName": carrier_name(&shipment.carrier),
-                        "methodCode": "Standard",
+                        "carrierName": carrier,
+                        "methodCode": facts.method_code,
                         "trackingNumber": shipment.tracking_number,
                     }
                 }]}
@@ -265,7 +308,22 @@ mod tests {
     fn the_body_names_known_carriers_and_others() {
         let lines = read_lines(&order(), "TRK-1").unwrap();
         let s = shipment(vec![]);
-        let body = shipping_body(&s, &[(&lines[1], 1)]);
+        let carriers = CarrierMap::new(
+            switchyard_core::model::ChannelKind::Walmart,
+            &Default::default(),
+        );
+        let facts = OrderFacts {
+            seller_order_id: "5200000000001".into(),
+            method_code: "Express".into(),
+        };
+        let carrier = carrier_name(&carriers, &s.carrier).unwrap();
+        let body = shipping_body(&s, &carrier, &facts, &[(&lines[1], 1)]);
+        let line = &body["orderShipment"]["orderLines"]["orderLine"][0];
+        assert_eq!(line["sellerOrderId"], "5200000000001");
+        assert_eq!(
+            line["orderLineStatuses"]["orderLineStatus"][0]["trackingInfo"]["methodCode"],
+            "Express"
+        );
         let status = &body["orderShipment"]["orderLines"]["orderLine"][0]["orderLineStatuses"]["orderLineStatus"]
             [0];
         assert_eq!(status["status"], "Shipped");
@@ -275,9 +333,23 @@ mod tests {
             json!({"carrier": "FedEx"})
         );
         assert_eq!(status["trackingInfo"]["shipDateTime"], 1775898000000_i64);
+        let err = carrier_name(&carriers, "Bob's Couriers").unwrap_err();
+        assert!(err.to_string().contains("Bob's Couriers"), "{err}");
+    }
+
+    #[test]
+    fn seller_order_id_and_method_come_from_the_order() {
+        let order = json!({"customerOrderId": "5200000000001",
+            "shippingInfo": {"methodCode": "OneDay"}});
         assert_eq!(
-            carrier_name("Bob's Couriers"),
-            json!({"otherCarrier": "Bob's Couriers"})
+            order_facts(&order, "PO-1").unwrap(),
+            OrderFacts {
+                seller_order_id: "5200000000001".into(),
+                method_code: "OneDay".into()
+            }
         );
+        let bare = json!({"shippingInfo": {"methodCode": "Value"}});
+        assert_eq!(order_facts(&bare, "PO-1").unwrap().seller_order_id, "PO-1");
+        assert!(order_facts(&json!({}), "PO-1").is_err());
     }
 }

@@ -41,6 +41,8 @@ pub struct WalmartChannel {
     id: String,
     client: WalmartClient,
     feed_wait: FeedWait,
+    nodes: stock::ShipNodes,
+    carriers: switchyard_core::carriers::CarrierMap,
 }
 
 impl WalmartChannel {
@@ -93,6 +95,11 @@ impl WalmartChannel {
                 limiter,
             ),
             feed_wait: FeedWait::default(),
+            nodes: stock::ShipNodes::new(config.ship_node.clone()),
+            carriers: switchyard_core::carriers::CarrierMap::new(
+                ChannelKind::Walmart,
+                &config.carriers,
+            ),
         })
     }
 
@@ -147,11 +154,11 @@ impl Channel for WalmartChannel {
     }
 
     async fn discover_listings(&self, skus: &[String]) -> Result<Vec<Listing>, ChannelError> {
-        listings::discover(&self.client, skus).await
+        listings::discover(&self.client, &self.nodes, skus).await
     }
 
     async fn push_stock(&self, batch: &[ListingLevel]) -> Result<PushReport, ChannelError> {
-        stock::push(&self.client, &self.feed_wait, batch).await
+        stock::push(&self.client, &self.feed_wait, &self.nodes, batch).await
     }
 
     async fn write_back_shipment(
@@ -159,6 +166,6 @@ impl Channel for WalmartChannel {
         shipment: &Shipment,
         idempotency_key: &str,
     ) -> Result<(), ChannelError> {
-        fulfillment::write_back(&self.client, shipment, idempotency_key).await
+        fulfillment::write_back(&self.client, &self.carriers, shipment, idempotency_key).await
     }
 }

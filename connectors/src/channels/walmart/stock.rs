@@ -1,10 +1,18 @@
 //! Absolute stock levels. Walmart allows about 10 bulk inventory feeds an hour, so levels go in
-//! as few feeds as possible: `POST /v3/feeds?feedType=inventory` with the whole batch as JSON
-//! (`InventoryHeader.version` 1.4), then `GET /v3/feeds/{feedId}?includeDetails=true` until the
+//! as few feeds as possible: `POST /v3/feeds?feedType=inventory` with the whole batch as a JSON
+//! feed file (`InventoryHeader.version` 1.4) in the `file` part of a `multipart/form-data` body
+//! (the only body the spec's updateBulkInventory takes), then `GET /v3/feeds/{feedId}?includeDetails=true` until the
 //! feed is PROCESSED or ERROR, reading each SKU's ingestion status. A batch of at most
 //! [`SINGLE_UPDATE_MAX`] SKUs is not worth a feed from that small hourly allowance: it goes
 //! through `PUT /v3/inventory?sku=` one SKU at a time (a separate, larger bucket) and is
 //! applied at once. Walmart has no compare-and-set, so a level is simply set.
+//!
+//! Ship nodes: an account with one ship node needs no node named. With `ship_node` configured,
+//! every write and read names it (`shipNode=` on single updates and reads, and the bulk feed
+//! becomes `feedType=MP_INVENTORY`, version 1.5, each SKU with `shipNodes`). Without it, the
+//! account's nodes are read once (`GET /v3/inventories`, the multi-node view) before the first
+//! push; more than one node refuses the push with the nodes named, because a level set without
+//! a node would land on Walmart's default node and over- or under-state the others.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -14,7 +22,7 @@ use serde_json::{Value, json};
 use switchyard_core::ports::{ChannelError, ListingLevel, PushReport};
 use tokio::time::Instant;
 
-use super::client::{WalmartClient, encode};
+use super::client::{Payload, WalmartClient, encode};
 use super::throttle::Api;
 
 /// Items per feed: well inside Walmart's 50,000-item, 5 MB inventory feed limit.
@@ -48,17 +56,98 @@ impl Default for FeedWait {
     }
 }
 
+/// The account's ship nodes as far as inventory goes: the configured one, or a one-time check
+/// that the account has no more than one.
+#[derive(Debug, Default)]
+pub struct ShipNodes {
+    configured: Option<String>,
+    /// Outcome of the one-time check (kept once it has an answer; a failed read is retried).
+    checked: tokio::sync::OnceCell<Result<(), String>>,
+}
+
+/// Items per page of `GET /v3/inventories` (Walmart's maximum).
+const NODES_PAGE: usize = 50;
+
+impl ShipNodes {
+    pub fn new(configured: Option<String>) -> Self {
+        Self {
+            configured: configured
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty()),
+            checked: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    pub fn configured(&self) -> Option<&str> {
+        self.configured.as_deref()
+    }
+
+    /// `&shipNode=…` for single-item calls, or nothing.
+    pub fn query(&self) -> String {
+        self.configured
+            .as_deref()
+            .map(|n| format!("&shipNode={}", encode(n)))
+            .unwrap_or_default()
+    }
+
+    /// Ok when levels may be written: a node is configured, or the account has at most one.
+    pub async fn ready(&self, client: &WalmartClient) -> Result<(), ChannelError> {
+        if self.configured.is_some() {
+            return Ok(());
+        }
+        let verdict = self
+            .checked
+            .get_or_try_init(|| async {
+                let path = format!("/v3/inventories?limit={NODES_PAGE}");
+                let body = client
+                    .call(Api::Inventory, Method::GET, &path, None)
+                    .await?;
+                let nodes = node_ids(&body);
+                Ok::<_, ChannelError>(if nodes.len() > 1 {
+                    Err(format!(
+                        "this Walmart account has ship nodes {}: set the channel's `ship_node` \
+                         to the node Switchyard's stock is for",
+                        nodes.join(", ")
+                    ))
+                } else {
+                    Ok(())
+                })
+            })
+            .await?;
+        verdict.clone().map_err(ChannelError::Rejected)
+    }
+}
+
+/// Distinct ship node ids in a `GET /v3/inventories` page, sorted.
+fn node_ids(body: &Value) -> Vec<String> {
+    let mut nodes: Vec<String> = body
+        .pointer("/elements/inventories")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.get("nodes").and_then(Value::as_array))
+        .flatten()
+        .filter_map(|node| node.get("shipNode").and_then(Value::as_str))
+        .map(str::to_string)
+        .collect();
+    nodes.sort();
+    nodes.dedup();
+    nodes
+}
+
 pub async fn push(
     client: &WalmartClient,
     wait: &FeedWait,
+    nodes: &ShipNodes,
     batch: &[ListingLevel],
 ) -> Result<PushReport, ChannelError> {
+    nodes.ready(client).await?;
     if batch.len() <= SINGLE_UPDATE_MAX {
-        return push_singly(client, batch).await;
+        return push_singly(client, nodes, batch).await;
     }
     let mut report = PushReport::default();
     for chunk in batch.chunks(MAX_BATCH) {
-        push_feed(client, wait, chunk, &mut report).await?;
+        push_feed(client, wait, nodes, chunk, &mut report).await?;
     }
     Ok(report)
 }
@@ -80,13 +169,14 @@ fn quantity(level: &ListingLevel) -> Value {
 
 async fn push_singly(
     client: &WalmartClient,
+    nodes: &ShipNodes,
     batch: &[ListingLevel],
 ) -> Result<PushReport, ChannelError> {
     let mut report = PushReport::default();
     for level in batch {
         let sku = walmart_sku(level);
         let body = json!({ "sku": sku, "quantity": quantity(level) });
-        let path = format!("/v3/inventory?sku={}", encode(&sku));
+        let path = format!("/v3/inventory?sku={}{}", encode(&sku), nodes.query());
         match client
             .call(Api::Inventory, Method::PUT, &path, Some(&body))
             .await
@@ -103,24 +193,55 @@ async fn push_singly(
     Ok(report)
 }
 
+/// The feed file and its `feedType`: inventory 1.4 for a single-node account, MP_INVENTORY 1.5
+/// naming the configured node otherwise.
+fn feed_file(nodes: &ShipNodes, chunk: &[ListingLevel]) -> (&'static str, Value) {
+    match nodes.configured() {
+        None => {
+            let items: Vec<Value> = chunk
+                .iter()
+                .map(|level| json!({ "sku": walmart_sku(level), "quantity": quantity(level) }))
+                .collect();
+            (
+                "inventory",
+                json!({ "InventoryHeader": { "version": "1.4" }, "Inventory": items }),
+            )
+        }
+        Some(node) => {
+            let items: Vec<Value> = chunk
+                .iter()
+                .map(|level| {
+                    json!({
+                        "sku": walmart_sku(level),
+                        "shipNodes": [{ "shipNode": node, "quantity": quantity(level) }],
+                    })
+                })
+                .collect();
+            (
+                "MP_INVENTORY",
+                json!({ "inventoryHeader": { "version": "1.5" }, "inventory": items }),
+            )
+        }
+    }
+}
+
 async fn push_feed(
     client: &WalmartClient,
     wait: &FeedWait,
+    nodes: &ShipNodes,
     chunk: &[ListingLevel],
     report: &mut PushReport,
 ) -> Result<(), ChannelError> {
-    let items: Vec<Value> = chunk
-        .iter()
-        .map(|level| json!({ "sku": walmart_sku(level), "quantity": quantity(level) }))
-        .collect();
-    let feed = json!({ "InventoryHeader": { "version": "1.4" }, "Inventory": items });
+    let (feed_type, feed) = feed_file(nodes, chunk);
+    let file = serde_json::to_vec(&feed)
+        .map_err(|e| ChannelError::Decode(format!("inventory feed: {e}")))?;
     // Absolute levels: a resubmission after a lost response sets the same numbers again.
     let response = client
-        .call(
+        .call_with(
             Api::FeedSubmit,
             Method::POST,
-            "/v3/feeds?feedType=inventory",
-            Some(&feed),
+            &format!("/v3/feeds?feedType={feed_type}"),
+            Payload::File(&file),
         )
         .await?;
     let feed_id = response
@@ -277,6 +398,33 @@ mod tests {
         ]});
         assert_eq!(errors_text(Some(&errors)), "ERR_X sku: unknown SKU");
         assert_eq!(errors_text(None), "no reason given");
+    }
+
+    #[test]
+    fn a_configured_node_makes_the_feed_multi_node() {
+        let level = ListingLevel {
+            sku: "A".into(),
+            reference: json!({"sku": "A"}),
+            quantity: 4,
+            expected_current: None,
+        };
+        let (kind, feed) = feed_file(&ShipNodes::new(None), std::slice::from_ref(&level));
+        assert_eq!(kind, "inventory");
+        assert_eq!(feed["Inventory"][0]["quantity"]["amount"], 4);
+        let nodes = ShipNodes::new(Some(" 1000005050 ".into()));
+        let (kind, feed) = feed_file(&nodes, &[level]);
+        assert_eq!(kind, "MP_INVENTORY");
+        assert_eq!(feed["inventoryHeader"]["version"], "1.5");
+        assert_eq!(
+            feed["inventory"][0]["shipNodes"],
+            json!([{"shipNode": "1000005050", "quantity": {"unit": "EACH", "amount": 4}}])
+        );
+        assert_eq!(nodes.query(), "&shipNode=1000005050");
+        let page = json!({"elements": {"inventories": [
+            {"sku": "A", "nodes": [{"shipNode": "2"}, {"shipNode": "1"}]},
+            {"sku": "B", "nodes": [{"shipNode": "1"}]}
+        ]}});
+        assert_eq!(node_ids(&page), ["1", "2"]);
     }
 
     #[test]

@@ -1,6 +1,12 @@
 //! Absolute stock levels through the batch endpoints: `POST /products/batch` for products and
 //! `POST /products/{parent}/variations/batch` for variations, at most 100 items a request.
 //! WooCommerce has no compare-and-set, so a level is simply set.
+//!
+//! Stock tracking is the merchant's choice per product (`manage_stock`): Switchyard never sends
+//! `manage_stock`, so it never turns tracking on (or off). WooCommerce ignores a quantity sent
+//! to a product that does not track stock, and its answer says so (`manage_stock` false, or
+//! `"parent"` for a variation whose parent tracks it): such a SKU is reported rejected with the
+//! reason, for the merchant to switch "Manage stock" on or take the SKU off the channel.
 
 use std::collections::BTreeMap;
 
@@ -40,7 +46,7 @@ pub async fn push(client: &WooClient, batch: &[ListingLevel]) -> Result<PushRepo
         for chunk in items.chunks(MAX_BATCH) {
             let update: Vec<Value> = chunk
                 .iter()
-                .map(|(id, level)| json!({"id": id, "stock_quantity": level.quantity, "manage_stock": true}))
+                .map(|(id, level)| json!({"id": id, "stock_quantity": level.quantity}))
                 .collect();
             match client
                 .send(Method::POST, &path, &json!({ "update": update }))
@@ -94,7 +100,21 @@ fn read_outcome(response: &Value, chunk: &[(u64, &ListingLevel)], report: &mut P
                         .rejected
                         .push((level.sku.clone(), format!("{code}: {message}")));
                 }
-                None => report.applied.push(level.sku.clone()),
+                None => match item.get("manage_stock") {
+                    Some(Value::Bool(true)) => report.applied.push(level.sku.clone()),
+                    Some(Value::String(p)) if p == "parent" => report.rejected.push((
+                        level.sku.clone(),
+                        "WooCommerce tracks this variation's stock on its parent product; \
+                         the level was not set"
+                            .into(),
+                    )),
+                    _ => report.rejected.push((
+                        level.sku.clone(),
+                        "stock tracking (Manage stock) is off for this product in WooCommerce; \
+                         the level was not set and tracking was left as the merchant chose"
+                            .into(),
+                    )),
+                },
             },
             None => report.rejected.push((
                 level.sku.clone(),
@@ -141,7 +161,7 @@ mod tests {
         let c = level("C", json!({"product_id": 3}));
         let chunk = [(1, &a), (2, &b), (3, &c)];
         let response = json!({"update": [
-            {"id": 1, "stock_quantity": 3},
+            {"id": 1, "stock_quantity": 3, "manage_stock": true},
             {"id": 2, "error": {"code": "woocommerce_rest_product_invalid_id", "message": "Invalid ID.", "data": {"status": 400}}}
         ]});
         let mut report = PushReport::default();
@@ -154,5 +174,15 @@ mod tests {
                 .contains("woocommerce_rest_product_invalid_id")
         );
         assert_eq!(report.rejected[1].0, "C");
+
+        let untracked = json!({"update": [
+            {"id": 1, "stock_quantity": null, "manage_stock": false},
+            {"id": 2, "stock_quantity": null, "manage_stock": "parent"}
+        ]});
+        let mut report = PushReport::default();
+        read_outcome(&untracked, &chunk[..2], &mut report);
+        assert!(report.applied.is_empty());
+        assert!(report.rejected[0].1.contains("Manage stock"));
+        assert!(report.rejected[1].1.contains("parent"));
     }
 }
