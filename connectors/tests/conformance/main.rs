@@ -423,6 +423,7 @@ const REQUIRED: &[(&str, &[&str])] = &[
         "amazon",
         &[
             "POST /auth/o2/token",
+            "POST /tokens/2021-03-01/restrictedDataToken",
             "GET /orders/2026-01-01/orders (searchOrders)",
             "GET /orders/2026-01-01/orders/{orderId} (getOrder)",
             "GET /orders/v0/orders (getOrders)",
@@ -460,6 +461,7 @@ const REQUIRED: &[(&str, &[&str])] = &[
             "POST /v3/orders/{purchaseOrderId}/acknowledge",
             "POST /v3/orders/{purchaseOrderId}/shipping",
             "GET /v3/inventory",
+            "GET /v3/inventories",
             "PUT /v3/inventory",
             "POST /v3/feeds",
             "GET /v3/feeds/{feedId}",
