@@ -12,9 +12,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::http::{HeaderMap, StatusCode};
 
 /// Which way the exchange went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,7 +172,11 @@ pub async fn send(
         (
             request.url().to_string(),
             header_list(request.headers()),
-            request.body().and_then(|b| b.as_bytes()).unwrap_or_default().to_vec(),
+            request
+                .body()
+                .and_then(|b| b.as_bytes())
+                .unwrap_or_default()
+                .to_vec(),
         )
     });
     match client.execute(request).await {
@@ -181,7 +185,12 @@ pub async fn send(
             if let Some((url, headers, body)) = seen {
                 let response_headers = header_list(response.headers());
                 let response_body = response.bytes().await.unwrap_or_default();
-                recorder.sent(&url, &headers, &body, Some((status, response_headers, response_body)));
+                recorder.sent(
+                    &url,
+                    &headers,
+                    &body,
+                    Some((status, response_headers, response_body)),
+                );
             }
             Ok(status)
         }
@@ -197,7 +206,11 @@ pub async fn send(
 /// Axum middleware recording every request the router serves (routes, guards and fallbacks
 /// alike when added with `Router::layer`). When the recorder is off the request passes through
 /// untouched.
-pub async fn layer(State(recorder): State<Arc<Recorder>>, request: Request, next: Next) -> Response {
+pub async fn layer(
+    State(recorder): State<Arc<Recorder>>,
+    request: Request,
+    next: Next,
+) -> Response {
     if !recorder.is_recording() {
         return next.run(request).await;
     }
@@ -205,8 +218,7 @@ pub async fn layer(State(recorder): State<Arc<Recorder>>, request: Request, next
     let request_body = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(bytes) => bytes,
         Err(err) => {
-            return (StatusCode::BAD_REQUEST, format!("unreadable body: {err}"))
-                .into_response();
+            return (StatusCode::BAD_REQUEST, format!("unreadable body: {err}")).into_response();
         }
     };
     let method = parts.method.as_str().to_string();
@@ -284,7 +296,10 @@ mod tests {
         assert_eq!(kept[0].query.as_deref(), Some("a=1"));
         assert_eq!(kept[0].request_header("Content-Type"), Some("text/plain"));
         assert_eq!(&kept[1].request_body[..], b"two");
-        assert_eq!((kept[1].status, &kept[1].response_body[..]), (200, &b"two"[..]));
+        assert_eq!(
+            (kept[1].status, &kept[1].response_body[..]),
+            (200, &b"two"[..])
+        );
 
         let unrouted = http.get(format!("{base}/nowhere")).send().await.unwrap();
         assert_eq!(unrouted.status(), 404);

@@ -56,7 +56,12 @@ fn shipment(order_id: &str, lines: Vec<(String, u32)>) -> Shipment {
     }
 }
 
-fn level(sku: &str, reference: serde_json::Value, quantity: i64, expected: Option<i64>) -> ListingLevel {
+fn level(
+    sku: &str,
+    reference: serde_json::Value,
+    quantity: i64,
+    expected: Option<i64>,
+) -> ListingLevel {
     ListingLevel {
         sku: sku.into(),
         reference,
@@ -68,7 +73,9 @@ fn level(sku: &str, reference: serde_json::Value, quantity: i64, expected: Optio
 /// A webhook endpoint that answers 200 to anything (the sims record what they sent).
 pub async fn receiver() -> String {
     let app = Router::new().fallback(|| async { "ok" });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{addr}/webhooks")
@@ -117,7 +124,9 @@ async fn verify_sent(channel: &dyn Channel, exchanges: &[Exchange]) -> usize {
 
 pub async fn shopify() -> Vec<Exchange> {
     use switchyard_sim::shopify::{ShopifySim, ShopifySimConfig};
-    let sim = ShopifySim::start(ShopifySimConfig::default()).await.expect("sim");
+    let sim = ShopifySim::start(ShopifySimConfig::default())
+        .await
+        .expect("sim");
     sim.set_webhook_target(&receiver().await);
     let skus: Vec<String> = (0..30).map(|i| format!("SKU-{i:02}")).collect();
     for sku in &skus {
@@ -131,17 +140,40 @@ pub async fn shopify() -> Vec<Exchange> {
     };
     let channel = ShopifyChannel::new(&config).expect("channel");
     sim.recorder().start(KEEP);
-    let id = sim.place_order(order(&[("SKU-00", 2), ("SKU-01", 1)], WebhookFate::Deliver)).await;
+    let id = sim
+        .place_order(order(&[("SKU-00", 2), ("SKU-01", 1)], WebhookFate::Deliver))
+        .await;
     assert!(!sweep(&channel, None).await.is_empty());
     let listings = channel.discover_listings(&skus).await.expect("discover");
     assert_eq!(listings.len(), 30);
-    let small = [level(&listings[0].sku, listings[0].reference.clone(), 7, Some(10))];
-    assert_eq!(channel.push_stock(&small).await.expect("push").applied.len(), 1);
+    let small = [level(
+        &listings[0].sku,
+        listings[0].reference.clone(),
+        7,
+        Some(10),
+    )];
+    assert_eq!(
+        channel
+            .push_stock(&small)
+            .await
+            .expect("push")
+            .applied
+            .len(),
+        1
+    );
     let large: Vec<ListingLevel> = listings[1..]
         .iter()
         .map(|l| level(&l.sku, l.reference.clone(), 3, None))
         .collect();
-    assert_eq!(channel.push_stock(&large).await.expect("push").applied.len(), 29);
+    assert_eq!(
+        channel
+            .push_stock(&large)
+            .await
+            .expect("push")
+            .applied
+            .len(),
+        29
+    );
     let line = sim.line_item_ids(&id).remove(0);
     channel
         .write_back_shipment(&shipment(&id, vec![(line, 2)]), "ship-1")
@@ -174,25 +206,50 @@ pub async fn woocommerce() -> Vec<Exchange> {
         ..ChannelConfig::new("woo", ChannelKind::Woocommerce, sim.base_url())
     })
     .expect("channel");
-    let id = sim.place_order(order(&[("SKU-000", 1)], WebhookFate::Deliver)).await;
+    let id = sim
+        .place_order(order(&[("SKU-000", 1)], WebhookFate::Deliver))
+        .await;
     assert!(!sweep(&channel, None).await.is_empty());
     let mut wanted = skus.clone();
     wanted.extend(["TEE-S".to_string(), "TEE-M".to_string()]);
     let listings = channel.discover_listings(&wanted).await.expect("discover");
     assert_eq!(listings.len(), 122);
-    let small = [level(&listings[0].sku, listings[0].reference.clone(), 4, None)];
-    assert_eq!(channel.push_stock(&small).await.expect("push").applied.len(), 1);
+    let small = [level(
+        &listings[0].sku,
+        listings[0].reference.clone(),
+        4,
+        None,
+    )];
+    assert_eq!(
+        channel
+            .push_stock(&small)
+            .await
+            .expect("push")
+            .applied
+            .len(),
+        1
+    );
     let large: Vec<ListingLevel> = listings
         .iter()
         .map(|l| level(&l.sku, l.reference.clone(), 2, None))
         .collect();
-    assert_eq!(channel.push_stock(&large).await.expect("push").applied.len(), 122);
+    assert_eq!(
+        channel
+            .push_stock(&large)
+            .await
+            .expect("push")
+            .applied
+            .len(),
+        122
+    );
     let line = sim.order_json(&id).expect("order")["line_items"][0]["id"].to_string();
     channel
         .write_back_shipment(&shipment(&id, vec![(line, 1)]), "ship-1")
         .await
         .expect("write-back");
-    let other = sim.place_order(order(&[("SKU-001", 1)], WebhookFate::Lose)).await;
+    let other = sim
+        .place_order(order(&[("SKU-001", 1)], WebhookFate::Lose))
+        .await;
     sim.cancel_order(&other, WebhookFate::Deliver).await;
     sweep(&channel, None).await;
     let exchanges = sim.recorder().take();
@@ -232,34 +289,68 @@ pub async fn amazon() -> Vec<Exchange> {
     })
     .expect("legacy channel");
     sim.recorder().start(KEEP);
-    let id = sim.place_order(order(&[("SKU-00", 2)], WebhookFate::Deliver)).await;
-    sim.place_fba_order(order(&[("TOWEL", 1)], WebhookFate::Lose)).await;
+    let id = sim
+        .place_order(order(&[("SKU-00", 2)], WebhookFate::Deliver))
+        .await;
+    sim.place_fba_order(order(&[("TOWEL", 1)], WebhookFate::Lose))
+        .await;
     assert!(sweep(&channel, None).await.len() >= 2);
-    channel.fetch_order(&id).await.expect("fetch").expect("found");
+    channel
+        .fetch_order(&id)
+        .await
+        .expect("fetch")
+        .expect("found");
     assert!(sweep(&legacy, None).await.len() >= 2);
-    legacy.fetch_order(&id).await.expect("fetch v0").expect("found");
+    legacy
+        .fetch_order(&id)
+        .await
+        .expect("fetch v0")
+        .expect("found");
     let mut wanted = skus.clone();
     wanted.push("TOWEL".into());
     let listings = channel.discover_listings(&wanted).await.expect("discover");
     assert_eq!(listings.len(), 41);
     let mfn: Vec<_> = listings.iter().filter(|l| l.sku != "TOWEL").collect();
     let small = [level(&mfn[0].sku, mfn[0].reference.clone(), 4, None)];
-    assert_eq!(channel.push_stock(&small).await.expect("patch").applied.len(), 1);
-    let large: Vec<ListingLevel> = mfn.iter().map(|l| level(&l.sku, l.reference.clone(), 2, None)).collect();
-    assert_eq!(channel.push_stock(&large).await.expect("feed").applied.len(), 40);
+    assert_eq!(
+        channel
+            .push_stock(&small)
+            .await
+            .expect("patch")
+            .applied
+            .len(),
+        1
+    );
+    let large: Vec<ListingLevel> = mfn
+        .iter()
+        .map(|l| level(&l.sku, l.reference.clone(), 2, None))
+        .collect();
+    assert_eq!(
+        channel
+            .push_stock(&large)
+            .await
+            .expect("feed")
+            .applied
+            .len(),
+        40
+    );
     assert_eq!(sim.feeds().len(), 1, "the large batch went as a feed");
     let line = sim.order_item_ids(&id).remove(0);
     channel
         .write_back_shipment(&shipment(&id, vec![(line.clone(), 2)]), "ship-1")
         .await
         .expect("write-back");
-    let other = sim.place_order(order(&[("SKU-01", 1)], WebhookFate::Lose)).await;
+    let other = sim
+        .place_order(order(&[("SKU-01", 1)], WebhookFate::Lose))
+        .await;
     let line = sim.order_item_ids(&other).remove(0);
     legacy
         .write_back_shipment(&shipment(&other, vec![(line, 1)]), "ship-2")
         .await
         .expect("write-back v0");
-    let cancelled = sim.place_order(order(&[("SKU-02", 1)], WebhookFate::Lose)).await;
+    let cancelled = sim
+        .place_order(order(&[("SKU-02", 1)], WebhookFate::Lose))
+        .await;
     sim.cancel_order(&cancelled, WebhookFate::Deliver).await;
     sweep(&channel, None).await;
     sweep(&legacy, None).await;
@@ -289,16 +380,50 @@ pub async fn ebay() -> Vec<Exchange> {
     })
     .expect("channel");
     sim.recorder().start(KEEP);
-    let id = sim.place_order(order(&[("SKU-00", 2)], WebhookFate::Lose)).await;
-    assert!(!sweep(&channel, Some(Utc::now() - chrono::Duration::hours(1))).await.is_empty());
-    channel.fetch_order(&id).await.expect("fetch").expect("found");
+    let id = sim
+        .place_order(order(&[("SKU-00", 2)], WebhookFate::Lose))
+        .await;
+    assert!(
+        !sweep(&channel, Some(Utc::now() - chrono::Duration::hours(1)))
+            .await
+            .is_empty()
+    );
+    channel
+        .fetch_order(&id)
+        .await
+        .expect("fetch")
+        .expect("found");
     let listings = channel.discover_listings(&skus).await.expect("discover");
     assert_eq!(listings.len(), 30);
-    let small = [level(&listings[0].sku, listings[0].reference.clone(), 1, None)];
-    assert_eq!(channel.push_stock(&small).await.expect("push").applied.len(), 1);
+    let small = [level(
+        &listings[0].sku,
+        listings[0].reference.clone(),
+        1,
+        None,
+    )];
+    assert_eq!(
+        channel
+            .push_stock(&small)
+            .await
+            .expect("push")
+            .applied
+            .len(),
+        1
+    );
     for chunk in listings.chunks(channel.limits().max_stock_batch) {
-        let batch: Vec<ListingLevel> = chunk.iter().map(|l| level(&l.sku, l.reference.clone(), 2, None)).collect();
-        assert_eq!(channel.push_stock(&batch).await.expect("push").applied.len(), batch.len());
+        let batch: Vec<ListingLevel> = chunk
+            .iter()
+            .map(|l| level(&l.sku, l.reference.clone(), 2, None))
+            .collect();
+        assert_eq!(
+            channel
+                .push_stock(&batch)
+                .await
+                .expect("push")
+                .applied
+                .len(),
+            batch.len()
+        );
     }
     let line = sim.order_json(&id).expect("order")["lineItems"][0]["lineItemId"]
         .as_str()
@@ -308,7 +433,9 @@ pub async fn ebay() -> Vec<Exchange> {
         .write_back_shipment(&shipment(&id, vec![(line, 2)]), "ship-1")
         .await
         .expect("write-back");
-    let other = sim.place_order(order(&[("SKU-01", 1)], WebhookFate::Lose)).await;
+    let other = sim
+        .place_order(order(&[("SKU-01", 1)], WebhookFate::Lose))
+        .await;
     sim.cancel_order(&other, WebhookFate::Lose).await;
     sweep(&channel, Some(Utc::now() - chrono::Duration::hours(1))).await;
     sim.expire_tokens();
@@ -340,21 +467,46 @@ pub async fn walmart() -> Vec<Exchange> {
         give_up_after: Duration::from_secs(10),
     });
     sim.recorder().start(KEEP);
-    let id = sim.place_order(order(&[("SKU-00", 2), ("SKU-01", 1)], WebhookFate::Lose)).await;
+    let id = sim
+        .place_order(order(&[("SKU-00", 2), ("SKU-01", 1)], WebhookFate::Lose))
+        .await;
     assert!(!sweep(&channel, None).await.is_empty());
-    channel.fetch_order(&id).await.expect("fetch").expect("found");
+    channel
+        .fetch_order(&id)
+        .await
+        .expect("fetch")
+        .expect("found");
     let listings = channel.discover_listings(&skus).await.expect("discover");
     assert_eq!(listings.len(), 12);
-    let small: Vec<ListingLevel> = listings[..2].iter().map(|l| level(&l.sku, l.reference.clone(), 3, None)).collect();
-    assert_eq!(channel.push_stock(&small).await.expect("put").applied.len(), 2);
-    let large: Vec<ListingLevel> = listings.iter().map(|l| level(&l.sku, l.reference.clone(), 1, None)).collect();
-    assert_eq!(channel.push_stock(&large).await.expect("feed").applied.len(), 12);
+    let small: Vec<ListingLevel> = listings[..2]
+        .iter()
+        .map(|l| level(&l.sku, l.reference.clone(), 3, None))
+        .collect();
+    assert_eq!(
+        channel.push_stock(&small).await.expect("put").applied.len(),
+        2
+    );
+    let large: Vec<ListingLevel> = listings
+        .iter()
+        .map(|l| level(&l.sku, l.reference.clone(), 1, None))
+        .collect();
+    assert_eq!(
+        channel
+            .push_stock(&large)
+            .await
+            .expect("feed")
+            .applied
+            .len(),
+        12
+    );
     assert_eq!(sim.feeds_submitted(), 1, "the large batch went as a feed");
     channel
         .write_back_shipment(&shipment(&id, vec![("1".into(), 2)]), "ship-1")
         .await
         .expect("write-back");
-    let other = sim.place_order(order(&[("SKU-02", 1)], WebhookFate::Lose)).await;
+    let other = sim
+        .place_order(order(&[("SKU-02", 1)], WebhookFate::Lose))
+        .await;
     sim.cancel_order(&other, WebhookFate::Lose).await;
     sweep(&channel, None).await;
     sim.expire_tokens();
@@ -371,7 +523,11 @@ pub async fn etsy() -> Vec<Exchange> {
     })
     .await
     .expect("sim");
-    sim.add_variation_listing("Tee", "Size", &[("TEE-S", "S", "20.50", 3), ("TEE-M", "M", "21.99", 4)]);
+    sim.add_variation_listing(
+        "Tee",
+        "Size",
+        &[("TEE-S", "S", "20.50", 3), ("TEE-M", "M", "21.99", 4)],
+    );
     let skus: Vec<String> = (0..12).map(|i| format!("SKU-{i:02}")).collect();
     for sku in &skus {
         sim.add_product(sku, "Thing", "12.50", 5);
@@ -388,22 +544,58 @@ pub async fn etsy() -> Vec<Exchange> {
     })
     .expect("channel");
     sim.recorder().start(KEEP);
-    let id = sim.place_order(order(&[("SKU-00", 2)], WebhookFate::Lose)).await;
-    assert!(!sweep(&channel, Some(Utc::now() - chrono::Duration::hours(1))).await.is_empty());
-    channel.fetch_order(&id).await.expect("fetch").expect("found");
+    let id = sim
+        .place_order(order(&[("SKU-00", 2)], WebhookFate::Lose))
+        .await;
+    assert!(
+        !sweep(&channel, Some(Utc::now() - chrono::Duration::hours(1)))
+            .await
+            .is_empty()
+    );
+    channel
+        .fetch_order(&id)
+        .await
+        .expect("fetch")
+        .expect("found");
     let mut wanted = skus.clone();
     wanted.push("TEE-M".into());
     let listings = channel.discover_listings(&wanted).await.expect("discover");
     assert_eq!(listings.len(), 13);
-    let small = [level(&listings[0].sku, listings[0].reference.clone(), 1, None)];
-    assert_eq!(channel.push_stock(&small).await.expect("push").applied.len(), 1);
-    let large: Vec<ListingLevel> = listings.iter().map(|l| level(&l.sku, l.reference.clone(), 2, None)).collect();
-    assert_eq!(channel.push_stock(&large).await.expect("push").applied.len(), 13);
+    let small = [level(
+        &listings[0].sku,
+        listings[0].reference.clone(),
+        1,
+        None,
+    )];
+    assert_eq!(
+        channel
+            .push_stock(&small)
+            .await
+            .expect("push")
+            .applied
+            .len(),
+        1
+    );
+    let large: Vec<ListingLevel> = listings
+        .iter()
+        .map(|l| level(&l.sku, l.reference.clone(), 2, None))
+        .collect();
+    assert_eq!(
+        channel
+            .push_stock(&large)
+            .await
+            .expect("push")
+            .applied
+            .len(),
+        13
+    );
     channel
         .write_back_shipment(&shipment(&id, vec![("1".into(), 2)]), "ship-1")
         .await
         .expect("write-back");
-    let other = sim.place_order(order(&[("SKU-01", 1)], WebhookFate::Lose)).await;
+    let other = sim
+        .place_order(order(&[("SKU-01", 1)], WebhookFate::Lose))
+        .await;
     sim.cancel_order(&other, WebhookFate::Lose).await;
     sweep(&channel, Some(Utc::now() - chrono::Duration::hours(1))).await;
     sim.expire_access_tokens();
@@ -429,21 +621,55 @@ pub async fn bigcommerce() -> Vec<Exchange> {
     })
     .expect("channel");
     sim.recorder().start(KEEP);
-    let id = sim.place_order(order(&[("SKU-00", 2)], WebhookFate::Deliver)).await;
+    let id = sim
+        .place_order(order(&[("SKU-00", 2)], WebhookFate::Deliver))
+        .await;
     assert!(!sweep(&channel, None).await.is_empty());
-    let fetched = channel.fetch_order(&id).await.expect("fetch").expect("found");
-    let line = channel.normalize(&fetched).expect("normalizes").lines[0].line_id.clone();
+    let fetched = channel
+        .fetch_order(&id)
+        .await
+        .expect("fetch")
+        .expect("found");
+    let line = channel.normalize(&fetched).expect("normalizes").lines[0]
+        .line_id
+        .clone();
     let listings = channel.discover_listings(&skus).await.expect("discover");
     assert_eq!(listings.len(), 30);
-    let small = [level(&listings[0].sku, listings[0].reference.clone(), 1, None)];
-    assert_eq!(channel.push_stock(&small).await.expect("push").applied.len(), 1);
-    let large: Vec<ListingLevel> = listings.iter().map(|l| level(&l.sku, l.reference.clone(), 2, None)).collect();
-    assert_eq!(channel.push_stock(&large).await.expect("push").applied.len(), 30);
+    let small = [level(
+        &listings[0].sku,
+        listings[0].reference.clone(),
+        1,
+        None,
+    )];
+    assert_eq!(
+        channel
+            .push_stock(&small)
+            .await
+            .expect("push")
+            .applied
+            .len(),
+        1
+    );
+    let large: Vec<ListingLevel> = listings
+        .iter()
+        .map(|l| level(&l.sku, l.reference.clone(), 2, None))
+        .collect();
+    assert_eq!(
+        channel
+            .push_stock(&large)
+            .await
+            .expect("push")
+            .applied
+            .len(),
+        30
+    );
     channel
         .write_back_shipment(&shipment(&id, vec![(line, 2)]), "ship-1")
         .await
         .expect("write-back");
-    let other = sim.place_order(order(&[("SKU-01", 1)], WebhookFate::Lose)).await;
+    let other = sim
+        .place_order(order(&[("SKU-01", 1)], WebhookFate::Lose))
+        .await;
     sim.cancel_order(&other, WebhookFate::Deliver).await;
     sweep(&channel, None).await;
     let exchanges = sim.recorder().take();
@@ -502,12 +728,24 @@ pub async fn shipbob() -> Vec<Exchange> {
     };
     sim.recorder().start(KEEP);
     let since = Utc::now() - chrono::Duration::seconds(5);
-    let shipped = target.submit(&fulfillment_order("shop:1"), "shop:1").await.expect("submit");
+    let shipped = target
+        .submit(&fulfillment_order("shop:1"), "shop:1")
+        .await
+        .expect("submit");
     // A retry after a crash finds the first order (422 duplicate, then a lookup).
-    target.submit(&fulfillment_order("shop:1"), "shop:1").await.expect("resubmit");
+    target
+        .submit(&fulfillment_order("shop:1"), "shop:1")
+        .await
+        .expect("resubmit");
     let id: u64 = shipped.partner_order_id.parse().expect("numeric id");
-    assert!(sim.ship(id, "USPS", "9400111000", WebhookFate::Deliver).await);
-    let open = target.submit(&fulfillment_order("shop:2"), "shop:2").await.expect("submit");
+    assert!(
+        sim.ship(id, "USPS", "9400111000", WebhookFate::Deliver)
+            .await
+    );
+    let open = target
+        .submit(&fulfillment_order("shop:2"), "shop:2")
+        .await
+        .expect("submit");
     target
         .cancel(
             &OrderRef {
@@ -533,11 +771,17 @@ pub async fn shipbob() -> Vec<Exchange> {
     let exchanges = sim.recorder().take();
     for ex in exchanges.iter().filter(|e| e.direction == Direction::Sent) {
         let request = WebhookRequest {
-            headers: ex.request_headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect(),
+            headers: ex
+                .request_headers
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                .collect(),
             body: ex.request_body.to_vec(),
         };
-        target.verify_webhook(&request).await.expect("webhook verifies");
+        target
+            .verify_webhook(&request)
+            .await
+            .expect("webhook verifies");
     }
     exchanges
 }
-

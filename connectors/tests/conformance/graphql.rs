@@ -59,10 +59,16 @@ impl Shopify {
         let mut issues = Vec::new();
         let media = crate::openapi::media_type(ex.request_header("content-type"));
         if media != "application/json" {
-            issues.push(issue("request", format!("content type {media:?}: GraphQL takes application/json")));
+            issues.push(issue(
+                "request",
+                format!("content type {media:?}: GraphQL takes application/json"),
+            ));
         }
         if ex.request_header("x-shopify-access-token").is_none() {
-            issues.push(issue("request", "header X-Shopify-Access-Token: required, missing"));
+            issues.push(issue(
+                "request",
+                "header X-Shopify-Access-Token: required, missing",
+            ));
         }
         let Ok(request) = serde_json::from_slice::<Value>(&ex.request_body) else {
             issues.push(issue("request", "body: not JSON"));
@@ -72,15 +78,16 @@ impl Shopify {
             issues.push(issue("request", "body /query: missing"));
             return ("(no query)".into(), issues);
         };
-        let doc = match ExecutableDocument::parse_and_validate(&self.schema, query, "request.graphql") {
-            Ok(doc) => doc,
-            Err(e) => {
-                for d in e.errors.iter() {
-                    issues.push(issue("request", format!("query: {}", d.error)));
+        let doc =
+            match ExecutableDocument::parse_and_validate(&self.schema, query, "request.graphql") {
+                Ok(doc) => doc,
+                Err(e) => {
+                    for d in e.errors.iter() {
+                        issues.push(issue("request", format!("query: {}", d.error)));
+                    }
+                    return ("(invalid query)".into(), issues);
                 }
-                return ("(invalid query)".into(), issues);
-            }
-        };
+            };
         let name = request.get("operationName").and_then(Value::as_str);
         let operation = match doc.operations.get(name) {
             Ok(op) => op,
@@ -98,15 +105,16 @@ impl Shopify {
                 _ => None,
             })
             .collect();
-        let label = format!(
-            "{} {}",
-            operation.operation_type,
-            root_fields.join("+")
-        );
-        let variables = request.get("variables").cloned().unwrap_or(Value::Object(Default::default()));
+        let label = format!("{} {}", operation.operation_type, root_fields.join("+"));
+        let variables = request
+            .get("variables")
+            .cloned()
+            .unwrap_or(Value::Object(Default::default()));
         match serde_json::from_value::<JsonMap>(variables.clone()) {
             Ok(map) => {
-                if let Err(e) = apollo_compiler::request::coerce_variable_values(&self.schema, operation, &map) {
+                if let Err(e) =
+                    apollo_compiler::request::coerce_variable_values(&self.schema, operation, &map)
+                {
                     issues.push(issue("request", format!("variables: {}", e.message())));
                 }
             }
@@ -138,7 +146,10 @@ impl Shopify {
                 }
                 "inventorySetOnHandQuantities" | "inventoryAdjustQuantities" => {
                     if !query.contains("@idempotent") {
-                        issues.push(issue("request", format!("{field}: needs an @idempotent key from 2026-04")));
+                        issues.push(issue(
+                            "request",
+                            format!("{field}: needs an @idempotent key from 2026-04"),
+                        ));
                     }
                 }
                 _ => {}
@@ -146,14 +157,18 @@ impl Shopify {
         }
         // The answer.
         if ex.status != 200 {
-            issues.push(issue("response", format!("status {}: GraphQL answers 200", ex.status)));
+            issues.push(issue(
+                "response",
+                format!("status {}: GraphQL answers 200", ex.status),
+            ));
         }
         match serde_json::from_slice::<Value>(&ex.response_body) {
             Ok(answer) => {
                 if let Some(errors) = answer.get("errors") {
-                    let well_formed = errors
-                        .as_array()
-                        .is_some_and(|list| list.iter().all(|e| e.get("message").is_some_and(Value::is_string)));
+                    let well_formed = errors.as_array().is_some_and(|list| {
+                        list.iter()
+                            .all(|e| e.get("message").is_some_and(Value::is_string))
+                    });
                     if !well_formed {
                         issues.push(issue("response", "errors: each needs a message"));
                     }
@@ -161,7 +176,13 @@ impl Shopify {
                 match answer.get("data") {
                     Some(Value::Object(data)) => {
                         let mut path = String::new();
-                        self.check_selection(&doc, &operation.selection_set, data, &mut path, &mut issues);
+                        self.check_selection(
+                            &doc,
+                            &operation.selection_set,
+                            data,
+                            &mut path,
+                            &mut issues,
+                        );
                     }
                     Some(Value::Null) | None if answer.get("errors").is_some() => {}
                     _ => issues.push(issue("response", "data: missing")),
@@ -219,7 +240,10 @@ impl Shopify {
         self.collect(doc, set, typename, &mut fields);
         for key in object.keys() {
             if !fields.iter().any(|f| f.response_key().as_str() == key) {
-                issues.push(issue("response", format!("data {path}/{key}: not asked for")));
+                issues.push(issue(
+                    "response",
+                    format!("data {path}/{key}: not asked for"),
+                ));
             }
         }
         for field in fields {
@@ -228,8 +252,18 @@ impl Shopify {
             path.push('/');
             path.push_str(key);
             match object.get(key) {
-                None => issues.push(issue("response", format!("data {path}: selected but missing"))),
-                Some(value) => self.check_value(doc, &field.definition.ty, &field.selection_set, value, path, issues),
+                None => issues.push(issue(
+                    "response",
+                    format!("data {path}: selected but missing"),
+                )),
+                Some(value) => self.check_value(
+                    doc,
+                    &field.definition.ty,
+                    &field.selection_set,
+                    value,
+                    path,
+                    issues,
+                ),
             }
             path.truncate(len);
         }
@@ -246,7 +280,10 @@ impl Shopify {
     ) {
         if value.is_null() {
             if ty.is_non_null() {
-                issues.push(issue("response", format!("data {path}: null for non-null {ty}")));
+                issues.push(issue(
+                    "response",
+                    format!("data {path}: null for non-null {ty}"),
+                ));
             }
             return;
         }
@@ -288,7 +325,10 @@ impl Shopify {
             _ => true,
         };
         if !ok {
-            issues.push(issue("response", format!("data {path}: {value} is not a {name}")));
+            issues.push(issue(
+                "response",
+                format!("data {path}: {value} is not a {name}"),
+            ));
         }
     }
 }

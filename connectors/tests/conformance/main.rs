@@ -80,7 +80,13 @@ const OPENAPI_FILES: &[(&str, &[&str])] = &[
             "amazon/feeds_2021-06-30.json",
         ],
     ),
-    ("ebay", &["ebay/sell_fulfillment_v1_oas3.json", "ebay/sell_inventory_v1_oas3.json"]),
+    (
+        "ebay",
+        &[
+            "ebay/sell_fulfillment_v1_oas3.json",
+            "ebay/sell_inventory_v1_oas3.json",
+        ],
+    ),
     (
         "walmart",
         &[
@@ -112,7 +118,10 @@ impl Checkers {
                     let mut doc = specs::load(dir, f);
                     for e in errata.iter().filter(|e| e.file == *f) {
                         let slot = doc.pointer_mut(&e.pointer).unwrap_or_else(|| {
-                            panic!("allow.yaml erratum for {f}: {} is not in the document (remove it)", e.pointer)
+                            panic!(
+                                "allow.yaml erratum for {f}: {} is not in the document (remove it)",
+                                e.pointer
+                            )
                         });
                         *slot = e.value.clone();
                     }
@@ -123,15 +132,22 @@ impl Checkers {
         }
         for e in errata {
             assert!(
-                OPENAPI_FILES.iter().any(|(_, files)| files.contains(&e.file.as_str())),
+                OPENAPI_FILES
+                    .iter()
+                    .any(|(_, files)| files.contains(&e.file.as_str())),
                 "allow.yaml erratum for {} names a file the test does not read",
                 e.file
             );
         }
-        let docs: Vec<(&str, String)> = ["_orders.md", "_products.md", "_product-variations.md", "_order-notes.md"]
-            .iter()
-            .map(|f| (*f, specs::text(dir, &format!("woocommerce/{f}"))))
-            .collect();
+        let docs: Vec<(&str, String)> = [
+            "_orders.md",
+            "_products.md",
+            "_product-variations.md",
+            "_order-notes.md",
+        ]
+        .iter()
+        .map(|f| (*f, specs::text(dir, &format!("woocommerce/{f}"))))
+        .collect();
         Self {
             openapi,
             shopify: graphql::Shopify::new(&specs::text(dir, "shopify/admin_2025-04.graphql")),
@@ -151,7 +167,11 @@ impl Checkers {
                 specs::load(dir, "amazon/listings-feed-processing-report-schema-v2.json"),
                 false,
             ),
-            bc_webhooks: SchemaDoc::new("bigcommerce/webhooks.v3.yml", specs::load(dir, "bigcommerce/webhooks.v3.yml"), true),
+            bc_webhooks: SchemaDoc::new(
+                "bigcommerce/webhooks.v3.yml",
+                specs::load(dir, "bigcommerce/webhooks.v3.yml"),
+                true,
+            ),
         }
     }
 }
@@ -169,18 +189,31 @@ fn check_oauth_token(ex: &Exchange) -> Vec<Issue> {
     let mut issues = Vec::new();
     let media = media_type(ex.request_header("content-type"));
     if media != "application/x-www-form-urlencoded" {
-        issues.push(issue("request", format!("content type {media:?}: token requests are form-encoded")));
+        issues.push(issue(
+            "request",
+            format!("content type {media:?}: token requests are form-encoded"),
+        ));
     }
     let form = pairs(&String::from_utf8_lossy(&ex.request_body));
-    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     match field("grant_type") {
         Some("refresh_token") => {
             if field("refresh_token").is_none() {
-                issues.push(issue("request", "form refresh_token: required for grant_type=refresh_token"));
+                issues.push(issue(
+                    "request",
+                    "form refresh_token: required for grant_type=refresh_token",
+                ));
             }
         }
         Some("client_credentials") | Some("authorization_code") => {}
-        other => issues.push(issue("request", format!("form grant_type: {other:?} is not an OAuth grant"))),
+        other => issues.push(issue(
+            "request",
+            format!("form grant_type: {other:?} is not an OAuth grant"),
+        )),
     }
     let body: Value = serde_json::from_slice(&ex.response_body).unwrap_or(Value::Null);
     if ex.status == 200 {
@@ -194,12 +227,19 @@ fn check_oauth_token(ex: &Exchange) -> Vec<Issue> {
             issues.push(issue("response", "body /expires_in: integer seconds"));
         }
     } else if !body.get("error").is_some_and(Value::is_string) {
-        issues.push(issue("response", format!("status {}: error body needs `error`", ex.status)));
+        issues.push(issue(
+            "response",
+            format!("status {}: error body needs `error`", ex.status),
+        ));
     }
     issues
 }
 
-fn check_exchange(checkers: &Checkers, channel: &'static str, ex: &Exchange) -> (String, Vec<Issue>) {
+fn check_exchange(
+    checkers: &Checkers,
+    channel: &'static str,
+    ex: &Exchange,
+) -> (String, Vec<Issue>) {
     if ex.direction == Direction::Sent {
         return check_webhook(checkers, channel, ex);
     }
@@ -210,11 +250,20 @@ fn check_exchange(checkers: &Checkers, channel: &'static str, ex: &Exchange) -> 
     }
     let path = ex.path.as_str();
     // Endpoints outside the API specs on file, each checked by its own documented rules.
-    if matches!(path, "/auth/o2/token" | "/identity/v1/oauth2/token" | "/v3/public/oauth/token") {
-        return (format!("{} {path} (OAuth token)", ex.method), check_oauth_token(ex));
+    if matches!(
+        path,
+        "/auth/o2/token" | "/identity/v1/oauth2/token" | "/v3/public/oauth/token"
+    ) {
+        return (
+            format!("{} {path} (OAuth token)", ex.method),
+            check_oauth_token(ex),
+        );
     }
     if channel == "amazon" && path == "/tokens/2021-03-01/restrictedDataToken" {
-        return (format!("{} {path} (createRestrictedDataToken)", ex.method), check_rdt_request(ex));
+        return (
+            format!("{} {path} (createRestrictedDataToken)", ex.method),
+            check_rdt_request(ex),
+        );
     }
     if channel == "amazon" && path.starts_with("/sim-s3/") {
         return check_feed_document(checkers, ex);
@@ -226,7 +275,13 @@ fn check_exchange(checkers: &Checkers, channel: &'static str, ex: &Exchange) -> 
     };
     for spec in &checkers.openapi[channel] {
         if let Some((_, op)) = spec.find(&ex.method, &path) {
-            let label = format!("{} {}{} ({})", op.method, spec.prefix().trim_end_matches('/'), op.path, op.id);
+            let label = format!(
+                "{} {}{} ({})",
+                op.method,
+                spec.prefix().trim_end_matches('/'),
+                op.path,
+                op.id
+            );
             return (label, spec.check(op, ex));
         }
     }
@@ -244,17 +299,32 @@ fn check_rdt_request(ex: &Exchange) -> Vec<Issue> {
     match resources {
         Some(list) if !list.is_empty() => {
             for (i, r) in list.iter().enumerate() {
-                if !(r.get("method").is_some_and(Value::is_string) && r.get("path").is_some_and(Value::is_string)) {
-                    issues.push(issue("request", format!("body /restrictedResources/{i}: method and path required")));
+                if !(r.get("method").is_some_and(Value::is_string)
+                    && r.get("path").is_some_and(Value::is_string))
+                {
+                    issues.push(issue(
+                        "request",
+                        format!("body /restrictedResources/{i}: method and path required"),
+                    ));
                 }
             }
         }
-        _ => issues.push(issue("request", "body /restrictedResources: required, non-empty")),
+        _ => issues.push(issue(
+            "request",
+            "body /restrictedResources: required, non-empty",
+        )),
     }
     if ex.status == 200 {
         let answer: Value = serde_json::from_slice(&ex.response_body).unwrap_or(Value::Null);
-        if !answer.get("restrictedDataToken").is_some_and(Value::is_string) || !answer.get("expiresIn").is_some_and(Value::is_u64) {
-            issues.push(issue("response", "body: restrictedDataToken and expiresIn required"));
+        if !answer
+            .get("restrictedDataToken")
+            .is_some_and(Value::is_string)
+            || !answer.get("expiresIn").is_some_and(Value::is_u64)
+        {
+            issues.push(issue(
+                "response",
+                "body: restrictedDataToken and expiresIn required",
+            ));
         }
     }
     issues
@@ -270,19 +340,28 @@ fn check_restricted_data(exchanges: &[Exchange]) -> Vec<(usize, Issue)> {
         .filter(|e| e.path == "/tokens/2021-03-01/restrictedDataToken" && e.status == 200)
         .filter_map(|e| {
             let body: Value = serde_json::from_slice(&e.response_body).ok()?;
-            body.get("restrictedDataToken")?.as_str().map(str::to_string)
+            body.get("restrictedDataToken")?
+                .as_str()
+                .map(str::to_string)
         })
         .collect();
     let mut out = Vec::new();
     for (i, ex) in exchanges.iter().enumerate() {
-        if ex.direction != Direction::Served || !ex.path.starts_with("/orders/v0/orders/") || ex.status != 200 {
+        if ex.direction != Direction::Served
+            || !ex.path.starts_with("/orders/v0/orders/")
+            || ex.status != 200
+        {
             continue;
         }
         let body: Value = serde_json::from_slice(&ex.response_body).unwrap_or(Value::Null);
         let address = body.pointer("/payload/ShippingAddress");
         let pii: Vec<&str> = ["Name", "AddressLine1", "AddressLine2", "Phone"]
             .into_iter()
-            .filter(|k| address.and_then(|a| a.get(*k)).is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty())))
+            .filter(|k| {
+                address
+                    .and_then(|a| a.get(*k))
+                    .is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+            })
             .collect();
         let token = ex.request_header("x-amz-access-token").unwrap_or("");
         if !pii.is_empty() && !tokens.iter().any(|t| t == token) {
@@ -301,7 +380,13 @@ fn check_restricted_data(exchanges: &[Exchange]) -> Vec<(usize, Issue)> {
 /// Numbers in a path replaced by `{n}`, so unknown operations group together.
 fn generic_path(path: &str) -> String {
     path.split('/')
-        .map(|s| if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) { "{n}" } else { s })
+        .map(|s| {
+            if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) {
+                "{n}"
+            } else {
+                s
+            }
+        })
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -311,11 +396,23 @@ fn generic_path(path: &str) -> String {
 fn check_feed_document(checkers: &Checkers, ex: &Exchange) -> (String, Vec<Issue>) {
     let mut issues = Vec::new();
     let (label, doc, body) = if ex.method == "PUT" {
-        ("PUT feed document (listings-feed-schema-v2)", &checkers.listings_feed, &ex.request_body)
+        (
+            "PUT feed document (listings-feed-schema-v2)",
+            &checkers.listings_feed,
+            &ex.request_body,
+        )
     } else {
-        ("GET processing report (listings-feed-processing-report-schema-v2)", &checkers.listings_report, &ex.response_body)
+        (
+            "GET processing report (listings-feed-processing-report-schema-v2)",
+            &checkers.listings_report,
+            &ex.response_body,
+        )
     };
-    let side = if ex.method == "PUT" { "request" } else { "response" };
+    let side = if ex.method == "PUT" {
+        "request"
+    } else {
+        "response"
+    };
     match serde_json::from_slice::<Value>(body) {
         Ok(value) => {
             for p in doc.check("", &value) {
@@ -327,12 +424,21 @@ fn check_feed_document(checkers: &Checkers, ex: &Exchange) -> (String, Vec<Issue
     (label.to_string(), issues)
 }
 
-fn check_webhook(checkers: &Checkers, channel: &'static str, ex: &Exchange) -> (String, Vec<Issue>) {
+fn check_webhook(
+    checkers: &Checkers,
+    channel: &'static str,
+    ex: &Exchange,
+) -> (String, Vec<Issue>) {
     let mut issues = Vec::new();
     let body: Value = match serde_json::from_slice(&ex.request_body) {
         Ok(v) => v,
         Err(_) if channel == "woocommerce" => return checkers.woo.check_webhook(ex),
-        Err(e) => return ("webhook".into(), vec![issue("request", format!("body: not JSON ({e})"))]),
+        Err(e) => {
+            return (
+                "webhook".into(),
+                vec![issue("request", format!("body: not JSON ({e})"))],
+            );
+        }
     };
     let headers = |names: &[&str], issues: &mut Vec<Issue>| {
         for name in names {
@@ -352,14 +458,27 @@ fn check_webhook(checkers: &Checkers, channel: &'static str, ex: &Exchange) -> (
             if body.get("detail-type") != Some(&Value::String("ORDER_CHANGE".into())) {
                 issues.push(issue("request", "body /detail-type: ORDER_CHANGE expected"));
             }
-            ("ORDER_CHANGE notification (OrderChangeNotification.json)".into(), issues)
+            (
+                "ORDER_CHANGE notification (OrderChangeNotification.json)".into(),
+                issues,
+            )
         }
         "bigcommerce" => {
-            headers(&["webhook-id", "webhook-timestamp", "webhook-signature"], &mut issues);
-            let scope = body.get("scope").and_then(Value::as_str).unwrap_or("?").to_string();
+            headers(
+                &["webhook-id", "webhook-timestamp", "webhook-signature"],
+                &mut issues,
+            );
+            let scope = body
+                .get("scope")
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_string();
             let pointer = format!("/components/schemas/{}", scope.replace('/', "_"));
             if checkers.bc_webhooks.at(&pointer).is_none() {
-                issues.push(issue("request", format!("body /scope: {scope} has no payload schema")));
+                issues.push(issue(
+                    "request",
+                    format!("body /scope: {scope} has no payload schema"),
+                ));
             } else {
                 for p in checkers.bc_webhooks.check(&pointer, &body) {
                     issues.push(issue("request", format!("body {p}")));
@@ -380,15 +499,30 @@ fn check_webhook(checkers: &Checkers, channel: &'static str, ex: &Exchange) -> (
             );
             let topic = ex.request_header("x-shopify-topic").unwrap_or("?");
             if !body.get("id").is_some_and(Value::is_u64) {
-                issues.push(issue("request", "body /id: an order webhook carries the order's numeric id"));
+                issues.push(issue(
+                    "request",
+                    "body /id: an order webhook carries the order's numeric id",
+                ));
             }
-            (format!("webhook {topic} (headers; no payload schema on file)"), issues)
+            (
+                format!("webhook {topic} (headers; no payload schema on file)"),
+                issues,
+            )
         }
         "shipbob" => {
-            headers(&["webhook-id", "webhook-timestamp", "webhook-signature"], &mut issues);
-            ("webhook shipment (headers; no payload schema on file)".into(), issues)
+            headers(
+                &["webhook-id", "webhook-timestamp", "webhook-signature"],
+                &mut issues,
+            );
+            (
+                "webhook shipment (headers; no payload schema on file)".into(),
+                issues,
+            )
         }
-        _ => ("webhook".into(), vec![issue("request", "this channel sends no webhooks")]),
+        _ => (
+            "webhook".into(),
+            vec![issue("request", "this channel sends no webhooks")],
+        ),
     }
 }
 
@@ -506,12 +640,17 @@ const REQUIRED: &[(&str, &[&str])] = &[
 fn allow_file() -> AllowFile {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/allow.yaml");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let file: AllowFile = serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let file: AllowFile =
+        serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let reasons = file
         .allow
         .iter()
         .map(|a| (format!("{} {}", a.channel, a.operation), &a.reason, &a.docs))
-        .chain(file.errata.iter().map(|e| (format!("{} {}", e.file, e.pointer), &e.reason, &e.docs)));
+        .chain(
+            file.errata
+                .iter()
+                .map(|e| (format!("{} {}", e.file, e.pointer), &e.reason, &e.docs)),
+        );
     for (what, reason, docs) in reasons {
         assert!(
             !reason.trim().is_empty() && !docs.trim().is_empty(),
@@ -563,12 +702,23 @@ async fn every_operation_of_every_connector_speaks_the_published_spec() {
         .join()
         .expect("checks run");
     let checked = started.elapsed();
-    report(&dir, &allowed.allow, findings, coverage, driven, loaded, checked);
+    report(
+        &dir,
+        &allowed.allow,
+        findings,
+        coverage,
+        driven,
+        loaded,
+        checked,
+    );
 }
 
 type Coverage = BTreeMap<&'static str, BTreeMap<String, usize>>;
 
-fn check_all(checkers: &Checkers, runs: &[(&'static str, Vec<Exchange>)]) -> (Vec<Finding>, Coverage) {
+fn check_all(
+    checkers: &Checkers,
+    runs: &[(&'static str, Vec<Exchange>)],
+) -> (Vec<Finding>, Coverage) {
     let mut findings: Vec<Finding> = Vec::new();
     let mut coverage: Coverage = BTreeMap::new();
     for (channel, exchanges) in runs {
@@ -580,8 +730,17 @@ fn check_all(checkers: &Checkers, runs: &[(&'static str, Vec<Exchange>)]) -> (Ve
         };
         for (n, ex) in exchanges.iter().enumerate() {
             let (operation, mut issues) = check_exchange(checkers, channel, ex);
-            issues.extend(restricted.iter().filter(|(i, _)| *i == n).map(|(_, issue)| issue.clone()));
-            *coverage.entry(channel).or_default().entry(operation.clone()).or_default() += 1;
+            issues.extend(
+                restricted
+                    .iter()
+                    .filter(|(i, _)| *i == n)
+                    .map(|(_, issue)| issue.clone()),
+            );
+            *coverage
+                .entry(channel)
+                .or_default()
+                .entry(operation.clone())
+                .or_default() += 1;
             for i in issues {
                 findings.push(Finding {
                     channel,
@@ -604,7 +763,10 @@ fn report(
     loaded: std::time::Duration,
     checked: std::time::Duration,
 ) {
-    println!("\nconformance: operations covered (exchanges checked), specs from {}", dir.display());
+    println!(
+        "\nconformance: operations covered (exchanges checked), specs from {}",
+        dir.display()
+    );
     for (channel, ops) in &coverage {
         let total: usize = ops.values().sum();
         println!("  {channel}: {} operations, {total} exchanges", ops.len());
@@ -635,7 +797,10 @@ fn report(
     let mut failing: BTreeMap<String, (usize, String)> = BTreeMap::new();
     for f in &findings {
         let excused = allowed.iter().position(|a| {
-            a.channel == f.channel && f.operation.starts_with(&a.operation) && a.side == f.side && f.detail.contains(&a.contains)
+            a.channel == f.channel
+                && f.operation.starts_with(&a.operation)
+                && a.side == f.side
+                && f.detail.contains(&a.contains)
         });
         match excused {
             Some(i) => used[i] += 1,
@@ -652,14 +817,23 @@ fn report(
                         }
                     })
                     .collect();
-                let key = format!("{} | {} | {} {}", f.channel, f.operation, f.side, detail.join("/"));
+                let key = format!(
+                    "{} | {} | {} {}",
+                    f.channel,
+                    f.operation,
+                    f.side,
+                    detail.join("/")
+                );
                 failing.entry(key).or_insert((0, String::new())).0 += 1;
             }
         }
     }
     for (i, a) in allowed.iter().enumerate() {
         if used[i] > 0 {
-            println!("conformance: allowed {}× {} {} {:?}: {}", used[i], a.channel, a.operation, a.contains, a.reason);
+            println!(
+                "conformance: allowed {}× {} {} {:?}: {}",
+                used[i], a.channel, a.operation, a.contains, a.reason
+            );
         } else {
             problems.push(format!(
                 "allow.yaml entry excuses nothing (remove it): {} {} {} {:?}",

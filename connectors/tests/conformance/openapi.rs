@@ -137,7 +137,12 @@ pub fn media_type(header: Option<&str>) -> String {
 }
 
 fn media_matches(declared: &str, actual: &str) -> bool {
-    let declared = declared.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let declared = declared
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     declared == actual
         || declared == "*/*"
         || declared
@@ -152,9 +157,11 @@ fn is_json(media: &str) -> bool {
 /// A string from the wire as the JSON value its schema expects.
 fn coerce(text: &str, schema: &Value) -> Value {
     let ty = schema.get("type").and_then(|t| {
-        t.as_str()
-            .map(str::to_string)
-            .or_else(|| t.as_array()?.iter().find_map(|x| x.as_str().filter(|s| *s != "null").map(str::to_string)))
+        t.as_str().map(str::to_string).or_else(|| {
+            t.as_array()?
+                .iter()
+                .find_map(|x| x.as_str().filter(|s| *s != "null").map(str::to_string))
+        })
     });
     match ty.as_deref() {
         Some("integer") => text
@@ -197,10 +204,10 @@ impl OpenApi {
             for (path, item) in paths {
                 for method in METHODS {
                     if let Some(op) = item.get(*method) {
-                        let id = op
-                            .get("operationId")
-                            .and_then(Value::as_str)
-                            .map_or_else(|| format!("{} {path}", method.to_uppercase()), str::to_string);
+                        let id = op.get("operationId").and_then(Value::as_str).map_or_else(
+                            || format!("{} {path}", method.to_uppercase()),
+                            str::to_string,
+                        );
                         let mut template = prefix.clone();
                         template.extend(segments(path));
                         ops.push(Op {
@@ -230,7 +237,9 @@ impl OpenApi {
         let actual = segments(path);
         self.ops
             .iter()
-            .filter(|op| op.method.eq_ignore_ascii_case(method) && op.template.len() == actual.len())
+            .filter(|op| {
+                op.method.eq_ignore_ascii_case(method) && op.template.len() == actual.len()
+            })
             .filter_map(|op| {
                 let mut literal = 0;
                 for (t, a) in op.template.iter().zip(&actual) {
@@ -272,7 +281,10 @@ impl OpenApi {
         let pointer = Self::op_pointer(op);
         let item_pointer = pointer.rsplit_once('/').map_or("", |(p, _)| p).to_string();
         let mut by_key: Vec<Value> = Vec::new();
-        for p in [format!("{item_pointer}/parameters"), format!("{pointer}/parameters")] {
+        for p in [
+            format!("{item_pointer}/parameters"),
+            format!("{pointer}/parameters"),
+        ] {
             if let Some(Value::Array(list)) = self.spec.doc.pointer(&p) {
                 for param in list {
                     let param = match param.get("$ref").and_then(Value::as_str) {
@@ -299,7 +311,12 @@ impl OpenApi {
             for (k, v) in p {
                 if !matches!(
                     k.as_str(),
-                    "name" | "in" | "required" | "description" | "collectionFormat" | "allowEmptyValue"
+                    "name"
+                        | "in"
+                        | "required"
+                        | "description"
+                        | "collectionFormat"
+                        | "allowEmptyValue"
                 ) && !k.starts_with("x-")
                 {
                     schema.insert(k.clone(), v.clone());
@@ -322,14 +339,23 @@ impl OpenApi {
         let params = self.parameters(op);
         self.check_path(op, ex, &params, &mut issues);
         self.check_query(ex, &params, &mut issues);
-        for param in params.iter().filter(|p| p.get("in") == Some(&json!("header"))) {
+        for param in params
+            .iter()
+            .filter(|p| p.get("in") == Some(&json!("header")))
+        {
             let name = param.get("name").and_then(Value::as_str).unwrap_or("");
             let required = param.get("required") == Some(&json!(true));
             if required
-                && !matches!(name.to_ascii_lowercase().as_str(), "content-type" | "accept" | "authorization")
+                && !matches!(
+                    name.to_ascii_lowercase().as_str(),
+                    "content-type" | "accept" | "authorization"
+                )
                 && ex.request_header(name).is_none()
             {
-                issues.push(issue("request", format!("header {name}: required, missing")));
+                issues.push(issue(
+                    "request",
+                    format!("header {name}: required, missing"),
+                ));
             }
         }
         self.check_request_body(op, ex, &params, &mut issues);
@@ -346,10 +372,9 @@ impl OpenApi {
                 continue;
             }
             let name = &t[1..t.len() - 1];
-            let Some(param) = params
-                .iter()
-                .find(|p| p.get("in") == Some(&json!("path")) && p.get("name") == Some(&json!(name)))
-            else {
+            let Some(param) = params.iter().find(|p| {
+                p.get("in") == Some(&json!("path")) && p.get("name") == Some(&json!(name))
+            }) else {
                 continue; // a server variable (store hash, API version)
             };
             let schema = self.param_schema(param);
@@ -368,18 +393,30 @@ impl OpenApi {
             .collect();
         for (name, _) in &sent {
             let known = declared.iter().any(|p| {
-                p.get("name").and_then(Value::as_str).is_some_and(|n| n == name)
+                p.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| n == name)
             });
             if !known {
-                issues.push(issue("request", format!("query parameter {name}: not in the spec")));
+                issues.push(issue(
+                    "request",
+                    format!("query parameter {name}: not in the spec"),
+                ));
             }
         }
         for param in declared {
             let name = param.get("name").and_then(Value::as_str).unwrap_or("");
-            let values: Vec<&String> = sent.iter().filter(|(n, _)| n == name).map(|(_, v)| v).collect();
+            let values: Vec<&String> = sent
+                .iter()
+                .filter(|(n, _)| n == name)
+                .map(|(_, v)| v)
+                .collect();
             if values.is_empty() {
                 if param.get("required") == Some(&json!(true)) {
-                    issues.push(issue("request", format!("query parameter {name}: required, missing")));
+                    issues.push(issue(
+                        "request",
+                        format!("query parameter {name}: required, missing"),
+                    ));
                 }
                 continue;
             }
@@ -392,12 +429,19 @@ impl OpenApi {
                 let items: Vec<String> = if exploded && values.len() > 1 {
                     values.iter().map(|v| v.to_string()).collect()
                 } else {
-                    values.iter().flat_map(|v| v.split(',')).map(str::to_string).collect()
+                    values
+                        .iter()
+                        .flat_map(|v| v.split(','))
+                        .map(str::to_string)
+                        .collect()
                 };
                 Value::Array(items.iter().map(|i| coerce(i, &item_schema)).collect())
             } else {
                 if values.len() > 1 {
-                    issues.push(issue("request", format!("query parameter {name}: repeated")));
+                    issues.push(issue(
+                        "request",
+                        format!("query parameter {name}: repeated"),
+                    ));
                 }
                 coerce(values[0], &resolved)
             };
@@ -407,7 +451,13 @@ impl OpenApi {
         }
     }
 
-    fn check_request_body(&self, op: &Op, ex: &Exchange, params: &[Value], issues: &mut Vec<Issue>) {
+    fn check_request_body(
+        &self,
+        op: &Op,
+        ex: &Exchange,
+        params: &[Value],
+        issues: &mut Vec<Issue>,
+    ) {
         let media = media_type(ex.request_header("content-type"));
         let pointer = Self::op_pointer(op);
         let has_body = !ex.request_body.is_empty();
@@ -432,7 +482,10 @@ impl OpenApi {
                 .cloned()
                 .unwrap_or_default();
             if !consumes.is_empty()
-                && !consumes.iter().filter_map(Value::as_str).any(|c| media_matches(c, &media))
+                && !consumes
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .any(|c| media_matches(c, &media))
             {
                 issues.push(issue(
                     "request",
@@ -486,14 +539,20 @@ impl OpenApi {
             if let Some(Value::Array(required)) = schema.get("required") {
                 for r in required.iter().filter_map(Value::as_str) {
                     if !parts.iter().any(|p| p == r) {
-                        issues.push(issue("request", format!("multipart part {r:?}: required, missing")));
+                        issues.push(issue(
+                            "request",
+                            format!("multipart part {r:?}: required, missing"),
+                        ));
                     }
                 }
             }
             if let Some(Value::Object(props)) = schema.get("properties") {
                 for p in &parts {
                     if !props.contains_key(p) {
-                        issues.push(issue("request", format!("multipart part {p:?}: not in the spec")));
+                        issues.push(issue(
+                            "request",
+                            format!("multipart part {p:?}: not in the spec"),
+                        ));
                     }
                 }
             }
@@ -513,7 +572,13 @@ impl OpenApi {
         }
     }
 
-    fn check_json_body(&self, side: &'static str, schema: &Value, body: &[u8], issues: &mut Vec<Issue>) {
+    fn check_json_body(
+        &self,
+        side: &'static str,
+        schema: &Value,
+        body: &[u8],
+        issues: &mut Vec<Issue>,
+    ) {
         match serde_json::from_slice::<Value>(body) {
             Ok(value) => {
                 for p in self.spec.check_inline(schema, &value) {
@@ -561,7 +626,10 @@ impl OpenApi {
                 .cloned()
                 .unwrap_or_default();
             if !produces.is_empty()
-                && !produces.iter().filter_map(Value::as_str).any(|c| media_matches(c, &media))
+                && !produces
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .any(|c| media_matches(c, &media))
             {
                 issues.push(issue(
                     "response",

@@ -85,7 +85,10 @@ impl SchemaDoc {
                         .with_registry(&self.registry)
                         .build(schema)
                         .unwrap_or_else(|e| {
-                            panic!("conformance: {} {key}: schema does not build: {e}", self.file)
+                            panic!(
+                                "conformance: {} {key}: schema does not build: {e}",
+                                self.file
+                            )
                         });
                     let built = Arc::new(built);
                     cache.insert(key, Arc::clone(&built));
@@ -165,17 +168,25 @@ const OBJECT_KEYS: &[&str] = &[
 
 /// Properties, required names and openness of an `allOf` member (following `$ref`s and nested
 /// `allOf`s), or `None` when it is not a plain object schema.
-fn merged(member: &Value, root: &Value, depth: usize) -> Option<(Map<String, Value>, Vec<Value>, bool)> {
+fn merged(
+    member: &Value,
+    root: &Value,
+    depth: usize,
+) -> Option<(Map<String, Value>, Vec<Value>, bool)> {
     if depth > 8 {
         return None;
     }
     let m = resolve(root, member).as_object()?;
-    if m.keys().any(|k| !OBJECT_KEYS.contains(&k.as_str()) && k != "allOf" && !k.starts_with("x-")) {
+    if m.keys()
+        .any(|k| !OBJECT_KEYS.contains(&k.as_str()) && k != "allOf" && !k.starts_with("x-"))
+    {
         return None;
     }
     let mut props = Map::new();
     let mut required = Vec::new();
-    let mut open = m.get("additionalProperties").is_some_and(|a| a != &Value::Bool(false));
+    let mut open = m
+        .get("additionalProperties")
+        .is_some_and(|a| a != &Value::Bool(false));
     if let Some(Value::Array(members)) = m.get("allOf") {
         for sub in members {
             let (p, r, o) = merged(sub, root, depth + 1)?;
@@ -239,9 +250,7 @@ fn flatten_all_of(value: &mut Value, root: &Value) {
                 }
             }
         }
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|v| flatten_all_of(v, root)),
+        Value::Array(items) => items.iter_mut().for_each(|v| flatten_all_of(v, root)),
         _ => {}
     }
 }
@@ -312,11 +321,14 @@ fn normalize_at(value: &mut Value, strict: bool, at: &str, open: &HashSet<String
             }
             let is_schema_object = map.get("properties").is_some_and(Value::is_object)
                 && map.get("type").is_none_or(|t| {
-                    t == &json!("object") || t.as_array().is_some_and(|a| a.contains(&json!("object")))
+                    t == &json!("object")
+                        || t.as_array().is_some_and(|a| a.contains(&json!("object")))
                 });
             // `additionalProperties: false` beside no `properties` (ShipBob's generator puts it
             // on every `oneOf` and `$ref`) would refuse every field; it means nothing there.
-            if map.get("additionalProperties") == Some(&json!(false)) && !map.contains_key("properties") {
+            if map.get("additionalProperties") == Some(&json!(false))
+                && !map.contains_key("properties")
+            {
                 map.remove("additionalProperties");
             }
             // OpenAPI 3.0 and Swagger 2 ignore a `$ref`'s siblings; draft 7 validators may not.

@@ -115,7 +115,10 @@ impl Woo {
                             current = None;
                         }
                     }
-                    if title.ends_with("properties") && resource.is_none() && trimmed.starts_with("## ") {
+                    if title.ends_with("properties")
+                        && resource.is_none()
+                        && trimmed.starts_with("## ")
+                    {
                         resource = Some(anchor(&title));
                     }
                     continue;
@@ -127,10 +130,17 @@ impl Woo {
                 if let Some(rest) = trimmed.strip_prefix("<h6>")
                     && let Some(method) = pending_method.take()
                 {
-                    let path = rest.trim_end_matches("</h6>").replace("&lt;", "<").replace("&gt;", ">");
+                    let path = rest
+                        .trim_end_matches("</h6>")
+                        .replace("&lt;", "<")
+                        .replace("&gt;", ">");
                     endpoints.push(Endpoint {
                         method,
-                        template: path.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+                        template: path
+                            .split('/')
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_string)
+                            .collect(),
                         resource: resource.clone(),
                         params: HashMap::new(),
                         title: format!("{} ({file})", heading),
@@ -195,7 +205,14 @@ impl Woo {
             .map(|(_, e)| e)
     }
 
-    fn check_value(&self, table: &str, value: &Value, path: &str, side: &'static str, issues: &mut Vec<Issue>) {
+    fn check_value(
+        &self,
+        table: &str,
+        value: &Value,
+        path: &str,
+        side: &'static str,
+        issues: &mut Vec<Issue>,
+    ) {
         let Some(props) = self.tables.get(table) else {
             issues.push(issue(side, format!("{path}: no documented table #{table}")));
             return;
@@ -207,7 +224,10 @@ impl Woo {
         for (key, v) in object {
             let at = format!("{path}/{key}");
             let Some((ty, link)) = props.get(key) else {
-                issues.push(issue(side, format!("body {at}: not a documented property of #{table}")));
+                issues.push(issue(
+                    side,
+                    format!("body {at}: not a documented property of #{table}"),
+                ));
                 continue;
             };
             let ok = match ty.as_str() {
@@ -241,7 +261,13 @@ impl Woo {
         }
     }
 
-    fn check_body(&self, endpoint: &Endpoint, body: &Value, side: &'static str, issues: &mut Vec<Issue>) {
+    fn check_body(
+        &self,
+        endpoint: &Endpoint,
+        body: &Value,
+        side: &'static str,
+        issues: &mut Vec<Issue>,
+    ) {
         let Some(table) = endpoint.resource.as_deref() else {
             return;
         };
@@ -255,7 +281,10 @@ impl Woo {
             Value::Object(map) if batch => {
                 for (key, items) in map {
                     if !matches!(key.as_str(), "create" | "update" | "delete") {
-                        issues.push(issue(side, format!("body /{key}: batch bodies hold create, update, delete")));
+                        issues.push(issue(
+                            side,
+                            format!("body /{key}: batch bodies hold create, update, delete"),
+                        ));
                         continue;
                     }
                     let Some(items) = items.as_array() else {
@@ -273,7 +302,10 @@ impl Woo {
                         }
                         if key == "delete" && !side.eq("response") {
                             if !(item.is_i64() || item.is_u64()) {
-                                issues.push(issue(side, format!("body /delete/{i}: ids to delete are integers")));
+                                issues.push(issue(
+                                    side,
+                                    format!("body /delete/{i}: ids to delete are integers"),
+                                ));
                             }
                             continue;
                         }
@@ -289,10 +321,16 @@ impl Woo {
     pub fn check(&self, ex: &Exchange) -> (String, Vec<Issue>) {
         let mut issues = Vec::new();
         if ex.path.starts_with("/wp-json/wc-shipment-tracking/") {
-            return ("shipment-trackings (extension)".into(), self.check_tracking(ex));
+            return (
+                "shipment-trackings (extension)".into(),
+                self.check_tracking(ex),
+            );
         }
         let Some(endpoint) = self.find(&ex.method, &ex.path) else {
-            issues.push(issue("request", format!("{} {}: not a documented endpoint", ex.method, ex.path)));
+            issues.push(issue(
+                "request",
+                format!("{} {}: not a documented endpoint", ex.method, ex.path),
+            ));
             return (format!("{} {}", ex.method, ex.path), issues);
         };
         let label = format!("{} /{}", endpoint.method, endpoint.template.join("/"));
@@ -302,7 +340,10 @@ impl Woo {
                 continue;
             }
             let Some(param) = endpoint.params.get(&name) else {
-                issues.push(issue("request", format!("query parameter {name}: not in {}", endpoint.title)));
+                issues.push(issue(
+                    "request",
+                    format!("query parameter {name}: not in {}", endpoint.title),
+                ));
                 continue;
             };
             let ok = match param.ty.as_str() {
@@ -311,15 +352,25 @@ impl Woo {
                 _ => true,
             };
             if !ok {
-                issues.push(issue("request", format!("query parameter {name}: {value:?} is not {}", param.ty)));
+                issues.push(issue(
+                    "request",
+                    format!("query parameter {name}: {value:?} is not {}", param.ty),
+                ));
             }
             if !param.options.is_empty() {
-                let values: Vec<&str> = if param.ty == "array" { value.split(',').collect() } else { vec![value.as_str()] };
+                let values: Vec<&str> = if param.ty == "array" {
+                    value.split(',').collect()
+                } else {
+                    vec![value.as_str()]
+                };
                 for v in values {
                     if !param.options.iter().any(|o| o == v) {
                         issues.push(issue(
                             "request",
-                            format!("query parameter {name}: {v:?} is not one of {:?}", param.options),
+                            format!(
+                                "query parameter {name}: {v:?} is not one of {:?}",
+                                param.options
+                            ),
                         ));
                     }
                 }
@@ -328,7 +379,10 @@ impl Woo {
         if !ex.request_body.is_empty() {
             let media = media_type(ex.request_header("content-type"));
             if media != "application/json" {
-                issues.push(issue("request", format!("content type {media:?}: the API takes JSON")));
+                issues.push(issue(
+                    "request",
+                    format!("content type {media:?}: the API takes JSON"),
+                ));
             }
             match serde_json::from_slice::<Value>(&ex.request_body) {
                 Ok(body) => self.check_body(endpoint, &body, "request", &mut issues),
@@ -340,16 +394,32 @@ impl Woo {
                 Ok(body) => self.check_body(endpoint, &body, "response", &mut issues),
                 Err(_) => issues.push(issue("response", "body: not JSON")),
             }
-            if ex.method == "GET" && endpoint.template.last().is_some_and(|s| !s.starts_with('<'))
-                && (ex.response_header("x-wp-total").is_none() || ex.response_header("x-wp-totalpages").is_none())
+            if ex.method == "GET"
+                && endpoint
+                    .template
+                    .last()
+                    .is_some_and(|s| !s.starts_with('<'))
+                && (ex.response_header("x-wp-total").is_none()
+                    || ex.response_header("x-wp-totalpages").is_none())
             {
-                issues.push(issue("response", "headers X-WP-Total / X-WP-TotalPages: a list answers with both"));
+                issues.push(issue(
+                    "response",
+                    "headers X-WP-Total / X-WP-TotalPages: a list answers with both",
+                ));
             }
         } else if !(200..300).contains(&ex.status) {
             // Errors are `{code, message, data: {status}}` (the docs' "Errors").
             let body: Value = serde_json::from_slice(&ex.response_body).unwrap_or(Value::Null);
-            if !(body.get("code").is_some_and(Value::is_string) && body.get("message").is_some_and(Value::is_string)) {
-                issues.push(issue("response", format!("status {}: error body is not {{code, message, data}}", ex.status)));
+            if !(body.get("code").is_some_and(Value::is_string)
+                && body.get("message").is_some_and(Value::is_string))
+            {
+                issues.push(issue(
+                    "response",
+                    format!(
+                        "status {}: error body is not {{code, message, data}}",
+                        ex.status
+                    ),
+                ));
             }
         }
         (label, issues)
@@ -364,7 +434,10 @@ impl Woo {
             };
             for (k, v) in object {
                 match TRACKING_FIELDS.iter().find(|(n, _)| n == k) {
-                    None => issues.push(issue(side, format!("body /{k}: not a documented tracking field"))),
+                    None => issues.push(issue(
+                        side,
+                        format!("body /{k}: not a documented tracking field"),
+                    )),
                     Some(_) if !(v.is_string() || v.is_null()) => {
                         issues.push(issue(side, format!("body /{k}: {v} is not a string")))
                     }
@@ -385,7 +458,9 @@ impl Woo {
         }
         if (200..300).contains(&ex.status) {
             match serde_json::from_slice::<Value>(&ex.response_body) {
-                Ok(Value::Array(items)) => items.iter().for_each(|i| check(i, "response", &mut issues)),
+                Ok(Value::Array(items)) => {
+                    items.iter().for_each(|i| check(i, "response", &mut issues))
+                }
                 Ok(item) => check(&item, "response", &mut issues),
                 Err(_) => issues.push(issue("response", "body: not JSON")),
             }
@@ -419,7 +494,10 @@ impl Woo {
                 issues.push(issue("request", format!("header {header}: missing")));
             }
         }
-        let topic = ex.request_header("x-wc-webhook-topic").unwrap_or("?").to_string();
+        let topic = ex
+            .request_header("x-wc-webhook-topic")
+            .unwrap_or("?")
+            .to_string();
         match serde_json::from_slice::<Value>(&ex.request_body) {
             Ok(body) if topic.starts_with("order.") => {
                 self.check_value("order-properties", &body, "", "request", &mut issues)
