@@ -10,6 +10,7 @@ pub mod edi_3pl;
 pub mod edi_files;
 pub mod etsy;
 pub mod journal;
+pub mod record;
 pub mod shipbob;
 pub mod shopify;
 pub mod supplier;
@@ -20,6 +21,7 @@ pub mod woocommerce;
 use async_trait::async_trait;
 
 pub use journal::Journal;
+pub use record::{Exchange, Recorder};
 
 /// What happens to the webhook a simulated event would send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -91,6 +93,8 @@ pub trait SimulatedChannel: Send + Sync {
     fn stats(&self) -> SimStats;
     /// Timestamped stock writes and acknowledged webhooks, once recording is switched on.
     fn journal(&self) -> &Journal;
+    /// Every request served and webhook sent, once [`Recorder::start`] is called.
+    fn recorder(&self) -> &Recorder;
     /// Whether placing an order sends a webhook; if not, only polling finds new orders.
     fn sends_order_webhooks(&self) -> bool;
     /// The listing reference Switchyard's connector stores for `sku` when its catalog discovery

@@ -90,6 +90,7 @@ impl AmazonSimConfig {
 pub(crate) struct Shared {
     config: AmazonSimConfig,
     journal: crate::Journal,
+    recorder: Arc<crate::Recorder>,
     base_url: String,
     store: Mutex<Store>,
     target: Mutex<Option<String>>,
@@ -143,6 +144,7 @@ impl AmazonSim {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             journal: crate::Journal::default(),
+            recorder: Arc::default(),
             base_url: format!("http://{addr}"),
             store: Mutex::new(Store::default()),
             target: Mutex::new(None),
@@ -332,6 +334,10 @@ fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/sim-s3/download/{id}", get(feeds::download))
         .fallback(|| async { errors::sp_error(404, "NotFound", "Resource not found.", "") })
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&shared.recorder),
+            crate::record::layer,
+        ))
         .with_state(shared)
 }
 
@@ -398,6 +404,10 @@ impl SimulatedChannel for AmazonSim {
 
     fn journal(&self) -> &crate::Journal {
         &self.shared.journal
+    }
+
+    fn recorder(&self) -> &crate::Recorder {
+        &self.shared.recorder
     }
 
     /// `ORDER_CHANGE` through the EventBridge API destination.

@@ -38,8 +38,23 @@ pub async fn order_change(shared: &Shared, order_id: &str, change_type: &str, fa
                     "MarketplaceId": config.marketplace_id,
                     "OrderStatus": order.v0_status(),
                     "PurchaseDate": rfc3339(order.created),
+                    "DestinationPostalCode": "98109",
                     "FulfillmentType": if order.fulfilled_by_amazon { "AFN" } else { "MFN" },
                     "OrderType": "StandardOrder",
+                    "OrderItems": order.items.iter().map(|i| {
+                        let mut item = json!({
+                            "OrderItemId": i.item_id,
+                            "SellerSKU": i.sku,
+                            "SupplySourceId": null,
+                            "Quantity": i.quantity,
+                            "QuantityShipped": if order.status == "SHIPPED" { i.quantity } else { 0 },
+                        });
+                        // The schema knows only these two item statuses.
+                        if let status @ ("Unshipped" | "Shipped") = order.v0_status() {
+                            item["OrderItemStatus"] = json!(status);
+                        }
+                        item
+                    }).collect::<Vec<_>>(),
                 }
             }},
             "NotificationMetadata": {
@@ -88,11 +103,7 @@ pub async fn order_change(shared: &Shared, order_id: &str, change_type: &str, fa
         for (name, value) in &headers {
             request = request.header(name.as_str(), value.as_str());
         }
-        let outcome = request
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-            .map_err(|e| e.to_string());
+        let outcome = crate::record::send(&shared.recorder, &shared.http, request).await;
         if matches!(outcome, Ok(status) if (200..300).contains(&status)) {
             shared.journal.webhook_acked(order_id);
         }

@@ -65,6 +65,7 @@ impl Default for BigCommerceSimConfig {
 pub(crate) struct Shared {
     config: BigCommerceSimConfig,
     journal: crate::Journal,
+    recorder: Arc<crate::Recorder>,
     base_url: String,
     store: Mutex<Store>,
     window: Mutex<guard::Window>,
@@ -117,6 +118,7 @@ pub async fn start(config: BigCommerceSimConfig) -> std::io::Result<Arc<BigComme
     );
     let shared = Arc::new(Shared {
         journal: crate::Journal::default(),
+        recorder: Arc::default(),
         base_url: format!("http://{addr}"),
         store: Mutex::new(Store::default()),
         window: Mutex::new(window),
@@ -165,6 +167,10 @@ fn router(shared: Arc<Shared>) -> Router {
                 "The requested resource was not found.",
             )
         })
+        .layer(from_fn_with_state(
+            Arc::clone(&shared.recorder),
+            crate::record::layer,
+        ))
         .with_state(shared)
 }
 
@@ -346,6 +352,10 @@ impl SimulatedChannel for BigCommerceSim {
 
     fn journal(&self) -> &crate::Journal {
         &self.shared.journal
+    }
+
+    fn recorder(&self) -> &crate::Recorder {
+        &self.shared.recorder
     }
 
     fn sends_order_webhooks(&self) -> bool {

@@ -193,7 +193,6 @@ pub fn order_json(o: &SimOrder, api: &str, currency: &str) -> Value {
         "date_shipped": o.shipments.last().map(|s| rfc2822(s.created)).unwrap_or_default(),
         "status_id": o.status_id,
         "status": status,
-        "custom_status": status,
         "subtotal_ex_tax": total,
         "subtotal_inc_tax": total,
         "subtotal_tax": money(0),

@@ -102,10 +102,11 @@ pub async fn deliver(shared: &Shared, id: &str, order_id: &str, body: Vec<u8>, f
         for (name, value) in &headers {
             request = request.header(name, value);
         }
-        match request.body(body.clone()).send().await {
-            Ok(r) if r.status().is_success() => shared.journal.webhook_acked(order_id),
-            Ok(r) => {
-                tracing::warn!(status = %r.status(), "bigcommerce simulator: webhook refused")
+        let request = request.body(body.clone());
+        match crate::record::send(&shared.recorder, &shared.http, request).await {
+            Ok(status) if (200..300).contains(&status) => shared.journal.webhook_acked(order_id),
+            Ok(status) => {
+                tracing::warn!(status, "bigcommerce simulator: webhook refused")
             }
             Err(err) => tracing::warn!(%err, "bigcommerce simulator: webhook delivery failed"),
         }

@@ -71,6 +71,7 @@ impl Default for EbaySimConfig {
 pub(crate) struct Shared {
     config: EbaySimConfig,
     journal: crate::Journal,
+    recorder: Arc<crate::Recorder>,
     base_url: String,
     started: Instant,
     store: Mutex<Store>,
@@ -120,6 +121,7 @@ pub async fn start(config: EbaySimConfig) -> std::io::Result<Arc<EbaySim>> {
     let addr = listener.local_addr()?;
     let shared = Arc::new(Shared {
         journal: crate::Journal::default(),
+        recorder: Arc::default(),
         base_url: format!("http://{addr}"),
         started: Instant::now(),
         store: Mutex::new(Store::default()),
@@ -231,6 +233,10 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/identity/v1/oauth2/token", post(token::issue))
         .merge(api)
         .fallback(|| async { errors::not_found_route() })
+        .layer(from_fn_with_state(
+            Arc::clone(&shared.recorder),
+            crate::record::layer,
+        ))
         .with_state(shared)
 }
 
@@ -343,6 +349,10 @@ impl SimulatedChannel for EbaySim {
 
     fn journal(&self) -> &crate::Journal {
         &self.shared.journal
+    }
+
+    fn recorder(&self) -> &crate::Recorder {
+        &self.shared.recorder
     }
 
     fn sends_order_webhooks(&self) -> bool {

@@ -68,6 +68,7 @@ impl Default for EtsySimConfig {
 pub(crate) struct Shared {
     config: EtsySimConfig,
     journal: crate::Journal,
+    recorder: Arc<crate::Recorder>,
     store: Mutex<Store>,
     gate: Mutex<Gate>,
     stats: Mutex<SimStats>,
@@ -107,6 +108,7 @@ impl EtsySim {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             journal: crate::Journal::default(),
+            recorder: Arc::default(),
             gate: Mutex::new(Gate::new(config.refresh_token.clone())),
             store: Mutex::new(Store::default()),
             stats: Mutex::new(SimStats::default()),
@@ -289,6 +291,10 @@ fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/v3/public/oauth/token", post(guard::token))
         .merge(api)
+        .layer(from_fn_with_state(
+            Arc::clone(&shared.recorder),
+            crate::record::layer,
+        ))
         .with_state(shared)
 }
 
@@ -436,6 +442,10 @@ impl SimulatedChannel for EtsySim {
 
     fn journal(&self) -> &crate::Journal {
         &self.shared.journal
+    }
+
+    fn recorder(&self) -> &crate::Recorder {
+        &self.shared.recorder
     }
 
     /// `ORDER_PAID` is for commercial apps only; the simulated shop is polled.

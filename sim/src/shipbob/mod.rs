@@ -76,6 +76,7 @@ pub(crate) struct Shared {
     target: Mutex<Option<String>>,
     token_expired: Mutex<bool>,
     http: reqwest::Client,
+    recorder: Arc<crate::Recorder>,
 }
 
 impl Shared {
@@ -190,6 +191,7 @@ pub async fn start(config: ShipBobSimConfig) -> std::io::Result<Arc<ShipBobSim>>
         target: Mutex::new(None),
         token_expired: Mutex::new(false),
         http: reqwest::Client::new(),
+        recorder: Arc::default(),
         config,
     });
     let app = router(Arc::clone(&shared));
@@ -221,12 +223,21 @@ fn router(shared: Arc<Shared>) -> Router {
         .route_layer(from_fn_with_state(Arc::clone(&shared), guard::guard))
         .fallback(orders::fallback)
         .method_not_allowed_fallback(orders::fallback)
+        .layer(from_fn_with_state(
+            Arc::clone(&shared.recorder),
+            crate::record::layer,
+        ))
         .with_state(shared)
 }
 
 impl ShipBobSim {
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Every request served and webhook sent, once [`crate::Recorder::start`] is called.
+    pub fn recorder(&self) -> &crate::Recorder {
+        &self.shared.recorder
     }
 
     /// The API root to configure (`base_url`); paths add the version.

@@ -237,7 +237,7 @@ pub fn shipment_json(o: &SimOrder, items: &[Item]) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut shipment = json!({
         "id": s.id,
         "order_id": o.id,
         "reference_id": o.reference_id,
@@ -268,9 +268,13 @@ pub fn shipment_json(o: &SimOrder, items: &[Item]) -> Value {
         "package_material_type": "Box",
         "measurements": {"depth_in": 4, "length_in": 10, "total_weight_oz": 16, "width_in": 8},
         "parent_cartons": [],
-        "tracking": s.tracking.as_ref().map(tracking_json),
         "products": products,
-    })
+    });
+    // `tracking` is an object in the spec: absent until the shipment has a label.
+    if let (Some(t), Some(map)) = (s.tracking.as_ref(), shipment.as_object_mut()) {
+        map.insert("tracking".into(), tracking_json(t));
+    }
+    shipment
 }
 
 /// `Orders.OrderViewModel`.
@@ -307,8 +311,8 @@ pub fn order_json(o: &SimOrder, items: &[Item], channel_name: &str) -> Value {
         "tags": o.tags,
         "financials": {"total_price": o.total_price},
         "gift_message": null,
-        "retailer_program_data": null,
-        "shipping_terms": null,
+        // `retailer_program_data` and `shipping_terms` are objects in the spec, absent on DTC
+        // orders (never an explicit null).
         "shipments": [shipment_json(o, items)],
     })
 }

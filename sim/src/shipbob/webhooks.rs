@@ -98,7 +98,8 @@ pub async fn deliver(shared: &Shared, topic: &str, body: Vec<u8>, fate: WebhookF
         for (name, value) in &headers {
             request = request.header(name, value);
         }
-        if let Err(err) = request.body(body.clone()).send().await {
+        let request = request.body(body.clone());
+        if let Err(err) = crate::record::send(&shared.recorder, &shared.http, request).await {
             tracing::warn!(%err, "shipbob simulator: webhook delivery failed");
         }
     }

@@ -81,6 +81,7 @@ impl ShopifySim {
             .map_err(std::io::Error::other)?;
         let shared = Arc::new(Shared {
             journal: crate::Journal::default(),
+            recorder: Arc::default(),
             state: Mutex::new(SimState {
                 store: Store::new(),
                 bucket: Bucket::new(config.bucket_size, config.restore_rate),
@@ -177,6 +178,7 @@ impl ShopifySim {
             event,
             fate,
             &self.shared.journal,
+            &self.shared.recorder,
         )
         .await;
         let mut st = self.shared.lock();
@@ -298,6 +300,10 @@ impl SimulatedChannel for ShopifySim {
 
     fn journal(&self) -> &crate::Journal {
         &self.shared.journal
+    }
+
+    fn recorder(&self) -> &crate::Recorder {
+        &self.shared.recorder
     }
 
     fn sends_order_webhooks(&self) -> bool {

@@ -29,6 +29,7 @@ pub(crate) struct SimState {
 pub(crate) struct Shared {
     pub config: ShopifySimConfig,
     pub journal: crate::Journal,
+    pub recorder: Arc<crate::Recorder>,
     pub state: Mutex<SimState>,
     pub http: reqwest::Client,
 }
@@ -49,6 +50,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
                 axum::Json(json!({ "errors": "Not Found" })),
             )
         })
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&shared.recorder),
+            crate::record::layer,
+        ))
         .with_state(shared)
 }
 

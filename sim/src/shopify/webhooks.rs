@@ -57,6 +57,7 @@ pub(crate) async fn deliver(
     event: Event,
     fate: WebhookFate,
     journal: &crate::Journal,
+    recorder: &crate::Recorder,
 ) -> (u64, u64) {
     let Some(target) = target else {
         return (0, 0);
@@ -72,7 +73,7 @@ pub(crate) async fn deliver(
     let triggered_at = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
     let (mut sent, mut failed) = (0, 0);
     for _ in 0..times {
-        let result = client
+        let request = client
             .post(&target)
             .timeout(Duration::from_secs(5))
             .header("Content-Type", "application/json")
@@ -83,16 +84,14 @@ pub(crate) async fn deliver(
             .header("X-Shopify-Webhook-Id", &webhook_id)
             .header("X-Shopify-Event-Id", &event_id)
             .header("X-Shopify-Triggered-At", &triggered_at)
-            .body(event.body.clone())
-            .send()
-            .await;
-        match result {
-            Ok(r) if r.status().is_success() => {
+            .body(event.body.clone());
+        match crate::record::send(recorder, client, request).await {
+            Ok(status) if (200..300).contains(&status) => {
                 journal.webhook_acked(&event.order_id);
                 sent += 1;
             }
-            Ok(r) => {
-                tracing::warn!(status = %r.status(), topic = event.topic, "shopify sim: webhook refused");
+            Ok(status) => {
+                tracing::warn!(status, topic = event.topic, "shopify sim: webhook refused");
                 failed += 1;
             }
             Err(e) => {

@@ -210,7 +210,6 @@ pub async fn status(
         let mut body = json!({
             "feedId": feed.id,
             "feedStatus": if feed.processed { "PROCESSED" } else { "INPROGRESS" },
-            "ingestionErrors": { "ingestionError": null },
             "itemsReceived": received,
             "itemsSucceeded": if feed.processed { received - failed } else { 0 },
             "itemsFailed": if feed.processed { failed } else { 0 },
@@ -243,12 +242,11 @@ pub async fn status(
 fn item_status(index: usize, item: &FeedItem) -> Value {
     match &item.outcome {
         Ok(_) => json!({
-            "martId": 0, "sku": item.sku, "wpid": null, "index": index,
+            "martId": 0, "sku": item.sku, "index": index,
             "ingestionStatus": "SUCCESS",
-            "ingestionErrors": { "ingestionError": null }
         }),
         Err(reason) => json!({
-            "martId": 0, "sku": item.sku, "wpid": null, "index": index,
+            "martId": 0, "sku": item.sku, "index": index,
             "ingestionStatus": "DATA_ERROR",
             "ingestionErrors": { "ingestionError": [{
                 "type": "DATA_ERROR", "code": "ERR_INVENTORY_ITEM", "field": "sku",

@@ -74,6 +74,7 @@ impl Default for WalmartSimConfig {
 pub(crate) struct Shared {
     config: WalmartSimConfig,
     journal: crate::Journal,
+    recorder: Arc<crate::Recorder>,
     store: Mutex<Store>,
     buckets: Mutex<HashMap<Api, buckets::Bucket>>,
 }
@@ -120,6 +121,7 @@ pub async fn start(config: WalmartSimConfig) -> std::io::Result<Arc<WalmartSim>>
     let shared = Arc::new(Shared {
         config,
         journal: crate::Journal::default(),
+        recorder: Arc::default(),
         store: Mutex::new(Store {
             next_order: 1,
             ..Store::default()
@@ -237,6 +239,10 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/v3/feeds/{id}", get(feeds::status))
         .route_layer(from_fn_with_state(Arc::clone(&shared), guard::guard))
         .fallback(|| async { errors::not_found("GMP_GATEWAY_API", "Resource not found") })
+        .layer(from_fn_with_state(
+            Arc::clone(&shared.recorder),
+            crate::record::layer,
+        ))
         .with_state(shared)
 }
 
@@ -371,6 +377,10 @@ impl SimulatedChannel for WalmartSim {
 
     fn journal(&self) -> &crate::Journal {
         &self.shared.journal
+    }
+
+    fn recorder(&self) -> &crate::Recorder {
+        &self.shared.recorder
     }
 
     /// Walmart's `PO_CREATED` subscriptions are not simulated: orders are polled.

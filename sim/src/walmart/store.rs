@@ -172,18 +172,24 @@ pub fn order_json(order: &SimOrder, currency: &str) -> Value {
                 .statuses
                 .iter()
                 .map(|s| {
-                    json!({
+                    // Optional fields are left out, never sent as null (the spec has objects
+                    // and strings there).
+                    let mut status = json!({
                         "status": s.status,
                         "statusQuantity": {"unitOfMeasurement": "EACH", "amount": s.units.to_string()},
-                        "cancellationReason": if s.status == "Cancelled" { json!("CUSTOMER_REQUESTED_SELLER_TO_CANCEL") } else { Value::Null },
-                        "trackingInfo": s.tracking.as_ref().map(|t| json!({
+                    });
+                    if s.status == "Cancelled" {
+                        status["cancellationReason"] = json!("CUSTOMER_REQUESTED_SELLER_TO_CANCEL");
+                    }
+                    if let Some(t) = &s.tracking {
+                        status["trackingInfo"] = json!({
                             "shipDateTime": t.ship_ms,
                             "carrierName": t.carrier_name,
                             "methodCode": t.method_code,
                             "trackingNumber": t.number,
-                            "trackingURL": null
-                        }))
-                    })
+                        });
+                    }
+                    status
                 })
                 .collect();
             json!({
@@ -192,8 +198,7 @@ pub fn order_json(order: &SimOrder, currency: &str) -> Value {
                 "charges": {"charge": [{
                     "chargeType": "PRODUCT",
                     "chargeName": "ItemPrice",
-                    "chargeAmount": money(line.amount_cents, currency),
-                    "tax": null
+                    "chargeAmount": money(line.amount_cents, currency)
                 }]},
                 "orderLineQuantity": {"unitOfMeasurement": "EACH", "amount": line.quantity.to_string()},
                 "statusDate": line.status_date.timestamp_millis(),
@@ -215,7 +220,6 @@ pub fn order_json(order: &SimOrder, currency: &str) -> Value {
             "postalAddress": {
                 "name": "Simulated Shopper",
                 "address1": "1 Simulation Way",
-                "address2": null,
                 "city": "Bentonville",
                 "state": "AR",
                 "postalCode": "72716",

@@ -68,6 +68,7 @@ impl Default for WooSimConfig {
 pub(crate) struct Shared {
     config: WooSimConfig,
     journal: crate::Journal,
+    recorder: Arc<crate::Recorder>,
     base_url: String,
     offset: FixedOffset,
     store: Mutex<Store>,
@@ -121,6 +122,7 @@ impl WooSim {
         });
         let shared = Arc::new(Shared {
             journal: crate::Journal::default(),
+            recorder: Arc::default(),
             base_url: format!("http://{addr}"),
             offset,
             store: Mutex::new(Store::new()),
@@ -297,6 +299,10 @@ fn router(shared: Arc<Shared>) -> Router {
     api.route_layer(from_fn_with_state(Arc::clone(&shared), guard::guard))
         .fallback(|| async { errors::no_route() })
         .method_not_allowed_fallback(|| async { errors::no_route() })
+        .layer(from_fn_with_state(
+            Arc::clone(&shared.recorder),
+            crate::record::layer,
+        ))
         .with_state(shared)
 }
 
@@ -443,6 +449,10 @@ impl SimulatedChannel for WooSim {
 
     fn journal(&self) -> &crate::Journal {
         &self.shared.journal
+    }
+
+    fn recorder(&self) -> &crate::Recorder {
+        &self.shared.recorder
     }
 
     fn sends_order_webhooks(&self) -> bool {

@@ -397,14 +397,17 @@ pub fn product_json(p: &Product, variations: &[u64], offset: FixedOffset) -> Val
     };
     let mut obj = serde_json::Map::new();
     obj.insert("id".into(), p.id.into());
-    obj.insert("name".into(), p.name.clone().into());
-    obj.insert(
-        "slug".into(),
-        p.name.to_lowercase().replace(' ', "-").into(),
-    );
-    obj.insert("type".into(), p.kind.as_str().into());
+    // A variation has no name, slug, type or parent of its own in the documented resource.
+    if p.kind != ProductKind::Variation {
+        obj.insert("name".into(), p.name.clone().into());
+        obj.insert(
+            "slug".into(),
+            p.name.to_lowercase().replace(' ', "-").into(),
+        );
+        obj.insert("type".into(), p.kind.as_str().into());
+        obj.insert("parent_id".into(), p.parent_id.into());
+    }
     obj.insert("status".into(), "publish".into());
-    obj.insert("parent_id".into(), p.parent_id.into());
     obj.insert("sku".into(), p.sku.clone().into());
     obj.insert("price".into(), money(p.price_cents).into());
     obj.insert("regular_price".into(), money(p.price_cents).into());

@@ -64,7 +64,7 @@ pub async fn deliver(
             s.next_delivery_id += 1;
             s.next_delivery_id
         });
-        let outcome = shared
+        let request = shared
             .http
             .post(&target)
             .timeout(TIMEOUT)
@@ -80,11 +80,8 @@ pub async fn deliver(
             )
             .header("x-wc-webhook-id", id.to_string())
             .header("x-wc-webhook-delivery-id", delivery_id.to_string())
-            .body(body.clone())
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-            .map_err(|e| e.to_string());
+            .body(body.clone());
+        let outcome = crate::record::send(&shared.recorder, &shared.http, request).await;
         if matches!(outcome, Ok(status) if (200..300).contains(&status)) {
             shared.journal.webhook_acked(order_id);
         }
@@ -103,17 +100,14 @@ pub async fn deliver(
 /// The creation ping of every order webhook, to a newly set delivery URL.
 pub async fn ping(shared: &Shared, target: &str) {
     for (topic, id) in TOPICS.iter().take(2) {
-        let outcome = shared
+        let request = shared
             .http
             .post(target)
             .timeout(TIMEOUT)
             .header("content-type", "application/x-www-form-urlencoded")
             .header("user-agent", USER_AGENT)
-            .body(format!("webhook_id={id}"))
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-            .map_err(|e| e.to_string());
+            .body(format!("webhook_id={id}"));
+        let outcome = crate::record::send(&shared.recorder, &shared.http, request).await;
         shared.with_store(|s| {
             s.webhook_log.push(WebhookRecord {
                 topic: format!("ping:{topic}"),
