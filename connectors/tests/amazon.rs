@@ -187,6 +187,32 @@ async fn a_legacy_account_polls_v0_and_stores_composites() {
 }
 
 #[tokio::test]
+async fn without_the_pii_role_v0_orders_still_arrive_without_name_and_street() {
+    let sim = AmazonSim::start(AmazonSimConfig {
+        pii_role: false,
+        ..AmazonSimConfig::default()
+    })
+    .await
+    .expect("sim");
+    let channel = AmazonChannel::new(&ChannelConfig {
+        api_version: Some("v0".into()),
+        ..channel_config(&sim)
+    })
+    .expect("channel");
+    sim.add_product("CANDLE", "Candle", "9.99", 50);
+    let id = sim
+        .place_order(spec("CANDLE", 1, true, WebhookFate::Lose))
+        .await;
+    let orders = sweep(&channel).await;
+    let order = orders.iter().find(|o| o.external_id == id).expect("order");
+    let ship_to = order.ship_to.as_ref().expect("ship-to");
+    assert_eq!(ship_to.city.as_deref(), Some("Seattle"));
+    assert_eq!(ship_to.name, None);
+    assert_eq!(ship_to.address1, None);
+    assert_eq!(sim.rdts_issued(), 0);
+}
+
+#[tokio::test]
 async fn a_notification_is_thin_dedups_on_its_id_and_fetches_the_order() {
     let (sim, channel) = setup(AmazonSimConfig::default()).await;
     sim.add_product("MUG", "Camp mug", "12.50", 5);

@@ -54,6 +54,9 @@ pub struct AmazonSimConfig {
     /// Header name and value the EventBridge API destination's connection sends.
     pub notification_api_key_header: String,
     pub notification_api_key: String,
+    /// Whether the application holds Amazon's PII role; without it `createRestrictedDataToken`
+    /// is refused (403).
+    pub pii_role: bool,
 }
 
 impl Default for AmazonSimConfig {
@@ -69,6 +72,7 @@ impl Default for AmazonSimConfig {
             feed_processing_delay: Duration::from_secs(2),
             notification_api_key_header: "x-api-key".into(),
             notification_api_key: "amazon-sim-destination-key".into(),
+            pii_role: true,
         }
     }
 }

@@ -62,6 +62,14 @@ pub async fn create(
         shared.plan(operation),
         (|| {
             let plan = admit(&shared, &headers, operation)?;
+            if !shared.config.pii_role {
+                return Err(refuse(
+                    403,
+                    "Unauthorized",
+                    "Access to requested resource is denied.",
+                    "The application is not authorized for restricted data (PII role).",
+                ));
+            }
             let request: Value = serde_json::from_slice(&body)
                 .map_err(|_| invalid_input("The request body is not valid JSON."))?;
             let list = request

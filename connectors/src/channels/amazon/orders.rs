@@ -161,8 +161,21 @@ async fn composite(account: &Account, order: Value) -> Result<Value, ChannelErro
         format!("/orders/v0/orders/{segment}/address"),
         Vec::new(),
     );
-    // Name, street and phone come only with a Restricted Data Token.
-    let address = match account.api.send_restricted(&call).await {
+    // Name, street and phone come only with a Restricted Data Token. Without one (the app lacks
+    // Amazon's PII role) the order still comes in, to hold its stock, with what a plain token
+    // shows (city, region, postal code, country).
+    let answer = match account.api.send_restricted(&call).await {
+        Err(ChannelError::Auth(why)) => {
+            tracing::warn!(
+                order = %id,
+                %why,
+                "no Restricted Data Token: the ship-to name, street and phone stay with Amazon"
+            );
+            account.api.send(&call).await
+        }
+        other => other,
+    };
+    let address = match answer {
         Ok(body) => body
             .pointer("/payload/ShippingAddress")
             .cloned()
