@@ -61,6 +61,9 @@ fn find<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// What the hub answered a sent webhook: status, headers, body.
+pub type Answer = (u16, Vec<(String, String)>, Bytes);
+
 /// The exchanges of one simulator, kept only while recording is on.
 #[derive(Debug, Default)]
 pub struct Recorder {
@@ -127,7 +130,7 @@ impl Recorder {
         url: &str,
         headers: &[(String, String)],
         body: &[u8],
-        answer: Option<(u16, Vec<(String, String)>, Bytes)>,
+        answer: Option<Answer>,
     ) {
         if !self.is_recording() {
             return;

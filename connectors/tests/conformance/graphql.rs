@@ -144,13 +144,13 @@ impl Shopify {
                         }
                     }
                 }
-                "inventorySetOnHandQuantities" | "inventoryAdjustQuantities" => {
-                    if !query.contains("@idempotent") {
-                        issues.push(issue(
-                            "request",
-                            format!("{field}: needs an @idempotent key from 2026-04"),
-                        ));
-                    }
+                "inventorySetOnHandQuantities" | "inventoryAdjustQuantities"
+                    if !query.contains("@idempotent") =>
+                {
+                    issues.push(issue(
+                        "request",
+                        format!("{field}: needs an @idempotent key from 2026-04"),
+                    ));
                 }
                 _ => {}
             }

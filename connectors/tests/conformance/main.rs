@@ -448,7 +448,7 @@ fn check_webhook(
         }
     };
     match channel {
-        "woocommerce" => return checkers.woo.check_webhook(ex),
+        "woocommerce" => checkers.woo.check_webhook(ex),
         "amazon" => {
             // EventBridge delivers the SP-API notification as the event's `detail`.
             let detail = body.get("detail").cloned().unwrap_or(Value::Null);

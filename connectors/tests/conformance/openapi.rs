@@ -1,7 +1,7 @@
-//! An OpenAPI 3.0 or Swagger 2 document: finds the operation a recorded request is for (method
-//! + path template, literal segments preferred over parameters) and checks the exchange against
-//! it: path and query parameters (declared, required, typed, enumerated), required headers,
-//! request content type and body, response status, content type and body.
+//! An OpenAPI 3.0 or Swagger 2 document: finds the operation a recorded request is for (by
+//! method and path template, literal segments preferred over parameters) and checks the
+//! exchange against it: path and query parameters (declared, required, typed, enumerated),
+//! required headers, request content type and body, response status, content type and body.
 
 use serde_json::{Map, Value, json};
 use switchyard_sim::Exchange;

@@ -102,9 +102,9 @@ impl Woo {
             let mut heading = String::new();
             let mut in_params = false;
             let mut current: Option<usize> = None;
-            let mut lines = text.lines().peekable();
+            let lines = text.lines();
             let mut pending_method: Option<String> = None;
-            while let Some(line) = lines.next() {
+            for line in lines {
                 let trimmed = line.trim();
                 if trimmed.starts_with('#') {
                     let title = trimmed.trim_matches('#').trim().to_string();

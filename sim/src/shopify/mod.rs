@@ -169,18 +169,7 @@ impl ShopifySim {
 
     async fn send(&self, event: Event, fate: WebhookFate) {
         let target = self.shared.lock().webhook_target.clone();
-        let cfg = &self.shared.config;
-        let (sent, failed) = webhooks::deliver(
-            &self.shared.http,
-            target,
-            &cfg.client_secret,
-            &cfg.api_version,
-            event,
-            fate,
-            &self.shared.journal,
-            &self.shared.recorder,
-        )
-        .await;
+        let (sent, failed) = webhooks::deliver(&self.shared, target, event, fate).await;
         let mut st = self.shared.lock();
         st.stats.webhooks_sent += sent;
         st.webhook_failures += failed;

@@ -50,15 +50,13 @@ pub(crate) struct Event {
 
 /// Delivery counts: (sent, failed).
 pub(crate) async fn deliver(
-    client: &reqwest::Client,
+    shared: &super::server::Shared,
     target: Option<String>,
-    secret: &str,
-    api_version: &str,
     event: Event,
     fate: WebhookFate,
-    journal: &crate::Journal,
-    recorder: &crate::Recorder,
 ) -> (u64, u64) {
+    let (client, journal, recorder) = (&shared.http, &shared.journal, &*shared.recorder);
+    let (secret, api_version) = (&shared.config.client_secret, &shared.config.api_version);
     let Some(target) = target else {
         return (0, 0);
     };
