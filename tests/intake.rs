@@ -224,7 +224,11 @@ async fn every_channel_quarantines_each_bad_value_with_its_field() {
     let mut seq = 0;
     let mut failures = Vec::new();
     for case in cases() {
-        let channel = switchyard_connectors::registry::build(&account(case.kind)).unwrap();
+        let channel = switchyard_connectors::registry::build(
+            &account(case.kind),
+            std::sync::Arc::new(switchyard_core::connector_state::MemoryState::new()),
+        )
+        .unwrap();
         let mut deliveries = vec![(
             "untouched".to_string(),
             case.payload.as_bytes().to_vec(),
@@ -283,7 +287,11 @@ fn a_stricter_configuration_refuses_what_the_defaults_take() {
         max_sku_len: 5,
     };
     for case in cases() {
-        let channel = switchyard_connectors::registry::build(&account(case.kind)).unwrap();
+        let channel = switchyard_connectors::registry::build(
+            &account(case.kind),
+            std::sync::Arc::new(switchyard_core::connector_state::MemoryState::new()),
+        )
+        .unwrap();
         let raw = RawOrder {
             format: case.format.into(),
             external_id: None,

@@ -76,7 +76,7 @@ fn channel(kind: ChannelKind) -> Arc<dyn Channel> {
         ChannelKind::ALL
             .into_iter()
             .map(|k| {
-                let c = switchyard_connectors::registry::build(&account(k))
+                let c = switchyard_connectors::registry::build(&account(k), memory())
                     .unwrap_or_else(|e| panic!("{k} account builds: {e}"));
                 (k, c)
             })
@@ -412,7 +412,7 @@ pub fn csv_target() -> &'static CsvSftpTarget {
             shipment_prefix: "ship".into(),
             stock_prefix: "stock".into(),
         });
-        CsvSftpTarget::new("csvco", &config).expect("the CSV supplier builds")
+        CsvSftpTarget::new("csvco", &config, memory()).expect("the CSV supplier builds")
     })
 }
 
@@ -523,4 +523,9 @@ pub fn config_load(data: &[u8]) {
     if let Ok(base) = config::load_str(text, "fuzz.yaml", &env) {
         let _ = config::load_routing_str(text, "rules.yaml", &env, &base);
     }
+}
+
+/// Connector state for harness-built connectors: nothing here outlives the process.
+fn memory() -> std::sync::Arc<dyn switchyard_core::connector_state::ConnectorState> {
+    std::sync::Arc::new(switchyard_core::connector_state::MemoryState::new())
 }

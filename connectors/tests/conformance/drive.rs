@@ -533,15 +533,18 @@ pub async fn etsy() -> Vec<Exchange> {
         sim.add_product(sku, "Thing", "12.50", 5);
     }
     let cfg = sim.config();
-    let channel = EtsyChannel::new(&ChannelConfig {
-        client_id: Some(cfg.keystring.clone()),
-        client_secret: cfg.shared_secret.clone(),
-        refresh_token: Some(cfg.refresh_token.clone()),
-        token_url: Some(sim.token_url()),
-        shop_id: Some(cfg.shop_id.to_string()),
-        rate_limit: fast(),
-        ..ChannelConfig::new("etsy", ChannelKind::Etsy, sim.base_url())
-    })
+    let channel = EtsyChannel::new(
+        &ChannelConfig {
+            client_id: Some(cfg.keystring.clone()),
+            client_secret: cfg.shared_secret.clone(),
+            refresh_token: Some(cfg.refresh_token.clone()),
+            token_url: Some(sim.token_url()),
+            shop_id: Some(cfg.shop_id.to_string()),
+            rate_limit: fast(),
+            ..ChannelConfig::new("etsy", ChannelKind::Etsy, sim.base_url())
+        },
+        std::sync::Arc::new(switchyard_core::connector_state::MemoryState::new()),
+    )
     .expect("channel");
     sim.recorder().start(KEEP);
     let id = sim
