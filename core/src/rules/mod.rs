@@ -5,6 +5,8 @@
 pub mod order_version;
 pub mod parcel;
 pub mod returns;
+#[cfg(test)]
+mod testing;
 
 /// Kit definitions: a kit SKU → (component SKU, units per kit).
 pub type Kits = std::collections::BTreeMap<String, Vec<(String, i64)>>;

@@ -144,46 +144,10 @@ pub fn record_return(input: ReturnInput<'_>) -> Result<ReturnChange, ReturnError
 
 #[cfg(test)]
 mod tests {
-    use chrono::DateTime;
-    use rust_decimal::Decimal;
-
     use super::*;
-    use crate::model::{ChannelKind, OrderLine, OrderStatus, PaymentStatus};
 
     fn order() -> Order {
-        let t = DateTime::parse_from_rfc3339("2026-03-01T10:00:00Z").unwrap();
-        Order {
-            channel_kind: ChannelKind::Shopify,
-            external_id: "1".into(),
-            number: "#1".into(),
-            placed_at: t,
-            updated_at: t,
-            status: OrderStatus::Open,
-            payment_status: PaymentStatus::Paid,
-            currency: "USD".into(),
-            total: Decimal::TEN,
-            lines: vec![
-                OrderLine {
-                    line_id: "A".into(),
-                    sku: Some("TEE".into()),
-                    quantity: 3,
-                    unit_price: Decimal::ONE,
-                    title: "tee".into(),
-                },
-                OrderLine {
-                    line_id: "B".into(),
-                    sku: Some("GIFT".into()),
-                    quantity: 1,
-                    unit_price: Decimal::ONE,
-                    title: "gift".into(),
-                },
-            ],
-            ship_to: None,
-            customer_email: None,
-            fulfilled_by_channel: false,
-            tags: Vec::new(),
-            customer_tags: Vec::new(),
-        }
+        crate::rules::testing::order(&[("A", Some("TEE"), 3), ("B", Some("GIFT"), 1)])
     }
 
     fn parcel(location: &str, lines: &[(&str, u32)]) -> ParcelRecord {

@@ -1,39 +1,21 @@
-use chrono::{DateTime, Duration};
+use chrono::Duration;
 use proptest::prelude::*;
-use rust_decimal::Decimal;
 
 use super::*;
-use crate::model::{ChannelKind, OrderLine, PaymentStatus};
+use crate::model::PaymentStatus;
 use crate::stock::{Account, balances};
 
 fn order(status: OrderStatus, payment: PaymentStatus, lines: &[(&str, u32)]) -> Order {
-    let t = DateTime::parse_from_rfc3339("2026-03-01T10:00:00Z").unwrap();
+    let ids: Vec<String> = (0..lines.len()).map(|i| format!("L{i}")).collect();
+    let lines: Vec<(&str, Option<&str>, u32)> = lines
+        .iter()
+        .zip(&ids)
+        .map(|((sku, q), id)| (id.as_str(), Some(*sku), *q))
+        .collect();
     Order {
-        channel_kind: ChannelKind::Shopify,
-        external_id: "1001".into(),
-        number: "#1001".into(),
-        placed_at: t,
-        updated_at: t,
         status,
         payment_status: payment,
-        currency: "USD".into(),
-        total: Decimal::TEN,
-        lines: lines
-            .iter()
-            .enumerate()
-            .map(|(i, (sku, q))| OrderLine {
-                line_id: format!("L{i}"),
-                sku: Some((*sku).into()),
-                quantity: *q,
-                unit_price: Decimal::ONE,
-                title: "item".into(),
-            })
-            .collect(),
-        ship_to: None,
-        customer_email: None,
-        fulfilled_by_channel: false,
-        tags: Vec::new(),
-        customer_tags: Vec::new(),
+        ..crate::rules::testing::order(&lines)
     }
 }
 
