@@ -347,30 +347,37 @@ impl Store for SqliteStore {
             }
             None => (0, None),
         };
-        let reserved: Vec<Reservation> = sqlx::query_as::<_, (String, Option<String>, i64)>(
-            "SELECT sku, location_id, quantity FROM reservations WHERE order_id = ? ORDER BY sku",
-        )
-        .bind(order_id)
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|(sku, location, quantity)| Reservation {
-            sku,
-            location,
-            quantity,
-        })
-        .collect();
-        let routed_to: Option<String> =
-            sqlx::query_scalar("SELECT location_id FROM routing_decisions WHERE order_id = ?")
-                .bind(order_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .flatten();
-        let parcels: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shipments WHERE order_id = ?")
+        // A first version has nothing stored to read: no reservations, decision or parcels.
+        let (reserved, routed_to, parcels, shipped) = if known.is_none() {
+            (Vec::new(), None, 0, Vec::new())
+        } else {
+            let reserved: Vec<Reservation> = sqlx::query_as::<_, (String, Option<String>, i64)>(
+                "SELECT sku, location_id, quantity FROM reservations WHERE order_id = ? ORDER BY sku",
+            )
             .bind(order_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let shipped = stock_sql::shipped_lines(&mut tx, order_id).await?;
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|(sku, location, quantity)| Reservation {
+                sku,
+                location,
+                quantity,
+            })
+            .collect();
+            let routed_to: Option<String> =
+                sqlx::query_scalar("SELECT location_id FROM routing_decisions WHERE order_id = ?")
+                    .bind(order_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .flatten();
+            let parcels: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM shipments WHERE order_id = ?")
+                    .bind(order_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let shipped = stock_sql::shipped_lines(&mut tx, order_id).await?;
+            (reserved, routed_to, parcels, shipped)
+        };
         let kits = stock_sql::kits(&mut tx).await?;
         let change = match apply_version(VersionInput {
             order,
