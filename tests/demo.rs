@@ -1,5 +1,6 @@
 //! README's demo command must keep working: run it and require its summary to pass, with
 //! orders reaching all three kinds of fulfilment (own warehouse, 3PL, dropship supplier).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 use std::process::Command;
 use std::time::Instant;

@@ -1,4 +1,5 @@
 //! `switchyard edi parse` on files written by the EDI crate's own renderer.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 use std::process::Command;
 

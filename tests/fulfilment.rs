@@ -2,6 +2,7 @@
 //! reference as idempotency key, its shipment comes back (by webhook, or by polling when the
 //! webhook is lost) as tracking on the channel and stock leaving the 3PL's on-hand, and a
 //! channel cancellation cancels the order at the 3PL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 mod common;
 

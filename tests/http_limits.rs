@@ -5,6 +5,7 @@
 //!
 //! The idle-connection count is `SWITCHYARD_IDLE_CONNECTIONS` (2,000 by default; the README
 //! gives the 20,000 measurement and its command).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 mod common;
 

@@ -5,6 +5,7 @@
 //! (`SWITCHYARD_OUTAGE_SECS`, 20 by default; connections refused by a proxy in front of the
 //! WooCommerce simulator): the other channel is served, and once it is back the whole backlog
 //! reaches it, each SKU once, none dead-lettered.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 mod common;
 

@@ -4,6 +4,7 @@
 //! location's on-hand and the channel's level, a line the supplier rejects is routed to the
 //! next eligible location (the ShipBob 3PL) and ships there, a rejected line with nowhere to go
 //! holds the order, and a channel cancellation becomes an 850 cancellation.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 mod common;
 

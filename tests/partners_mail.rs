@@ -1,6 +1,7 @@
 //! End-to-end: a dropship supplier by e-mail over a real SMTP server (aiosmtpd). The routed
 //! order's PO arrives as one message with a readable body and a CSV attachment, and a daemon
 //! SIGKILLed right after sending and restarted does not send a second, different PO.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 mod common;
 

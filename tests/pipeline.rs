@@ -1,4 +1,5 @@
 //! End-to-end: the real binary against both channel simulators over loopback HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 mod common;
 

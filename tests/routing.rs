@@ -1,6 +1,7 @@
 //! End-to-end routing: the real binary and both channel simulators, rules sending each
 //! channel's orders to its own location, an order no rule places held and released through
 //! the CLI, and `route --what-if` showing what a changed rule would do.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 mod common;
 

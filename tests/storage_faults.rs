@@ -5,6 +5,7 @@
 //! and a log that does not flood.
 //!
 //! Needs `unshare` (util-linux) and either root or unprivileged user namespaces.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! The BigCommerce connector against the BigCommerce simulator, over real HTTP on 127.0.0.1.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

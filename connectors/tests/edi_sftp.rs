@@ -1,5 +1,6 @@
 //! EDI and CSV partners end to end over a real OpenSSH sshd: the adapters upload and poll
 //! through SFTP, the simulators act on the served directories as the partners would.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 mod support;
 

@@ -2,6 +2,7 @@
 //! a free loopback port with a handler written here that stores every message as a `.eml` file
 //! and its SMTP envelope as `.json`. If the server cannot start the test fails with the reason;
 //! `.ci/run` installs aiosmtpd on a fresh machine.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! The `http_json` adapter against the supplier simulator over real HTTP on 127.0.0.1: orders
 //! are signed and checked by the simulator, webhooks are signed by the simulator, posted to a
 //! receiver here and checked by the adapter as the daemon would.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 use std::sync::{Arc, Mutex};
 

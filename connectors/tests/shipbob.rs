@@ -1,5 +1,6 @@
 //! The ShipBob adapter against the ShipBob simulator, over real HTTP on 127.0.0.1: webhooks are
 //! posted by the simulator to a receiver here and checked by the adapter as the daemon would.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

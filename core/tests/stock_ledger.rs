@@ -1,6 +1,7 @@
 //! The ledger's invariants under random days of trading, on a real SQLite file: whatever mix of
 //! counts, orders (plain and kit), edits, cancellations, routing, shipments and returns, the
 //! auditor finds nothing, and on-hand matches an independent model of what happened.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,5 @@
 //! The SQLite store's transactional rules, each step checked on a real database file.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 use chrono::DateTime;
 use rust_decimal::Decimal;

@@ -1,6 +1,7 @@
 //! The partner event queue: an event that cannot be applied holds back only the later events
 //! of its own order, is retried, parked as `failed` after its last attempt (kept, listed),
 //! and put back to work by an operator.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 use chrono::DateTime;
 use rust_decimal::Decimal;

@@ -2,6 +2,7 @@
 //! sends the refused lines back to the router (never to the refusing location again), the new
 //! location's submission is queued with the new plan, overdue orders are cancelled at their
 //! partner first, and every step is idempotent and leaves the ledger balanced.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 use chrono::DateTime;
 use rust_decimal::Decimal;

@@ -1,5 +1,6 @@
 //! Routing in the SQLite store: the stock snapshot, plans with lines at several locations,
 //! the hold queue and releases, each on a real database file.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 use chrono::DateTime;
 use rust_decimal::Decimal;

@@ -1,5 +1,6 @@
 //! Every file in `../shared/fixtures/edi/` (beside the workspace) parses, and the typed readers
 //! read the 850/855/856/810 ones. The folder is read at test time; a missing folder fails.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 use std::path::PathBuf;
 use std::str::FromStr;

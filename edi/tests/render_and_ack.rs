@@ -1,5 +1,6 @@
 //! The renderer's envelope, its refusals, 997 acknowledgements, and reader conventions that
 //! the fixtures do not show (tracking numbers, HL trees, missing QTY*33).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 use chrono::{NaiveDate, NaiveTime};
 use rust_decimal::Decimal;

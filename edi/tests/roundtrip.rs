@@ -1,6 +1,7 @@
 //! Property tests: typed documents rendered by the crate parse back to the same value, with
 //! random separators; data containing a separator or control character is refused with
 //! `ForbiddenCharacter`; no input makes the parser panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 use std::collections::BTreeSet;
 

@@ -1,4 +1,5 @@
 //! Hand-written variants the fixtures do not cover: delimiters, whitespace, broken envelopes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 use serde_json::json;
 use switchyard_edi::docs::po850::PurchaseOrder;

@@ -1,5 +1,6 @@
 //! The seeds are worth fuzzing from: each channel has payloads its normalizer and its webhook
 //! check accept, the configuration example loads, and every EDI reader has a document it reads.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 use switchyard_core::model::ChannelKind;
 use switchyard_core::ports::Delivery;

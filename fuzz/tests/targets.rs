@@ -3,6 +3,7 @@
 //! `BOLERO_RANDOM_TEST_TIME_MS` (default 1 s) or `BOLERO_RANDOM_ITERATIONS`; under
 //! `cargo bolero test <name> -p switchyard-fuzz` libFuzzer drives the same mutations with
 //! coverage feedback. See `ci/fuzz.sh`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;

@@ -5,6 +5,7 @@
 //! entry that excuses nothing fails too). The output lists the operations covered per channel.
 //!
 //! Run: `cargo test -p switchyard-connectors --test conformance -- --nocapture`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 mod drive;
 mod graphql;
