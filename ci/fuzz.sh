@@ -18,7 +18,7 @@
 # nothing is copied into the repository. FUZZ_CARGO_FLAGS adds cargo flags (for a campaign, e.g.
 # `--config profile.dev.package.switchyard-connectors.opt-level=3`, one per workspace crate).
 # A failing target prints BOLERO_RANDOM_SEED=… to replay:
-#   BOLERO_RANDOM_SEED=<seed> cargo test -p switchyard-fuzz --test targets <name>
+#   BOLERO_RANDOM_SEED=<seed> cargo test --workspace --test targets <name>
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -36,7 +36,7 @@ if [ "${1:-}" = "--random-campaign" ]; then
   targets=("$@")
   [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(list_targets)
   # shellcheck disable=SC2086
-  cargo test -p switchyard-fuzz --locked ${FUZZ_CARGO_FLAGS:-} --test targets --no-run
+  cargo test --workspace --locked ${FUZZ_CARGO_FLAGS:-} --test targets --no-run
   out=$root/target/fuzz-campaign
   mkdir -p "$out"
   summary=$out/random-summary.tsv
@@ -45,7 +45,7 @@ if [ "${1:-}" = "--random-campaign" ]; then
     log=$out/random-$t.log
     result=ok
     BOLERO_RANDOM_TEST_TIME_MS=$((secs * 1000)) nice -n 19 \
-      cargo test -p switchyard-fuzz --locked ${FUZZ_CARGO_FLAGS:-} --test targets -- --exact "$t" --nocapture \
+      cargo test --workspace --locked ${FUZZ_CARGO_FLAGS:-} --test targets -- --exact "$t" --nocapture \
       >"$log" 2>&1 || result=FAILED
     runs=$(grep -oE "^fuzz $t: [0-9]+ seeds, [0-9]+ executions" "$log" | grep -oE '[0-9]+ executions' | grep -oE '[0-9]+' || echo 0)
     echo -e "$t\t$secs\t$runs\t$((runs / secs))\t$result" | tee -a "$summary"
@@ -60,7 +60,10 @@ export BOLERO_RANDOM_TEST_TIME_MS=${FUZZ_MS:-7000}
 echo "== fuzz: bounded run, ${BOLERO_RANDOM_TEST_TIME_MS} ms of mutations per target"
 set +e
 # shellcheck disable=SC2086 # FUZZ_CARGO_FLAGS is a list of flags
-cargo test -p switchyard-fuzz --locked ${FUZZ_CARGO_FLAGS:-} --tests -- --test-threads=2 \
+# `--workspace --test targets` (not `-p switchyard-fuzz`) resolves features as ci/test.sh does, so
+# the test binary it already built is reused instead of rebuilding the graph; the seeds test
+# runs in ci/test.sh.
+cargo test --workspace --locked ${FUZZ_CARGO_FLAGS:-} --test targets -- --test-threads=2 \
   --nocapture 2>&1 | tee target/fuzz-ci.log | grep -E '^fuzz |^test result|panicked|FAILED|BOLERO'
 status=${PIPESTATUS[0]}
 set -e
