@@ -35,5 +35,9 @@ fi
 python3 -c 'import aiosmtpd' || die "aiosmtpd is installed but cannot be imported"
 echo "aiosmtpd $(python3 -c 'import aiosmtpd; print(aiosmtpd.__version__)')"
 
+# The monitoring kit's alert rules are checked with promtool (Debian's prometheus package).
+command -v promtool >/dev/null 2>&1 || apt_install prometheus
+promtool --version 2>&1 | head -1
+
 echo "== tests"
 cargo test --workspace --locked "$@"

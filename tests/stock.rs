@@ -158,7 +158,7 @@ async fn a_level_changed_in_a_channels_admin_is_found_and_put_back() {
         "the drift is counted:\n{m}"
     );
     assert!(m.contains("switchyard_api_calls_total{channel=\"woo\"}"));
-    assert!(m.contains("switchyard_stock_push_latency_ms_count{channel=\"woo\"}"));
+    assert!(m.contains("switchyard_stock_push_latency_seconds_count{channel=\"woo\"}"));
     assert!(m.contains("switchyard_stock_oversell_exposure_units{channel=\"woo\"}"));
     audit_passes(&env);
 }

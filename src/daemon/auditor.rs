@@ -3,6 +3,7 @@
 //! what its channel may sell. Violations are logged, counted and stored, never fixed here.
 //! Each round also publishes oversell exposure and push queue depth per channel.
 
+use super::metrics::{AUDIT_CHECKS, ByChannel, ByCheck};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -128,27 +129,22 @@ async fn round(app: &App) {
             for v in &report.violations {
                 *by_check.entry(v.check()).or_default() += 1;
             }
-            for check in [
-                "on_hand_not_ledger",
-                "reserved_not_ledger",
-                "reserved_not_open_orders",
-                "listed_above_available",
-            ] {
-                app.metrics.set(
-                    "stock_audit_violations",
-                    &format!("check=\"{check}\""),
-                    by_check.get(check).copied().unwrap_or(0) as f64,
-                );
+            for check in AUDIT_CHECKS {
+                app.metrics
+                    .stock_audit_violations
+                    .get_or_create(&ByCheck {
+                        check: check.to_string(),
+                    })
+                    .set(by_check.get(check).copied().unwrap_or(0) as i64);
             }
             for c in &app.config.channels {
                 let units = report.exposure.get(&c.id).copied().unwrap_or(0);
-                app.metrics.set(
-                    "stock_oversell_exposure_units",
-                    &format!("channel=\"{}\"", c.id),
-                    units as f64,
-                );
+                app.metrics
+                    .stock_oversell_exposure
+                    .get_or_create(&ByChannel::new(&c.id))
+                    .set(units);
             }
-            app.metrics.add("stock_audits_total", "", 1);
+            app.metrics.stock_audits.inc();
             if let Err(e) = app.store.record_audit(now_ms(), &report.violations).await {
                 app.store_failed("recording the audit", &e);
             }

@@ -2,6 +2,7 @@
 //! the channel on a schedule; where it differs from what Switchyard set, report it and queue a
 //! push so the right level goes back.
 
+use super::metrics::ByChannel;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,7 +53,7 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
         return;
     }
     let every = Duration::from_secs(cfg.drift_interval_secs);
-    let labels = format!("channel=\"{channel_id}\"");
+    let labels = ByChannel::new(&channel_id);
     loop {
         // The first check waits a full interval: discovery has just read every level.
         tokio::select! {
@@ -68,7 +69,9 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                     tracing::warn!(channel = %channel_id, sku = %d.sku, expected = d.expected, found = d.found, "stock level changed on the channel; putting it back");
                 }
                 app.metrics
-                    .add("stock_drift_total", &labels, drifts.len() as u64);
+                    .stock_drift
+                    .get_or_create(&labels)
+                    .inc_by(drifts.len() as u64);
                 if !drifts.is_empty() {
                     app.wake.push.wake_all();
                 }

@@ -5,6 +5,7 @@
 //! refused lines back to the router, stock levels feed the location's on-hand. An order not
 //! shipped within `ship_within_secs` is first cancelled at its partner.
 
+use super::metrics::ByLocation;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,11 +49,10 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
                 Ok(keys) => {
                     for key in &keys {
                         tracing::warn!(location = %l.id, %key, "no ship notice in time; asking the partner to cancel before routing elsewhere");
-                        app.metrics.add(
-                            "partner_overdue_total",
-                            &format!("location=\"{}\"", l.id),
-                            1,
-                        );
+                        app.metrics
+                            .partner_overdue
+                            .get_or_create(&ByLocation::new(&l.id))
+                            .inc();
                     }
                     if !keys.is_empty() {
                         app.wake.outbox.notify_one();
@@ -96,7 +96,7 @@ async fn apply_events(app: &App) -> bool {
         if failed_groups.contains(item.group.as_str()) {
             continue;
         }
-        let labels = format!("location=\"{}\"", item.location_id);
+        let labels = ByLocation::new(&item.location_id);
         match app.store.apply_target_event(item).await {
             Err(e) if e.is_unavailable() => {
                 app.store_failed("applying a partner event", &e);
@@ -104,7 +104,10 @@ async fn apply_events(app: &App) -> bool {
             }
             Ok(what) => {
                 tracing::info!(location = %item.location_id, event = %item.event.dedup_id, %what, "partner event applied");
-                app.metrics.add("partner_events_applied_total", &labels, 1);
+                app.metrics
+                    .partner_events_applied
+                    .get_or_create(&labels)
+                    .inc();
                 app.wake.push.wake_all();
                 app.wake.outbox.notify_one();
                 app.wake.route.notify_one();
@@ -120,7 +123,10 @@ async fn apply_events(app: &App) -> bool {
                     .map_or(8, |a| i64::from(a.event_max_attempts));
                 let park = item.attempts + 1 >= max;
                 let retry_at = (!park).then(|| now_ms() + event_backoff_ms(item.attempts));
-                app.metrics.add("partner_event_failures_total", &labels, 1);
+                app.metrics
+                    .partner_event_failures
+                    .get_or_create(&labels)
+                    .inc();
                 if park {
                     tracing::error!(location = %item.location_id, event = %item.event.dedup_id, id = item.id, attempts = item.attempts + 1, error = %e, "partner event parked as failed; later events of its order wait (switchyard partners events --failed)");
                 } else {

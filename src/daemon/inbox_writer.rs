@@ -3,6 +3,7 @@
 //! queueing for SQLite's write lock (one transaction per webhook capped a flood at a few
 //! thousand a second and stretched its tail latency).
 
+use super::metrics::ByChannel;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -138,11 +139,15 @@ async fn write(app: &App, batch: Vec<Pending>) {
 
 /// Counts the committed webhooks and wakes the worker that takes them next.
 fn settle(app: &App, channel_id: &str, raws: &[RawOrder], inserted: usize, duplicates: usize) {
-    let labels = format!("channel=\"{channel_id}\"");
+    let labels = ByChannel::new(channel_id);
     app.metrics
-        .add("webhooks_accepted_total", &labels, raws.len() as u64);
+        .webhooks_accepted
+        .get_or_create(&labels)
+        .inc_by(raws.len() as u64);
     app.metrics
-        .add("webhooks_duplicate_total", &labels, duplicates as u64);
+        .webhooks_duplicate
+        .get_or_create(&labels)
+        .inc_by(duplicates as u64);
     if inserted > 0 {
         if raws.iter().any(|r| r.format == THIN_FORMAT) {
             app.wake.fetch.wake(channel_id);

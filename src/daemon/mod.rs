@@ -171,6 +171,7 @@ impl Daemon {
         let (inbox, inbox_queue) = inbox_writer::channel();
         let fetch_wake = ChannelWakers::new(channels.keys());
         let push_wake = ChannelWakers::new(channels.keys());
+        let metrics = Metrics::for_config(&config);
         let app = Arc::new(App {
             config,
             store,
@@ -182,7 +183,7 @@ impl Daemon {
                 push: push_wake,
                 ..Wakers::default()
             },
-            metrics: Metrics::default(),
+            metrics,
             health: StoreHealth::new(timing.log_repeat_interval),
             repeats: Arc::new(Repeats::new(timing.log_repeat_interval)),
             timing,

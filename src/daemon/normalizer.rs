@@ -2,6 +2,7 @@
 //! applied in one transaction; one that cannot be read or breaks a rule is quarantined with the
 //! field and reason, never dropped and never fatal.
 
+use super::metrics::ChannelOutcome;
 use std::sync::Arc;
 
 use switchyard_core::intake::IntakeRules;
@@ -68,11 +69,10 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
                         Applied::Stale { .. } => "stale",
                         Applied::Quarantined => "quarantined",
                     };
-                    app.metrics.add(
-                        "inbox_applied_total",
-                        &format!("channel=\"{}\",outcome=\"{label}\"", item.channel_id),
-                        1,
-                    );
+                    app.metrics
+                        .inbox_applied
+                        .get_or_create(&ChannelOutcome::new(&item.channel_id, label))
+                        .inc();
                 }
                 Err(e) => {
                     // Left pending: the next pass tries again, after a wait.

@@ -1,6 +1,7 @@
 //! Outbox → channels and fulfilment partners: write-backs, submissions and cancellations with
 //! their idempotency keys, retried with backoff, and moved to dead letters after the last attempt.
 
+use super::metrics::ChannelKind;
 use std::sync::Arc;
 
 use switchyard_core::fulfillment::{CancelOutcome, OrderRef};
@@ -33,22 +34,22 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
         let mut failed = false;
         for item in &due {
             let result = deliver(&app, item).await;
-            let labels = format!("channel=\"{}\",kind=\"{}\"", item.channel_id, item.kind);
+            let labels = ChannelKind::new(&item.channel_id, &item.kind);
             let stored = match result {
                 Ok(Done::Plain) => {
-                    app.metrics.add("outbox_delivered_total", &labels, 1);
+                    app.metrics.outbox_delivered.get_or_create(&labels).inc();
                     tracing::info!(key = %item.idempotency_key, kind = %item.kind, "outbox item delivered");
                     app.store.complete_outbox(item.id).await
                 }
                 Ok(Done::Submitted { partner_order_id }) => {
-                    app.metrics.add("outbox_delivered_total", &labels, 1);
+                    app.metrics.outbox_delivered.get_or_create(&labels).inc();
                     tracing::info!(key = %item.idempotency_key, %partner_order_id, "order handed to its partner");
                     app.store
                         .record_submission(item.id, &item.idempotency_key, &partner_order_id)
                         .await
                 }
                 Ok(Done::CancelAnswered { order, outcome }) => {
-                    app.metrics.add("outbox_delivered_total", &labels, 1);
+                    app.metrics.outbox_delivered.get_or_create(&labels).inc();
                     tracing::info!(key = %item.idempotency_key, ?outcome, "cancellation answered");
                     let stored = app
                         .store
@@ -58,7 +59,7 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
                     stored
                 }
                 Err((error, retryable, cause)) => {
-                    app.metrics.add("outbox_failures_total", &labels, 1);
+                    app.metrics.outbox_failures.get_or_create(&labels).inc();
                     let give_up = !retryable || item.attempts + 1 >= app.timing.outbox_max_attempts;
                     if give_up {
                         tracing::error!(key = %item.idempotency_key, %error, "write-back moved to dead letters");

@@ -8,6 +8,7 @@
 //! read; its notice then lowers on-hand once more. That errs low (never oversells) and the
 //! next read puts it right.
 
+use super::metrics::ByLocation;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,12 +33,15 @@ pub async fn run(app: Arc<App>, location_id: String, mut stopped: watch::Receive
     if secs == 0 {
         return;
     }
-    let labels = format!("location=\"{location_id}\"");
+    let labels = ByLocation::new(&location_id);
     loop {
         match target.inventory().await {
             Ok(levels) => match feed(&app, &location_id, &levels).await {
                 Ok(changed) => {
-                    app.metrics.add("partner_inventory_reads_total", &labels, 1);
+                    app.metrics
+                        .partner_inventory_reads
+                        .get_or_create(&labels)
+                        .inc();
                     if changed > 0 {
                         tracing::info!(location = %location_id, skus = changed, "partner inventory differs from on-hand; feeding it");
                         app.wake.fulfil.notify_one();
@@ -53,7 +57,9 @@ pub async fn run(app: Arc<App>, location_id: String, mut stopped: watch::Receive
             }
             Err(e) => {
                 app.metrics
-                    .add("partner_inventory_read_failures_total", &labels, 1);
+                    .partner_inventory_read_failures
+                    .get_or_create(&labels)
+                    .inc();
                 tracing::warn!(location = %location_id, error = %e, "reading the partner's inventory failed")
             }
         }

@@ -2,6 +2,7 @@
 //! to the inbox together with the cursor that follows it; the next sweep starts `overlap` before
 //! the newest change seen, so an order on a boundary is fetched twice rather than never.
 
+use super::metrics::ByChannel;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,7 +54,9 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
             Err(e) => {
                 failures += 1;
                 app.metrics
-                    .add("poll_errors_total", &format!("channel=\"{channel_id}\""), 1);
+                    .poll_errors
+                    .get_or_create(&ByChannel::new(&channel_id))
+                    .inc();
                 super::faults::repeated!(app.repeats, warn, format!("poll {channel_id}\0{e}"), channel = %channel_id, error = %e, failures, "poll failed");
                 let mut wait = Duration::from_millis(
                     super::backoff_ms(failures).min(interval.as_millis() as i64 * 4) as u64,
@@ -95,11 +98,10 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
             .await
         {
             Ok(done) => {
-                app.metrics.add(
-                    "poll_orders_total",
-                    &format!("channel=\"{channel_id}\""),
-                    page.orders.len() as u64,
-                );
+                app.metrics
+                    .poll_orders
+                    .get_or_create(&ByChannel::new(&channel_id))
+                    .inc_by(page.orders.len() as u64);
                 if done.inserted > 0 {
                     tracing::info!(channel = %channel_id, new = done.inserted, seen = page.orders.len(), "poll found changes");
                     app.wake.normalize.notify_one();

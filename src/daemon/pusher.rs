@@ -3,6 +3,7 @@
 //! skips levels the channel already holds, and sends the rest, decreases first, in the channel's
 //! largest batch. The connector paces and retries each call.
 
+use super::metrics::ByChannel;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,7 +27,7 @@ struct Ctx {
     channel_id: String,
     rules: StockRules,
     batch_size: usize,
-    labels: String,
+    labels: ByChannel,
 }
 
 /// Listings one pass takes: a few batches for small-batch channels (the next batch gathers
@@ -56,7 +57,7 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
     let batch_size = channel.limits().max_stock_batch.max(1);
     let ctx = Ctx {
         rules: cfg.stock.clone(),
-        labels: format!("channel=\"{channel_id}\""),
+        labels: ByChannel::new(&channel_id),
         app: app.clone(),
         channel,
         channel_id: channel_id.clone(),
@@ -188,7 +189,7 @@ async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant, bool,
         batch_size,
         labels,
     } = ctx;
-    let (app, batch_size, labels) = (&**app, *batch_size, labels.as_str());
+    let (app, batch_size, labels) = (&**app, *batch_size, labels);
     {
         let mut outcomes = Vec::with_capacity(due.len());
         let mut to_send: Vec<(&DirtyListing, i64)> = Vec::new();
@@ -229,7 +230,7 @@ async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant, bool,
                 store_ok = false;
                 break;
             }
-            app.metrics.add("stock_push_calls_total", labels, 1);
+            app.metrics.stock_push_calls.get_or_create(labels).inc();
             match channel.push_stock(&levels).await {
                 Ok(report) => {
                     for sku in &report.applied {
@@ -246,23 +247,21 @@ async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant, bool,
                                 },
                             });
                             if let Some(since) = d.since {
-                                app.metrics.observe_ms(
-                                    "stock_push_latency_ms",
-                                    labels,
-                                    (now_ms() - since).max(0) as f64,
-                                );
+                                app.metrics
+                                    .observe_push_latency_ms(labels, now_ms() - since);
                             }
                         }
                     }
-                    app.metrics.add(
-                        "stock_levels_pushed_total",
-                        labels,
-                        report.applied.len() as u64,
-                    );
+                    app.metrics
+                        .stock_levels_pushed
+                        .get_or_create(labels)
+                        .inc_by(report.applied.len() as u64);
                     for (sku, actual) in &report.stale {
                         if let Some((d, _)) = by_sku.get(sku.as_str()) {
                             app.metrics
-                                .add("stock_compare_and_set_conflicts_total", labels, 1);
+                                .stock_compare_and_set_conflicts
+                                .get_or_create(labels)
+                                .inc();
                             outcomes.push(stale_or_dead(app, d, *actual));
                         }
                     }
@@ -274,7 +273,7 @@ async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant, bool,
                     }
                 }
                 Err(e) => {
-                    app.metrics.add("stock_push_errors_total", labels, 1);
+                    app.metrics.stock_push_errors.get_or_create(labels).inc();
                     super::faults::repeated!(app.repeats, warn, format!("push {channel_id}\0{e}"), channel = %channel_id, error = %e, skus = chunk.len(), "stock push failed");
                     // One time for the whole chunk: its rows come back together.
                     let attempts = chunk.iter().map(|(d, _)| d.attempts).max().unwrap_or(0);

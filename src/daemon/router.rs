@@ -3,6 +3,7 @@
 //! previous one took. Lines a partner refused come back here (`rerouting`) and are placed
 //! again by the same rules, never where they were refused.
 
+use super::metrics::ByChannel;
 use std::sync::Arc;
 
 use switchyard_core::routing::{Reroute, Router};
@@ -113,11 +114,11 @@ async fn reroute_one(
     {
         return Ok(());
     }
-    let labels = format!("channel=\"{}\"", w.channel_id);
-    app.metrics.add("orders_rerouted_total", &labels, 1);
+    let labels = ByChannel::new(&w.channel_id);
+    app.metrics.orders_rerouted.get_or_create(&labels).inc();
     if plan.is_held() {
         tracing::warn!(order_id = w.order_id, reason = ?plan.held_reason(), "refused lines have nowhere to go; order held");
-        app.metrics.add("orders_held_total", &labels, 1);
+        app.metrics.orders_held.get_or_create(&labels).inc();
     } else {
         tracing::info!(order_id = w.order_id, to = %plan.outcome(), because = %input.because.join("; "), "order re-routed");
         app.wake.outbox.notify_one();
@@ -139,13 +140,13 @@ async fn route_one(
     let stock = app.store.stock_by_location(&skus, Some(o.order_id)).await?;
     let plan = router.plan(&o.order, &o.channel_id, &stock);
     app.store.record_route(o.order_id, &plan).await?;
-    let labels = format!("channel=\"{}\"", o.channel_id);
+    let labels = ByChannel::new(&o.channel_id);
     if plan.is_held() {
         tracing::info!(order_id = o.order_id, channel = %o.channel_id, reason = ?plan.held_reason(), "order held");
-        app.metrics.add("orders_held_total", &labels, 1);
+        app.metrics.orders_held.get_or_create(&labels).inc();
     } else {
         tracing::info!(order_id = o.order_id, channel = %o.channel_id, to = %plan.outcome(), rule = %plan.rule_summary(), "order routed");
-        app.metrics.add("orders_routed_total", &labels, 1);
+        app.metrics.orders_routed.get_or_create(&labels).inc();
         app.wake.fulfil.notify_one();
     }
     Ok(())

@@ -4,6 +4,7 @@
 //! live in `http.rs`; `/metrics` and `/readyz`'s details need the operator token when one is
 //! configured.
 
+use super::metrics::{CONTENT_TYPE, ChannelReason, Scrape};
 use std::sync::Arc;
 
 use axum::Router;
@@ -71,7 +72,6 @@ async fn webhook(
         }
         return (StatusCode::NOT_FOUND, "unknown channel").into_response();
     };
-    let labels = format!("channel=\"{channel_id}\"");
     let request = WebhookRequest {
         headers: headers
             .iter()
@@ -82,20 +82,18 @@ async fn webhook(
     let delivery = match channel.verify_webhook(&request).await {
         Ok(d) => d,
         Err(IngestError::BadSignature(why)) => {
-            app.metrics.add(
-                "webhooks_rejected_total",
-                &format!("{labels},reason=\"signature\""),
-                1,
-            );
+            app.metrics
+                .webhooks_rejected
+                .get_or_create(&ChannelReason::new(&channel_id, "signature"))
+                .inc();
             tracing::warn!(channel = %channel_id, %why, "webhook refused: bad signature");
             return (StatusCode::UNAUTHORIZED, "invalid signature").into_response();
         }
         Err(IngestError::Unreadable(why)) => {
-            app.metrics.add(
-                "webhooks_rejected_total",
-                &format!("{labels},reason=\"unreadable\""),
-                1,
-            );
+            app.metrics
+                .webhooks_rejected
+                .get_or_create(&ChannelReason::new(&channel_id, "unreadable"))
+                .inc();
             tracing::warn!(channel = %channel_id, %why, "webhook refused: unreadable body");
             return (StatusCode::BAD_REQUEST, "unreadable body").into_response();
         }
@@ -264,66 +262,30 @@ async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> impl IntoRe
         )
             .into_response();
     }
-    let mut text = app.metrics.render();
-    if let Ok(c) = app.store.counts().await {
-        for (name, v) in [
-            ("inbox_pending", c.inbox_pending),
-            ("quarantined", c.quarantined),
-            ("stock_dirty", c.stock_dirty),
-            ("outbox_pending", c.outbox_pending),
-            ("dead_letters", c.dead_letters),
-            ("partner_events_failed", c.partner_events_failed),
-        ] {
-            text.push_str(&format!(
-                "# TYPE switchyard_{name} gauge\nswitchyard_{name} {v}\n"
-            ));
-        }
-    }
-    if let Ok(depths) = app
+    let counts = app.store.counts().await.ok();
+    let depths = app
         .store
         .dirty_depth(switchyard_core::store::now_ms())
         .await
-    {
-        text.push_str("# TYPE switchyard_stock_queue_depth gauge\n");
-        for d in &depths {
-            text.push_str(&format!(
-                "switchyard_stock_queue_depth{{channel=\"{}\"}} {}\n",
-                d.channel_id, d.pending
-            ));
-        }
-        text.push_str("# TYPE switchyard_stock_oldest_pending_ms gauge\n");
-        for d in &depths {
-            text.push_str(&format!(
-                "switchyard_stock_oldest_pending_ms{{channel=\"{}\"}} {}\n",
-                d.channel_id,
-                d.oldest_ms.unwrap_or(0)
-            ));
-        }
-    }
-    let stats: Vec<(&String, switchyard_core::ports::ApiStats)> = app
+        .map(|ds| {
+            ds.into_iter()
+                .map(|d| (d.channel_id, d.pending, d.oldest_ms))
+                .collect()
+        })
+        .unwrap_or_default();
+    let api = app
         .channels
         .iter()
-        .filter_map(|(id, c)| c.api_stats().map(|s| (id, s)))
+        .filter_map(|(id, c)| c.api_stats().map(|s| (id.clone(), s.calls, s.throttled)))
         .collect();
-    text.push_str("# TYPE switchyard_api_calls_total counter\n");
-    for (id, s) in &stats {
-        text.push_str(&format!(
-            "switchyard_api_calls_total{{channel=\"{id}\"}} {}\n",
-            s.calls
-        ));
-    }
-    text.push_str("# TYPE switchyard_api_throttled_total counter\n");
-    for (id, s) in &stats {
-        text.push_str(&format!(
-            "switchyard_api_throttled_total{{channel=\"{id}\"}} {}\n",
-            s.throttled
-        ));
-    }
-    text.push_str(&format!(
-        "# TYPE switchyard_store_writable gauge\nswitchyard_store_writable {}\n",
-        u8::from(app.health.writable())
-    ));
-    ([("content-type", "text/plain; version=0.0.4")], text).into_response()
+    app.metrics.refresh(&Scrape {
+        counts,
+        depths,
+        api,
+        writable: app.health.writable(),
+    });
+    let text = app.metrics.render();
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response()
 }
 
 #[cfg(test)]
