@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use common::outage::{Outage, outage_secs};
 use common::{Env, eventually, eventually_explained};
 use switchyard_sim::etsy::{EtsySim, EtsySimConfig};
-use switchyard_sim::record::busiest_window;
+use switchyard_sim::record::{Direction, busiest_window};
 use switchyard_sim::woocommerce::Storm;
 use switchyard_sim::{OrderSpec, SimulatedChannel, WebhookFate};
 
@@ -221,7 +221,9 @@ async fn a_channel_down_for_a_while_gets_its_whole_backlog_once_it_is_back() {
     // WooCommerce holds of those SKUs is in doubt): they are judged against the level it
     // last confirmed.
     let (cuts_done, raises_start) = cut_and_raise_bounds(&history, |sku| {
-        skus.iter().position(|s| s == sku).is_some_and(|i| want(i) < 10)
+        skus.iter()
+            .position(|s| s == sku)
+            .is_some_and(|i| want(i) < 10)
     });
     assert!(
         cuts_done <= raises_start,
@@ -231,9 +233,11 @@ async fn a_channel_down_for_a_while_gets_its_whole_backlog_once_it_is_back() {
     assert!(dl.contains("no dead letters"), "{dl}");
     eprintln!(
         "WooCommerce down for {:?}: Shopify served meanwhile; {} SKUs reached WooCommerce {drained_after:?} \
-         after it came back, each written once",
+         after it came back, each written once, cuts before raises (last cut {:?} before the first \
+         raise)",
         up_at.duration_since(down_at),
-        history.len()
+        history.len(),
+        raises_start - cuts_done
     );
 }
 
@@ -305,23 +309,33 @@ async fn after_an_outage_a_storm_of_429s_still_drains_the_backlog_cuts_first_wit
     })
     .await;
 
-    // Down. A delivery raises every SKU to 20; the pushes fail (what WooCommerce holds of the
-    // first batch is now in doubt); then a recount cuts every third SKU to 5.
+    // Down. A recount cuts every third SKU to 5 and raises the rest to 20; the pushes fail,
+    // so what WooCommerce holds of the first batch (every cut and some raises) is in doubt.
     proxy.set_down(true);
     let down_at = Instant::now();
-    let import = |name: &str, level: &dyn Fn(usize) -> i64| {
-        let csv: String = std::iter::once("sku,quantity\n".to_string())
-            .chain(
-                skus.iter()
-                    .enumerate()
-                    .map(|(i, s)| format!("{s},{}\n", level(i))),
-            )
-            .collect();
-        let path = env.path().join(name);
-        std::fs::write(&path, csv).expect("write csv");
-        env.ok(&["stock", "import", path.to_str().expect("utf-8")]);
-    };
-    import("delivery.csv", &|_| 20);
+    let is_cut = |i: usize| i.is_multiple_of(3);
+    let want = |i: usize| if is_cut(i) { 5 } else { 20 };
+    let csv: String = std::iter::once("sku,quantity\n".to_string())
+        .chain(
+            skus.iter()
+                .enumerate()
+                .map(|(i, s)| format!("{s},{}\n", want(i))),
+        )
+        .collect();
+    let path = env.path().join("recount.csv");
+    std::fs::write(&path, csv).expect("write csv");
+    env.ok(&["stock", "import", path.to_str().expect("utf-8")]);
+    eventually(
+        &env,
+        Duration::from_secs(60),
+        "Shopify served while WooCommerce is down",
+        || {
+            skus.iter()
+                .enumerate()
+                .all(|(i, s)| env.shopify.stock(s) == Some(want(i)))
+        },
+    )
+    .await;
     eventually_explained(
         &env,
         Duration::from_secs(60),
@@ -336,20 +350,6 @@ async fn after_an_outage_a_storm_of_429s_still_drains_the_backlog_cuts_first_wit
             } else {
                 Err(format!("{failed} failed pushes"))
             }
-        },
-    )
-    .await;
-    let is_cut = |i: usize| i.is_multiple_of(3);
-    let want = |i: usize| if is_cut(i) { 5 } else { 20 };
-    import("recount.csv", &want);
-    eventually(
-        &env,
-        Duration::from_secs(60),
-        "Shopify served while WooCommerce is down",
-        || {
-            skus.iter()
-                .enumerate()
-                .all(|(i, s)| env.shopify.stock(s) == Some(want(i)))
         },
     )
     .await;
@@ -397,7 +397,12 @@ async fn after_an_outage_a_storm_of_429s_still_drains_the_backlog_cuts_first_wit
     let history = env.woo.journal().stock_histories();
     assert_eq!(history.len(), skus.len(), "every SKU written");
     for (sku, writes) in &history {
-        assert_eq!(writes.len(), 1, "{sku} written {} times: {writes:?}", writes.len());
+        assert_eq!(
+            writes.len(),
+            1,
+            "{sku} written {} times: {writes:?}",
+            writes.len()
+        );
     }
     let (cuts_done, raises_start) = cut_and_raise_bounds(&history, |sku| {
         skus.iter().position(|s| s == sku).is_some_and(is_cut)
@@ -413,8 +418,28 @@ async fn after_an_outage_a_storm_of_429s_still_drains_the_backlog_cuts_first_wit
 
     // The host's limit, as the host counts it: no call refused for going too fast, and no
     // second holding more calls than its bucket allows.
-    let calls: Vec<Instant> = env.woo.recorder().take().iter().map(|e| e.at).collect();
+    // Calls WooCommerce served (the webhooks it sent are recorded too).
+    let exchanges: Vec<_> = env
+        .woo
+        .recorder()
+        .take()
+        .into_iter()
+        .filter(|e| e.direction == Direction::Served)
+        .collect();
+    let calls: Vec<Instant> = exchanges.iter().map(|e| e.at).collect();
     let busiest = busiest_window(&calls, Duration::from_secs(1));
+    if std::env::var_os("SWITCHYARD_SHOW_CALLS").is_some() {
+        let t0 = calls.iter().min().copied().unwrap_or_else(Instant::now);
+        for e in &exchanges {
+            eprintln!(
+                "{:>8.3} s {} {} {}",
+                (e.at - t0).as_secs_f64(),
+                e.status,
+                e.method,
+                e.path
+            );
+        }
+    }
     let over_limit = env.woo.refusals().over_limit;
     assert_eq!(over_limit, 0, "calls refused for exceeding the host's rate");
     assert!(

@@ -227,9 +227,12 @@ routing:
     until_outbox_empty(&env).await;
     // Time for a second copy to show, if one were coming: the supplier's answers (855, 997)
     // travel back and are applied.
-    eventually(&env, BACK, "the supplier's acknowledgements applied", || {
-        supplier.counters().acks_997_received >= 1
-    })
+    eventually(
+        &env,
+        BACK,
+        "the supplier's acknowledgements applied",
+        || supplier.counters().acks_997_received >= 1,
+    )
     .await;
     let c = supplier.counters();
     assert_eq!(c.purchase_orders as usize, skus.len(), "{c:?}");
