@@ -473,6 +473,99 @@ async fn a_push_in_flight_forgets_the_channel_level_until_it_is_recorded() {
 }
 
 #[tokio::test]
+async fn the_confirmed_level_outlives_a_push_in_doubt_and_follows_the_channel() {
+    let (_d, s) = store().await;
+    s.upsert_listings(
+        "shop",
+        &[Listing {
+            sku: "A".into(),
+            reference: serde_json::json!({}),
+            channel_quantity: Some(7),
+        }],
+        "discovered",
+    )
+    .await
+    .unwrap();
+    s.set_on_hand("main", &[("A".into(), 5)], OnHandSource::Count, "count")
+        .await
+        .unwrap();
+    async fn due(s: &SqliteStore) -> DirtyListing {
+        s.due_dirty("shop", &["main".into()], i64::MAX, 10)
+            .await
+            .unwrap()
+            .remove(0)
+    }
+    // Discovery read 7 from the channel: confirmed.
+    assert_eq!(due(&s).await.confirmed_quantity, Some(7));
+    // A push of 5 fails in an outage: what the channel holds is in doubt, what it confirmed
+    // is still 7, so the 5 is still known to be a cut.
+    s.begin_push("shop", &["A".into()]).await.unwrap();
+    let in_doubt = due(&s).await;
+    s.record_push(
+        "shop",
+        &[PushOutcome {
+            sku: "A".into(),
+            seq: in_doubt.seq,
+            kind: PushOutcomeKind::Failed {
+                error: "connection refused".into(),
+                retry_at: Some(0),
+                quantity: 5,
+            },
+        }],
+    )
+    .await
+    .unwrap();
+    let after = due(&s).await;
+    assert_eq!(
+        (after.channel_quantity, after.confirmed_quantity),
+        (None, Some(7))
+    );
+    // A compare-and-set answer names the channel's level: confirmed.
+    s.record_push(
+        "shop",
+        &[PushOutcome {
+            sku: "A".into(),
+            seq: after.seq,
+            kind: PushOutcomeKind::Stale {
+                channel_quantity: Some(6),
+            },
+        }],
+    )
+    .await
+    .unwrap();
+    let stale = due(&s).await;
+    assert_eq!(
+        (stale.channel_quantity, stale.confirmed_quantity),
+        (Some(6), Some(6))
+    );
+    // An applied push is confirmed; the row is settled.
+    s.begin_push("shop", &["A".into()]).await.unwrap();
+    s.record_push(
+        "shop",
+        &[PushOutcome {
+            sku: "A".into(),
+            seq: stale.seq,
+            kind: PushOutcomeKind::Applied {
+                quantity: 5,
+                on_hand: 5,
+                reserved: 0,
+                buffer: 0,
+            },
+        }],
+    )
+    .await
+    .unwrap();
+    let page = s
+        .listing_parts("shop", &["main".into()], None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        (page[0].channel_quantity, page[0].confirmed_quantity),
+        (Some(5), Some(5))
+    );
+}
+
+#[tokio::test]
 async fn discovery_only_looks_for_skus_without_a_listing_on_that_channel() {
     let (_d, s) = store().await;
     s.set_on_hand(

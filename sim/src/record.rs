@@ -9,6 +9,7 @@
 //! [`Recorder::take`] hands the records over and empties the buffer.
 
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -29,6 +30,8 @@ pub enum Direction {
 #[derive(Debug, Clone)]
 pub struct Exchange {
     pub direction: Direction,
+    /// When the request reached the simulator (served) or was sent (sent).
+    pub at: Instant,
     pub method: String,
     /// For [`Direction::Served`] the request path; for [`Direction::Sent`] the target URL.
     pub path: String,
@@ -138,6 +141,7 @@ impl Recorder {
         let (status, response_headers, response_body) = answer.unwrap_or_default();
         self.keep(Exchange {
             direction: Direction::Sent,
+            at: Instant::now(),
             method: "POST".into(),
             path: url.to_string(),
             query: None,
@@ -148,6 +152,22 @@ impl Recorder {
             response_body,
         });
     }
+}
+
+/// The most instants that fall in any span of `window` (from one instant to less than `window`
+/// after it): calls per window, to compare with a channel's limit. `times` need not be sorted.
+pub fn busiest_window(times: &[Instant], window: Duration) -> usize {
+    let mut sorted = times.to_vec();
+    sorted.sort_unstable();
+    let mut best = 0;
+    let mut first = 0;
+    for (last, t) in sorted.iter().enumerate() {
+        while t.duration_since(sorted[first]) >= window {
+            first += 1;
+        }
+        best = best.max(last + 1 - first);
+    }
+    best
 }
 
 fn header_list(headers: &HeaderMap) -> Vec<(String, String)> {
@@ -217,6 +237,7 @@ pub async fn layer(
     if !recorder.is_recording() {
         return next.run(request).await;
     }
+    let at = Instant::now();
     let (parts, body) = request.into_parts();
     let request_body = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(bytes) => bytes,
@@ -244,6 +265,7 @@ pub async fn layer(
     };
     recorder.keep(Exchange {
         direction: Direction::Served,
+        at,
         method,
         path,
         query,
@@ -271,6 +293,20 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
         format!("http://{addr}")
+    }
+
+    #[test]
+    fn the_busiest_window_counts_calls_less_than_a_window_apart() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let second = Duration::from_secs(1);
+        assert_eq!(busiest_window(&[], second), 0);
+        assert_eq!(busiest_window(&[at(0)], second), 1);
+        // 0, 400, 999 share a window; 1000 starts the next one with 400 and 999.
+        let times = [at(1000), at(0), at(400), at(999), at(2500)];
+        assert_eq!(busiest_window(&times, second), 3);
+        assert_eq!(busiest_window(&times, Duration::from_millis(1001)), 4);
+        assert_eq!(busiest_window(&times, Duration::from_secs(3)), 5);
     }
 
     #[tokio::test]

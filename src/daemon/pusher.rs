@@ -1,7 +1,8 @@
 //! Stock levels → one channel. Dirty (channel, SKU) pairs are coalesced by the store; this loop
 //! computes each level from current numbers (the channel's rules, kits as their components),
-//! skips levels the channel already holds, and sends the rest, decreases first, in the channel's
-//! largest batch. The connector paces and retries each call.
+//! skips levels the channel already holds, and sends the rest, decreases first (against the level
+//! the channel last confirmed), in the channel's largest batch. The connector paces and retries
+//! each call.
 
 use super::metrics::ByChannel;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -13,7 +14,7 @@ use futures::stream::FuturesUnordered;
 
 use switchyard_core::config::StockRules;
 use switchyard_core::ports::{Channel, ListingLevel};
-use switchyard_core::stock::{Part, listing_level, push_priority};
+use switchyard_core::stock::{Part, decreases_first, listing_level};
 use switchyard_core::store::{DirtyListing, PushOutcome, PushOutcomeKind, now_ms};
 use tokio::sync::watch;
 
@@ -205,8 +206,9 @@ async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant, bool,
                 to_send.push((d, level));
             }
         }
-        // Decreases first: if the channel throttles us midway, what waits is a raise.
-        to_send.sort_by_key(|(d, level)| push_priority(d.channel_quantity, *level));
+        // Decreases first, against the level the channel last confirmed (what it holds may be
+        // in doubt after an outage): if the channel throttles us midway, what waits is a raise.
+        decreases_first(&mut to_send, |(d, level)| (d.confirmed_quantity, *level));
         for chunk in to_send.chunks(batch_size) {
             if channel_retry_at.is_some() {
                 // A raise must not overtake the cuts that failed: the rest waits, still dirty.

@@ -21,6 +21,9 @@ pub mod sshd;
 #[path = "../../connectors/tests/support/smtpd.rs"]
 pub mod smtpd;
 
+/// A proxy that takes an outside service down and back up.
+pub mod outage;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_switchyard");
 
 /// Extra configuration for [`Env::with_options`].

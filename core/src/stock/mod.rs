@@ -3,10 +3,12 @@
 mod audit;
 mod kits;
 mod ledger;
+mod push_order;
 
 pub use audit::{AuditSnapshot, ListingCheck, Violation, audit, oversell_exposure};
 pub use kits::expand_kits;
 pub use ledger::{Account, Movement, balances, reservation_movements};
+pub use push_order::{LevelMove, decreases_first, level_move};
 
 use std::collections::BTreeMap;
 
@@ -83,16 +85,6 @@ pub fn available_to_sell(on_hand: i64, reserved: i64, buffer: u32) -> i64 {
         .max(0)
 }
 
-/// Push order for a level change: lowering a level guards against overselling, so it goes
-/// first; an unknown current level is treated as a possible decrease; raises go last.
-pub fn push_priority(current: Option<i64>, new: i64) -> u8 {
-    match current {
-        Some(c) if new > c => 2,
-        Some(_) => 0,
-        None => 1,
-    }
-}
-
 /// How reservations must change when an order moves from `before` to `after` units per SKU.
 /// Returns (sku, delta) for every SKU whose reserved quantity changes, in SKU order.
 pub fn reservation_delta(before: &[(String, i64)], after: &[(String, i64)]) -> Vec<(String, i64)> {
@@ -166,16 +158,6 @@ mod tests {
         ];
         assert_eq!(listing_level(&short, &LevelRules::default()), 2);
         assert_eq!(sellable_units(&[]), 0);
-    }
-
-    #[test]
-    fn decreases_go_before_unknowns_before_increases() {
-        let mut changes = [(Some(5), 9), (Some(9), 5), (None, 3), (Some(4), 4)];
-        changes.sort_by_key(|(c, n)| push_priority(*c, *n));
-        assert_eq!(
-            changes,
-            [(Some(9), 5), (Some(4), 4), (None, 3), (Some(5), 9)]
-        );
     }
 
     #[test]

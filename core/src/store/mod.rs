@@ -170,7 +170,11 @@ pub struct ListingParts {
     /// When the oldest change not yet pushed was made (ms), for latency figures.
     pub since: Option<i64>,
     pub reference: serde_json::Value,
+    /// What the channel holds as far as the store knows; `None` while a push is in doubt.
     pub channel_quantity: Option<i64>,
+    /// The level the channel last confirmed (kept while a push is in doubt): what the pusher
+    /// orders a batch against, decreases first.
+    pub confirmed_quantity: Option<i64>,
     /// A change is queued for this listing.
     pub push_pending: bool,
     /// The SKU itself, or a kit's components, over the channel's locations.

@@ -663,10 +663,12 @@ impl Store for SqliteStore {
         for l in listings {
             // A configured mapping is never replaced by a discovered one.
             sqlx::query(
-                "INSERT INTO listings (channel_id, sku, reference, source, channel_quantity) VALUES (?1, ?2, ?3, ?4, ?5)
+                "INSERT INTO listings (channel_id, sku, reference, source, channel_quantity, confirmed_quantity)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)
                  ON CONFLICT (channel_id, sku) DO UPDATE SET reference = excluded.reference,
                     source = excluded.source,
-                    channel_quantity = COALESCE(excluded.channel_quantity, listings.channel_quantity)
+                    channel_quantity = COALESCE(excluded.channel_quantity, listings.channel_quantity),
+                    confirmed_quantity = COALESCE(excluded.confirmed_quantity, listings.confirmed_quantity)
                  WHERE listings.source = 'discovered' OR excluded.source = 'configured'",
             )
             .bind(channel_id)
@@ -752,8 +754,11 @@ impl Store for SqliteStore {
                 // Written above, a whole batch per statement.
                 PushOutcomeKind::Applied { .. } | PushOutcomeKind::Unchanged => {}
                 PushOutcomeKind::Stale { channel_quantity } => {
+                    // The channel named what it holds: that is a confirmation too.
                     sqlx::query(
-                        "UPDATE listings SET channel_quantity = ? WHERE channel_id = ? AND sku = ?",
+                        "UPDATE listings SET channel_quantity = ?1,
+                            confirmed_quantity = COALESCE(?1, confirmed_quantity)
+                         WHERE channel_id = ?2 AND sku = ?3",
                     )
                     .bind(channel_quantity)
                     .bind(channel_id)
@@ -1294,7 +1299,8 @@ impl Store for SqliteStore {
                 });
             }
             sqlx::query(
-                "UPDATE listings SET channel_quantity = ? WHERE channel_id = ? AND sku = ?",
+                "UPDATE listings SET channel_quantity = ?1, confirmed_quantity = ?1
+                 WHERE channel_id = ?2 AND sku = ?3",
             )
             .bind(found)
             .bind(channel_id)
@@ -1555,13 +1561,16 @@ async fn record_applied(
         let rows = to_json(&applied)?;
         // An upsert that only ever updates: each row finds its listing through the key.
         sqlx::query(
-            "INSERT INTO listings (channel_id, sku, reference, source, channel_quantity, last_pushed_at)
-             SELECT ?1, json_extract(j.value, '$[0]'), '', '', json_extract(j.value, '$[1]'), ?3
+            "INSERT INTO listings (channel_id, sku, reference, source, channel_quantity,
+                confirmed_quantity, last_pushed_at)
+             SELECT ?1, json_extract(j.value, '$[0]'), '', '', json_extract(j.value, '$[1]'),
+                json_extract(j.value, '$[1]'), ?3
              FROM json_each(?2) AS j
              WHERE EXISTS (SELECT 1 FROM listings l
                            WHERE l.channel_id = ?1 AND l.sku = json_extract(j.value, '$[0]'))
              ON CONFLICT (channel_id, sku) DO UPDATE SET
-                channel_quantity = excluded.channel_quantity, last_pushed_at = excluded.last_pushed_at",
+                channel_quantity = excluded.channel_quantity,
+                confirmed_quantity = excluded.confirmed_quantity, last_pushed_at = excluded.last_pushed_at",
         )
         .bind(channel_id)
         .bind(&rows)

@@ -104,7 +104,7 @@ pub(super) async fn listing_parts(
     // due row (running the part subqueries for each) before the LIMIT.
     let listing_rows = match which {
         Which::Due { .. } => {
-            "SELECT d.sku, d.seq, d.attempts, d.since, l.reference, l.channel_quantity, 1 AS pending,
+            "SELECT d.sku, d.seq, d.attempts, d.since, l.reference, l.channel_quantity, l.confirmed_quantity, 1 AS pending,
                     d.next_attempt_at AS position
              FROM stock_dirty d JOIN listings l ON l.channel_id = d.channel_id AND l.sku = d.sku
              WHERE d.channel_id = ?1 AND d.next_attempt_at <= ?2
@@ -112,7 +112,7 @@ pub(super) async fn listing_parts(
         }
         Which::Page { .. } => {
             "SELECT l.sku, COALESCE(d.seq, 0) AS seq, COALESCE(d.attempts, 0) AS attempts, d.since,
-                    l.reference, l.channel_quantity, d.sku IS NOT NULL AS pending, 0 AS position
+                    l.reference, l.channel_quantity, l.confirmed_quantity, d.sku IS NOT NULL AS pending, 0 AS position
              FROM listings l LEFT JOIN stock_dirty d ON d.channel_id = l.channel_id AND d.sku = l.sku
              WHERE l.channel_id = ?1 AND l.sku > ?2 ORDER BY l.sku LIMIT ?3"
         }
@@ -167,6 +167,7 @@ fn listing_row(r: &SqliteRow, sku: String, part: Part) -> Result<ListingParts> {
             detail: e.to_string(),
         })?,
         channel_quantity: r.try_get("channel_quantity")?,
+        confirmed_quantity: r.try_get("confirmed_quantity")?,
         push_pending: r.try_get("pending")?,
         parts: vec![part],
     })

@@ -1,5 +1,6 @@
 //! What runs before every matched route: the host's rate limit (core WooCommerce has none;
-//! hosts and proxies answer 429 with `Retry-After`), then WooCommerce's consumer key check.
+//! hosts and proxies answer 429 with `Retry-After`), a storm of 429s when a test asks for one
+//! (an overloaded host refusing most calls for a while), then WooCommerce's consumer key check.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -53,6 +54,53 @@ impl Bucket {
     }
 }
 
+/// A host refusing calls for a while whatever their rate: of every `of_every` calls that pass
+/// the rate limit, the first `refuse` are answered 429 with `Retry-After: retry_after_secs`.
+/// Counting calls (not drawing lots) keeps a test's storm the same on every run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Storm {
+    pub refuse: u32,
+    pub of_every: u32,
+    pub retry_after_secs: u64,
+}
+
+/// A storm in progress and the calls it has seen.
+#[derive(Debug)]
+pub struct StormState {
+    storm: Storm,
+    seen: u64,
+}
+
+impl StormState {
+    pub fn new(storm: Storm) -> Self {
+        Self { storm, seen: 0 }
+    }
+
+    /// Whether this call is refused.
+    fn refuses(&mut self) -> bool {
+        let position = self.seen % u64::from(self.storm.of_every.max(1));
+        self.seen += 1;
+        position < u64::from(self.storm.refuse)
+    }
+}
+
+/// Calls the site answered 429, by why.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Refusals {
+    /// Over the host's rate limit: the client went faster than the site allows.
+    pub over_limit: u64,
+    /// Refused by a storm, whatever the rate.
+    pub storm: u64,
+}
+
+fn too_many(wait: u64) -> Response {
+    let mut response = wp_error(429, "too_many_requests", "Too many requests, slow down.");
+    if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    response
+}
+
 pub async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let throttled = shared
         .bucket
@@ -61,12 +109,23 @@ pub async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Ne
         .and_then(|mut b| b.as_mut().map(Bucket::take))
         .and_then(Result::err);
     if let Some(wait) = throttled {
-        shared.with_store(|s| s.stats.throttled += 1);
-        let mut response = wp_error(429, "too_many_requests", "Too many requests, slow down.");
-        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return response;
+        shared.with_store(|s| {
+            s.stats.throttled += 1;
+            s.refusals.over_limit += 1;
+        });
+        return too_many(wait);
+    }
+    let storm = shared
+        .storm
+        .lock()
+        .ok()
+        .and_then(|mut s| s.as_mut().and_then(|s| s.refuses().then_some(s.storm)));
+    if let Some(storm) = storm {
+        shared.with_store(|s| {
+            s.stats.throttled += 1;
+            s.refusals.storm += 1;
+        });
+        return too_many(storm.retry_after_secs);
     }
     if let Err(response) = authenticate(&shared, &request) {
         return *response;
@@ -198,6 +257,17 @@ mod tests {
         assert_eq!(pairs[1].1, "a b");
         assert_eq!(pairs[2].1, "%zz");
         assert_eq!(pairs[3].1, "%4");
+    }
+
+    #[test]
+    fn a_storm_refuses_its_share_of_every_round() {
+        let mut s = StormState::new(Storm {
+            refuse: 2,
+            of_every: 3,
+            retry_after_secs: 1,
+        });
+        let got: Vec<bool> = (0..7).map(|_| s.refuses()).collect();
+        assert_eq!(got, [true, true, false, true, true, false, true]);
     }
 
     #[test]

@@ -27,6 +27,7 @@ use store::{
     truncate,
 };
 
+pub use guard::{Refusals, Storm};
 pub use store::WebhookRecord;
 
 /// Items one `products/batch` request may carry (`woocommerce_rest_batch_items_limit`).
@@ -73,6 +74,7 @@ pub(crate) struct Shared {
     offset: FixedOffset,
     store: Mutex<Store>,
     bucket: Mutex<Option<guard::Bucket>>,
+    storm: Mutex<Option<guard::StormState>>,
     target: Mutex<Option<String>>,
     http: reqwest::Client,
 }
@@ -127,6 +129,7 @@ impl WooSim {
             offset,
             store: Mutex::new(Store::new()),
             bucket: Mutex::new(bucket),
+            storm: Mutex::new(None),
             target: Mutex::new(None),
             http: reqwest::Client::new(),
             config,
@@ -143,6 +146,24 @@ impl WooSim {
     /// The address the site listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Sets the host's rate limit from now on (`None`: no limit), as
+    /// [`WooSimConfig::rate_limit_per_second`] and `rate_limit_burst` do at start.
+    pub fn set_rate_limit(&self, limit: Option<(f64, u32)>) {
+        let bucket = limit.map(|(rate, burst)| guard::Bucket::new(rate, burst));
+        *self.shared.bucket.lock().unwrap_or_else(|e| e.into_inner()) = bucket;
+    }
+
+    /// Starts a storm of 429s (see [`Storm`]) or ends it (`None`).
+    pub fn set_storm(&self, storm: Option<Storm>) {
+        *self.shared.storm.lock().unwrap_or_else(|e| e.into_inner()) =
+            storm.map(guard::StormState::new);
+    }
+
+    /// The calls answered 429 so far, over the rate limit and by a storm.
+    pub fn refusals(&self) -> Refusals {
+        self.shared.with_store(|s| s.refusals)
     }
 
     /// Adds a variable product whose variations carry the SKUs: `(sku, price, quantity)`.

@@ -107,6 +107,8 @@ pub struct Store {
     variations: HashMap<u64, Vec<u64>>,
     pub orders: Vec<SimOrder>,
     pub stats: SimStats,
+    /// The 429s among `stats.throttled`, by why.
+    pub refusals: super::guard::Refusals,
     pub webhook_log: Vec<WebhookRecord>,
 }
 
