@@ -105,6 +105,7 @@ impl RunDir {
             // The production default: the first audit runs one interval after start.
             intake: Default::default(),
             audit_interval_secs: 300,
+            late_margin_secs: 4 * 3600,
         };
         let issues = config.validate();
         if !issues.is_empty() {

@@ -1,6 +1,7 @@
 //! Reading plain fields from channel payloads with errors that name the field, so every
 //! normalizer reports a bad count or SKU the same way.
 
+use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::Value;
 
 use crate::ports::NormalizeError;
@@ -33,6 +34,48 @@ pub fn optional_text_field(
             format!("expected a string, found {other}"),
         )),
     }
+}
+
+/// An optional RFC 3339 date-time (eBay `shipByDate`, Amazon `LatestShipDate`): absent, null
+/// or blank is `None`; anything else must parse.
+pub fn optional_rfc3339_field(
+    value: Option<&Value>,
+    field: &str,
+) -> Result<Option<DateTime<FixedOffset>>, NormalizeError> {
+    let Some(raw) = optional_text_field(value, field)? else {
+        return Ok(None);
+    };
+    DateTime::parse_from_rfc3339(&raw)
+        .map(Some)
+        .map_err(|_| NormalizeError::new(field, format!("`{raw}` is not an RFC 3339 date-time")))
+}
+
+/// An optional point in time sent as a number since the Unix epoch, in seconds (Etsy) or
+/// milliseconds (Walmart): absent or null is `None`.
+pub fn optional_epoch_field(
+    value: Option<&Value>,
+    field: &str,
+    millis: bool,
+) -> Result<Option<DateTime<FixedOffset>>, NormalizeError> {
+    let n = match value {
+        Some(Value::Null) | None => return Ok(None),
+        Some(Value::Number(n)) => n.as_i64().ok_or_else(|| {
+            NormalizeError::new(field, format!("`{n}` is not a whole number of seconds"))
+        })?,
+        Some(other) => {
+            return Err(NormalizeError::new(
+                field,
+                format!("expected a number, found {other}"),
+            ));
+        }
+    };
+    let t = if millis {
+        DateTime::<Utc>::from_timestamp_millis(n)
+    } else {
+        DateTime::<Utc>::from_timestamp(n, 0)
+    };
+    t.map(|t| Some(t.fixed_offset()))
+        .ok_or_else(|| NormalizeError::new(field, format!("`{n}` is out of range")))
 }
 
 #[cfg(test)]
@@ -69,5 +112,31 @@ mod tests {
                 .field,
             "sku"
         );
+    }
+
+    #[test]
+    fn optional_times() {
+        let t = optional_rfc3339_field(Some(&json!("2026-03-01T10:00:00.000Z")), "shipByDate")
+            .unwrap()
+            .unwrap();
+        assert_eq!(t.timestamp(), 1_772_359_200);
+        assert_eq!(optional_rfc3339_field(None, "x"), Ok(None));
+        assert_eq!(optional_rfc3339_field(Some(&json!("")), "x"), Ok(None));
+        assert_eq!(
+            optional_rfc3339_field(Some(&json!("tomorrow")), "lineItems[0].x")
+                .unwrap_err()
+                .field,
+            "lineItems[0].x"
+        );
+        let s = optional_epoch_field(Some(&json!(1_772_359_200)), "e", false).unwrap();
+        let ms = optional_epoch_field(Some(&json!(1_772_359_200_000_i64)), "e", true).unwrap();
+        assert_eq!(s, ms);
+        assert_eq!(s.unwrap().timestamp(), 1_772_359_200);
+        assert_eq!(
+            optional_epoch_field(Some(&Value::Null), "e", true),
+            Ok(None)
+        );
+        assert!(optional_epoch_field(Some(&json!("1")), "e", true).is_err());
+        assert!(optional_epoch_field(Some(&json!(1.5)), "e", true).is_err());
     }
 }

@@ -156,6 +156,9 @@ mod tests {
             fulfilled_by_channel: false,
             tags: Vec::new(),
             customer_tags: Vec::new(),
+            ship_by: None,
+            deliver_by: None,
+            risk_level: None,
         }
     }
 
@@ -166,6 +169,7 @@ mod tests {
             quantity,
             unit_price: price,
             title: "t".into(),
+            channel_sku: None,
         }
     }
 

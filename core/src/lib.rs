@@ -7,6 +7,7 @@ pub mod connector_state;
 pub mod fields;
 pub mod fulfillment;
 pub mod intake;
+pub mod lifecycle;
 pub mod model;
 pub mod money;
 pub mod ports;

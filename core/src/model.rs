@@ -129,6 +129,10 @@ pub struct OrderLine {
     pub quantity: u32,
     pub unit_price: Decimal,
     pub title: String,
+    /// The channel's own SKU when a `sku_aliases` entry replaced it with the merchant's
+    /// (`sku`): kept for write-backs and for a person reading the order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_sku: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -172,6 +176,44 @@ pub struct Order {
     /// The buyer's labels (Shopify customer tags), for routing rules.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub customer_tags: Vec<String>,
+    /// The latest time the order may leave the building: the channel's own promise (Amazon
+    /// `LatestShipDate`, Walmart `estimatedShipDate`, eBay `shipByDate`, Etsy
+    /// `expected_ship_date`), else `placed_at` + the channel's `handling_time_secs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ship_by: Option<DateTime<FixedOffset>>,
+    /// The latest delivery the channel promised the buyer, where it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deliver_by: Option<DateTime<FixedOffset>>,
+    /// The channel's fraud assessment (Shopify's order risk), for routing rules; `None`
+    /// where the channel has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_level: Option<RiskLevel>,
+}
+
+/// A channel's fraud assessment of an order (Shopify `RiskAssessmentResult`), ordered from
+/// the least to the most alarming so rules can say "medium or above".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskLevel {
+    /// The assessment gives no recommendation.
+    None,
+    Low,
+    /// Not assessed yet.
+    Pending,
+    Medium,
+    High,
+}
+
+impl RiskLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskLevel::None => "none",
+            RiskLevel::Low => "low",
+            RiskLevel::Pending => "pending",
+            RiskLevel::Medium => "medium",
+            RiskLevel::High => "high",
+        }
+    }
 }
 
 impl Order {
@@ -259,6 +301,7 @@ mod tests {
             quantity: q,
             unit_price: Decimal::ONE,
             title: "t".into(),
+            channel_sku: None,
         };
         let order = Order {
             channel_kind: ChannelKind::Shopify,
@@ -280,6 +323,9 @@ mod tests {
             fulfilled_by_channel: false,
             tags: Vec::new(),
             customer_tags: Vec::new(),
+            ship_by: None,
+            deliver_by: None,
+            risk_level: None,
         };
         assert_eq!(order.sku_quantities(), vec![("A".to_string(), 3)]);
     }

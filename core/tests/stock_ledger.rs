@@ -97,6 +97,7 @@ fn order(n: usize, version: i64, status: OrderStatus, lines: &[(usize, u32)]) ->
                 quantity: *q,
                 unit_price: Decimal::ONE,
                 title: SKUS[*sku].to_string(),
+                channel_sku: None,
             })
             .collect(),
         ship_to: None,
@@ -104,6 +105,9 @@ fn order(n: usize, version: i64, status: OrderStatus, lines: &[(usize, u32)]) ->
         fulfilled_by_channel: false,
         tags: Vec::new(),
         customer_tags: Vec::new(),
+        ship_by: None,
+        deliver_by: None,
+        risk_level: None,
     }
 }
 

@@ -37,6 +37,7 @@ fn order(id: &str, updated: &str, status: OrderStatus, lines: &[(&str, u32)]) ->
                 quantity: *q,
                 unit_price: Decimal::ONE,
                 title: sku.to_string(),
+                channel_sku: None,
             })
             .collect(),
         ship_to: None,
@@ -44,6 +45,9 @@ fn order(id: &str, updated: &str, status: OrderStatus, lines: &[(&str, u32)]) ->
         fulfilled_by_channel: false,
         tags: Vec::new(),
         customer_tags: Vec::new(),
+        ship_by: None,
+        deliver_by: None,
+        risk_level: None,
     }
 }
 

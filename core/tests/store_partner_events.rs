@@ -39,12 +39,16 @@ fn order(id: &str, sku: &str) -> Order {
             quantity: 1,
             unit_price: Decimal::ONE,
             title: sku.into(),
+            channel_sku: None,
         }],
         ship_to: None,
         customer_email: None,
         fulfilled_by_channel: false,
         tags: Vec::new(),
         customer_tags: Vec::new(),
+        ship_by: None,
+        deliver_by: None,
+        risk_level: None,
     }
 }
 
@@ -59,6 +63,7 @@ async fn place(s: &SqliteStore, o: &Order) {
             split: SplitMode::Allowed,
         }],
         fallback: None,
+        unknown_sku: Default::default(),
     };
     let bob = LocationConfig {
         id: "bob".into(),

@@ -47,6 +47,7 @@ fn order(id: &str, lines: &[(&str, u32)]) -> Order {
                 quantity: *q,
                 unit_price: Decimal::ONE,
                 title: sku.to_string(),
+                channel_sku: None,
             })
             .collect(),
         ship_to: None,
@@ -54,6 +55,9 @@ fn order(id: &str, lines: &[(&str, u32)]) -> Order {
         fulfilled_by_channel: false,
         tags: Vec::new(),
         customer_tags: Vec::new(),
+        ship_by: None,
+        deliver_by: None,
+        risk_level: None,
     }
 }
 
@@ -81,6 +85,7 @@ fn router(fallback: Fallback) -> Router {
             split: SplitMode::Allowed,
         }],
         fallback: Some(fallback),
+        unknown_sku: Default::default(),
     };
     let locations = [
         location("main", LocationKind::SelfWarehouse),

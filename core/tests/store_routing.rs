@@ -40,6 +40,7 @@ fn order(id: &str, updated: &str, lines: &[(&str, u32)]) -> Order {
                 quantity: *q,
                 unit_price: Decimal::ONE,
                 title: sku.to_string(),
+                channel_sku: None,
             })
             .collect(),
         ship_to: None,
@@ -47,6 +48,9 @@ fn order(id: &str, updated: &str, lines: &[(&str, u32)]) -> Order {
         fulfilled_by_channel: false,
         tags: Vec::new(),
         customer_tags: Vec::new(),
+        ship_by: None,
+        deliver_by: None,
+        risk_level: None,
     }
 }
 
@@ -102,6 +106,7 @@ fn router() -> Router {
             },
         ],
         fallback: Some(Fallback::Hold),
+        unknown_sku: Default::default(),
     };
     let locations = [
         location("main", LocationKind::SelfWarehouse),

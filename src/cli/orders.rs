@@ -6,9 +6,28 @@ use std::fmt::Write;
 
 use anyhow::{Context, bail};
 use clap::{Args as ClapArgs, Subcommand};
-use switchyard_core::store::{OrderDetail, PickLine};
+use switchyard_core::store::{OrderDetail, PickLine, now_ms};
 
 use super::{Args, load_config, open_store};
+
+/// `orders late` without `--margin-secs` or a readable configuration (the config default).
+const DEFAULT_LATE_MARGIN_SECS: u64 = 4 * 3600;
+
+fn show_ms(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .map_or_else(|| ms.to_string(), |t| t.to_rfc3339())
+}
+
+/// `3h 5m left`, or `overdue 2h 0m`.
+fn show_left(secs: i64) -> String {
+    let a = secs.unsigned_abs();
+    let text = format!("{}h {}m", a / 3600, (a % 3600) / 60);
+    if secs < 0 {
+        format!("overdue {text}")
+    } else {
+        format!("{text} left")
+    }
+}
 
 #[derive(Debug, Subcommand)]
 pub enum OrdersCmd {
@@ -21,6 +40,18 @@ pub enum OrdersCmd {
     Show {
         order: String,
         /// Everything as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Orders not shipped with less than the margin left before their ship-by (or past it),
+    /// soonest first. Exit code 1 when there are any.
+    Late {
+        /// Seconds (default: the configuration's `late_margin_secs`, else 4 hours).
+        #[arg(long)]
+        margin_secs: Option<u64>,
+        #[arg(long, default_value_t = 500)]
+        limit: i64,
+        /// JSON lines instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -105,6 +136,44 @@ pub async fn orders(args: &Args, cmd: &OrdersCmd) -> anyhow::Result<ExitCode> {
                 print!("{}", describe_order(&detail));
             }
         }
+        OrdersCmd::Late {
+            margin_secs,
+            limit,
+            json,
+        } => {
+            let margin = match margin_secs {
+                Some(m) => *m,
+                None => load_config(&args.config)
+                    .map(|c| c.late_margin_secs)
+                    .unwrap_or(DEFAULT_LATE_MARGIN_SECS),
+            };
+            let now = now_ms();
+            let late = store.late_orders(now, margin, *limit).await?;
+            if *json {
+                for o in &late {
+                    println!("{}", serde_json::to_string(o)?);
+                }
+            } else if late.is_empty() {
+                println!("no order at risk (margin {margin} s)");
+            } else {
+                println!("id\tchannel\texternal_id\tnumber\tfulfilment\tship_by\tleft");
+                for o in &late {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        o.order.id,
+                        o.order.channel_id,
+                        o.order.external_id,
+                        o.order.number,
+                        o.order.fulfil_state,
+                        show_ms(o.ship_by_ms),
+                        show_left((o.ship_by_ms - now).div_euclid(1000)),
+                    );
+                }
+            }
+            if !late.is_empty() {
+                return Ok(ExitCode::from(1));
+            }
+        }
         OrdersCmd::Held { limit } => {
             let held = store.held_orders(*limit).await?;
             if held.is_empty() {
@@ -160,6 +229,18 @@ pub fn describe_order(d: &OrderDetail) -> String {
         o.total,
         o.currency
     );
+    if o.ship_by.is_some() || o.deliver_by.is_some() || o.risk_level.is_some() {
+        let show = |t: Option<chrono::DateTime<chrono::FixedOffset>>| {
+            t.map_or_else(|| "-".to_string(), |t| t.to_rfc3339())
+        };
+        let _ = writeln!(
+            out,
+            "  ship by {}, deliver by {}, risk {}",
+            show(o.ship_by),
+            show(o.deliver_by),
+            o.risk_level.map_or("-", |r| r.as_str())
+        );
+    }
     if !o.tags.is_empty() || !o.customer_tags.is_empty() {
         let _ = writeln!(
             out,
@@ -179,12 +260,16 @@ pub fn describe_order(d: &OrderDetail) -> String {
     for l in &o.lines {
         let _ = writeln!(
             out,
-            "  {:<16} {:<20} ×{:<4} {}  {}",
+            "  {:<16} {:<20} ×{:<4} {}  {}{}",
             l.line_id,
             l.sku.as_deref().unwrap_or("(no SKU)"),
             l.quantity,
             l.unit_price,
-            l.title
+            l.title,
+            l.channel_sku
+                .as_deref()
+                .map(|c| format!("  (channel SKU {c})"))
+                .unwrap_or_default()
         );
     }
     match &d.decision {

@@ -57,8 +57,9 @@ pub async fn what_if(args: &Args, route: &RouteArgs) -> anyhow::Result<ExitCode>
     let config = load_config(&args.config)?;
     let rules = config::load_routing(&route.what_if, &config)
         .map_err(|errors| anyhow::anyhow!("invalid routing rules:\n{errors}"))?;
-    let current = Router::new(&config.routing, &config.locations)?;
-    let proposed = Router::new(&rules, &config.locations)?;
+    let kits = || config.kits.iter().map(|k| k.sku.clone());
+    let current = Router::new(&config.routing, &config.locations)?.with_kits(kits());
+    let proposed = Router::new(&rules, &config.locations)?.with_kits(kits());
     let store = open_store(args).await?;
     let decided = store
         .decided_orders(route.last)

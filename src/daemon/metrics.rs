@@ -132,6 +132,8 @@ pub struct Metrics {
     pub stock_audits: Counter,
     pub stock_audit_violations: Gauges<ByCheck>,
     pub stock_oversell_exposure: Gauges<ByChannel>,
+    /// Orders not shipped with less than `late_margin_secs` left before their ship-by.
+    pub orders_at_risk: Gauge,
     // Refreshed at each scrape.
     pub inbox_pending: Gauge,
     pub quarantined: Gauge,
@@ -291,6 +293,11 @@ impl Metrics {
                 "Units a channel shows beyond what can be sold (last audit)",
                 Unit::Other("units".into()),
                 Gauges::default()
+            ),
+            orders_at_risk: reg!(
+                "orders_at_risk",
+                "Orders not shipped with less than late_margin_secs left before their ship-by",
+                Gauge::default()
             ),
             inbox_pending: reg!(
                 "inbox_pending",

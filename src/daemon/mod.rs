@@ -8,6 +8,7 @@ mod fetcher;
 pub mod fulfil;
 mod http;
 mod inbox_writer;
+mod late;
 mod listings;
 mod metrics;
 pub mod normalizer;
@@ -201,6 +202,7 @@ impl Daemon {
         tasks.spawn(router::run(app.clone(), stopped.clone()));
         tasks.spawn(outbox::run(app.clone(), stopped.clone()));
         tasks.spawn(auditor::run(app.clone(), stopped.clone()));
+        tasks.spawn(late::run(app.clone(), stopped.clone()));
         tasks.spawn(fulfil::run(app.clone(), stopped.clone()));
         for id in app.targets.keys() {
             tasks.spawn(fulfil::poll(app.clone(), id.clone(), stopped.clone()));

@@ -3,9 +3,11 @@
 //! field and reason, never dropped and never fatal.
 
 use super::metrics::ChannelOutcome;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use switchyard_core::intake::IntakeRules;
+use switchyard_core::lifecycle::{ChannelTerms, apply_channel_terms};
 use switchyard_core::model::Order;
 use switchyard_core::ports::{Channel, NormalizeError, RawOrder};
 use switchyard_core::store::Applied;
@@ -21,7 +23,26 @@ pub fn normalize_delivery(
     raw: &RawOrder,
     rules: &IntakeRules,
 ) -> Result<Order, NormalizeError> {
-    channel.normalize(raw).and_then(|order| rules.admit(order))
+    static NO_ALIASES: BTreeMap<String, String> = BTreeMap::new();
+    let terms = ChannelTerms {
+        handling_time_secs: None,
+        sku_aliases: &NO_ALIASES,
+    };
+    normalize_for_channel(channel, raw, terms, rules)
+}
+
+/// The connector's canonical order with the channel's terms applied (`sku_aliases`, ship-by
+/// from `handling_time_secs`), then checked against the intake rules.
+pub fn normalize_for_channel(
+    channel: &dyn Channel,
+    raw: &RawOrder,
+    terms: ChannelTerms<'_>,
+    rules: &IntakeRules,
+) -> Result<Order, NormalizeError> {
+    channel
+        .normalize(raw)
+        .map(|order| apply_channel_terms(order, terms))
+        .and_then(|order| rules.admit(order))
 }
 
 pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
@@ -46,11 +67,15 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
         let mut changed = false;
         let mut failed = false;
         for item in &batch {
-            let outcome = match app.channels.get(&item.channel_id) {
-                Some(channel) => {
-                    normalize_delivery(channel.as_ref(), &item.raw, &app.config.intake)
-                }
-                None => Err(NormalizeError::new(
+            let config = app.config.channels.iter().find(|c| c.id == item.channel_id);
+            let outcome = match (app.channels.get(&item.channel_id), config) {
+                (Some(channel), Some(config)) => normalize_for_channel(
+                    channel.as_ref(),
+                    &item.raw,
+                    ChannelTerms::from(config),
+                    &app.config.intake,
+                ),
+                _ => Err(NormalizeError::new(
                     "channel_id",
                     format!("channel `{}` is not configured", item.channel_id),
                 )),
@@ -58,7 +83,16 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
             if let Err(e) = &outcome {
                 tracing::warn!(channel = %item.channel_id, inbox_id = item.id, error = %e, "payload quarantined");
             }
-            match app.store.apply_inbox(item, outcome.as_ref()).await {
+            let hold_ms = config.map_or(0, |c| {
+                i64::try_from(c.hold_new_orders_secs)
+                    .unwrap_or(i64::MAX)
+                    .saturating_mul(1000)
+            });
+            match app
+                .store
+                .apply_inbox_held(item, outcome.as_ref(), hold_ms)
+                .await
+            {
                 Ok(applied) => {
                     let label = match applied {
                         Applied::Changed { .. } => {

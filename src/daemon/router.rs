@@ -17,7 +17,7 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
     // The configuration was validated at load, so this only fails for hand-built ones; then
     // orders stay waiting rather than being routed by rules that did not compile.
     let router = match Router::new(&app.config.routing, &app.config.locations) {
-        Ok(r) => r,
+        Ok(r) => r.with_kits(app.config.kits.iter().map(|k| k.sku.clone())),
         Err(e) => {
             tracing::error!(error = %e, "routing rules do not compile; nothing will be routed");
             return;

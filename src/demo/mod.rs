@@ -145,6 +145,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         kits: Vec::new(),
         intake: Default::default(),
         audit_interval_secs: 5,
+        late_margin_secs: 4 * 3600,
     };
     let mut config = config;
     config.routing = rules::load(&config)?;

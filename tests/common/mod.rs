@@ -38,6 +38,9 @@ pub struct Options {
     pub drift_interval_secs: u64,
     /// SKUs in the channels' catalogs without stock of their own (kits).
     pub catalog_only: Vec<&'static str>,
+    /// YAML lines added to the Shopify channel (indented four spaces), such as
+    /// `    handling_time_secs: 3600\n` (each line ending in a newline).
+    pub shop_extra: String,
 }
 
 pub struct Env {
@@ -117,6 +120,7 @@ impl Env {
             kits,
             drift_interval_secs,
             catalog_only,
+            shop_extra,
         } = options;
         let dir = tempfile::tempdir().expect("temp dir");
         let shopify_cfg = ShopifySimConfig::default();
@@ -154,7 +158,7 @@ channels:
     poll_interval_secs: 1
     poll_overlap_secs: 5
     drift_interval_secs: {drift_interval_secs}
-    stock:
+{shop_extra}    stock:
       buffer: {buffer}
 {shop_stock}
   - id: woo

@@ -28,7 +28,7 @@ pub use fulfillment::{
 pub use load::{load, load_str};
 pub use routing::{
     Action, Conditions, Coordinates, Fallback, RoutingConfig, Rule, SplitMode, TotalRange,
-    position_of,
+    UnknownSku, position_of,
 };
 pub use routing_load::{load_routing, load_routing_str};
 pub use stock::{KitComponent, KitConfig, SkuStockRules, StockRules};
@@ -55,6 +55,14 @@ pub struct Config {
     /// What a normalized order must satisfy to be taken in (else it is quarantined).
     #[serde(default)]
     pub intake: IntakeRules,
+    /// An order not shipped with less than this left before its ship-by is at risk
+    /// (`orders late`, the daemon's `orders_at_risk` metric).
+    #[serde(default = "default_late_margin")]
+    pub late_margin_secs: u64,
+}
+
+fn default_late_margin() -> u64 {
+    4 * 3600
 }
 
 fn default_audit_interval() -> u64 {
@@ -230,6 +238,19 @@ pub struct ChannelConfig {
     /// SKU → channel listing reference, overriding catalog discovery.
     #[serde(default)]
     pub listings: BTreeMap<String, serde_json::Value>,
+    /// Seconds from `placed_at` to the ship-by time of an order for which the channel gives
+    /// none (Shopify, WooCommerce, BigCommerce; any order lacking the field). Absent: such
+    /// orders have no ship-by.
+    #[serde(default)]
+    pub handling_time_secs: Option<u64>,
+    /// The channel's SKU → the merchant's, applied when an order is read (the channel's SKU
+    /// stays on the line as `channel_sku`).
+    #[serde(default)]
+    pub sku_aliases: BTreeMap<String, String>,
+    /// New orders wait this long after they were first received before they are routed, so
+    /// a buyer's cancellation in the first minutes never reaches a partner (0: off).
+    #[serde(default)]
+    pub hold_new_orders_secs: u64,
 }
 
 impl ChannelConfig {
@@ -264,6 +285,9 @@ impl ChannelConfig {
             drift_interval_secs: default_drift_interval(),
             locations: None,
             listings: BTreeMap::new(),
+            handling_time_secs: None,
+            sku_aliases: BTreeMap::new(),
+            hold_new_orders_secs: 0,
         }
     }
 }
@@ -434,6 +458,25 @@ impl Config {
                 issue(
                     format!("channels[{i}].webhook_secret"),
                     "must not be empty".into(),
+                );
+            }
+            for (from, to) in &c.sku_aliases {
+                if from.trim().is_empty() || to.trim().is_empty() {
+                    issue(
+                        format!("channels[{i}].sku_aliases"),
+                        format!("`{from}` → `{to}`: neither SKU may be blank"),
+                    );
+                } else if from == to {
+                    issue(
+                        format!("channels[{i}].sku_aliases.{from}"),
+                        "maps a SKU to itself".into(),
+                    );
+                }
+            }
+            if c.handling_time_secs == Some(0) {
+                issue(
+                    format!("channels[{i}].handling_time_secs"),
+                    "must be at least 1 (or left out)".into(),
                 );
             }
             if c.poll_interval_secs == 0 {

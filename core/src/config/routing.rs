@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{ChannelConfig, Config, ConfigIssue, LocationConfig, LocationKind};
-use crate::model::PaymentStatus;
+use crate::model::{PaymentStatus, RiskLevel};
 use crate::routing::centroids;
 
 /// The `routing:` section. Without rules, paid orders go to the first own warehouse (else
@@ -24,6 +24,20 @@ pub struct RoutingConfig {
     /// Where lines no rule placed go. Absent: `hold` when rules exist, else the legacy default.
     #[serde(default)]
     pub fallback: Option<Fallback>,
+    /// A line whose SKU no location stocks (no stock record at any level), no kit and no
+    /// supplier catalog has: `hold` (the default) holds it for a person as "unknown SKU"
+    /// before any rule sees it; `route` lets the rules and the fallback place it like any
+    /// other (for shops that keep no counts in Switchyard).
+    #[serde(default)]
+    pub unknown_sku: UnknownSku,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownSku {
+    #[default]
+    Hold,
+    Route,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -73,6 +87,14 @@ pub struct Conditions {
     pub customer_tags: Option<Vec<String>>,
     #[serde(default)]
     pub payment_status: Option<Vec<PaymentStatus>>,
+    /// At most this many seconds left before the order's ship-by (or past it) when it is
+    /// routed; an order without a ship-by does not match.
+    #[serde(default)]
+    pub ship_by_within_secs: Option<u64>,
+    /// Any of these channel risk levels (`none`, `low`, `pending`, `medium`, `high`; Shopify's
+    /// order risk); an order whose channel gives none does not match.
+    #[serde(default)]
+    pub risk_level: Option<Vec<RiskLevel>>,
 }
 
 /// Order total bounds, both inclusive; `currency` also requires the order's currency, since
@@ -367,6 +389,14 @@ impl Conditions {
         list("postal_prefix", &self.postal_prefix, &non_blank);
         list("order_tags", &self.order_tags, &non_blank);
         list("customer_tags", &self.customer_tags, &non_blank);
+        if let Some(levels) = &self.risk_level
+            && levels.is_empty()
+        {
+            out.push((
+                "risk_level".into(),
+                "must not be an empty list (leave the condition out instead)".into(),
+            ));
+        }
         if let Some(statuses) = &self.payment_status
             && statuses.is_empty()
         {

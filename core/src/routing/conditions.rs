@@ -9,10 +9,16 @@ use super::RoutingError;
 use super::centroids;
 use super::plan::ConditionMiss;
 use crate::config::Conditions;
+use crate::lifecycle;
 use crate::model::Order;
 
 /// Every order-level condition that does not hold; empty when the order matches.
-pub(super) fn order_misses(c: &Conditions, order: &Order, channel_id: &str) -> Vec<ConditionMiss> {
+pub(super) fn order_misses(
+    c: &Conditions,
+    order: &Order,
+    channel_id: &str,
+    now_ms: Option<i64>,
+) -> Vec<ConditionMiss> {
     let mut misses = Vec::new();
     let mut miss = |condition: &str, wanted: &[String], found: String| {
         misses.push(ConditionMiss {
@@ -114,6 +120,39 @@ pub(super) fn order_misses(c: &Conditions, order: &Order, channel_id: &str) -> V
             "payment_status",
             &wanted,
             order.payment_status.as_str().to_string(),
+        );
+    }
+    if let Some(within) = c.ship_by_within_secs {
+        let wanted = [format!("<= {within} s left before ship-by")];
+        match (order.ship_by, now_ms) {
+            (Some(ship_by), Some(now)) => {
+                let left = lifecycle::secs_left(ship_by, now);
+                if left > i64::try_from(within).unwrap_or(i64::MAX) {
+                    miss(
+                        "ship_by_within_secs",
+                        &wanted,
+                        format!("{left} s left (ship-by {})", ship_by.to_rfc3339()),
+                    );
+                }
+            }
+            (None, _) => miss("ship_by_within_secs", &wanted, "(no ship-by)".into()),
+            (Some(_), None) => miss(
+                "ship_by_within_secs",
+                &wanted,
+                "(no clock: the stock snapshot has no time)".into(),
+            ),
+        }
+    }
+    if let Some(levels) = &c.risk_level
+        && !order.risk_level.is_some_and(|r| levels.contains(&r))
+    {
+        let wanted: Vec<String> = levels.iter().map(|l| l.as_str().to_string()).collect();
+        miss(
+            "risk_level",
+            &wanted,
+            order
+                .risk_level
+                .map_or_else(|| "(none)".to_string(), |r| r.as_str().to_string()),
         );
     }
     misses

@@ -15,7 +15,7 @@ use super::snapshot::StockSnapshot;
 use super::strategies::{Site, Unit, catalog_refusal, place};
 use crate::config::{
     Action, Conditions, Coordinates, Fallback, LocationConfig, LocationKind, RoutingConfig,
-    SplitMode, position_of,
+    SplitMode, UnknownSku, position_of,
 };
 use crate::model::Order;
 
@@ -25,7 +25,14 @@ pub struct Router {
     rules: Vec<CompiledRule>,
     fallback: Option<Fallback>,
     sites: Vec<Site>,
+    /// Kit SKUs (`kits[].sku`): known although no location stocks them.
+    kits: BTreeSet<String>,
+    /// `routing.unknown_sku: hold`.
+    hold_unknown: bool,
 }
+
+/// The reason a line whose SKU nobody carries is held with (`orders held` shows it).
+pub const UNKNOWN_SKU: &str = "unknown SKU";
 
 #[derive(Debug, Clone)]
 struct CompiledRule {
@@ -102,7 +109,28 @@ impl Router {
             rules,
             fallback: routing.fallback.clone(),
             sites,
+            kits: BTreeSet::new(),
+            hold_unknown: routing.unknown_sku == UnknownSku::Hold,
         })
+    }
+
+    /// The kit SKUs of the configuration (`kits[].sku`), so their lines are not held as
+    /// unknown SKUs.
+    pub fn with_kits<I: IntoIterator<Item = String>>(mut self, kits: I) -> Self {
+        self.kits = kits.into_iter().collect();
+        self
+    }
+
+    /// Someone carries `sku`: a location has a stock record for it (at any level, a
+    /// supplier's stock feed included), it is a kit, or a dropship supplier's `catalog`
+    /// matches it. A line of a SKU nobody carries is held as an [`UNKNOWN_SKU`] before any
+    /// rule or the fallback sees it.
+    pub fn knows_sku(&self, sku: &str, stock: &StockSnapshot) -> bool {
+        self.kits.contains(sku)
+            || self
+                .sites
+                .iter()
+                .any(|s| stock.lists(&s.id, sku) || s.catalog.iter().any(|p| p.matches(sku)))
     }
 
     /// Decides where each line of `order` (sold on `channel_id`) goes, given `stock`.
@@ -211,6 +239,21 @@ impl Router {
         exclude: &BTreeSet<String>,
     ) -> (Vec<Option<Place>>, Vec<RuleTrace>, Option<FallbackTrace>) {
         let destination = destination_of(order);
+        for (unit, place) in units.iter().zip(places.iter_mut()) {
+            if let (true, None, Some(sku)) = (self.hold_unknown, &place, unit.sku.as_deref())
+                && !self.knows_sku(sku, stock)
+            {
+                *place = Some(Place {
+                    location: None,
+                    held: Some(format!(
+                        "{UNKNOWN_SKU} `{sku}`: no location stocks it, it is no kit and no \
+                         supplier catalog lists it (map it with the channel's sku_aliases, or \
+                         count it in)"
+                    )),
+                    decided_by: "unknown_sku".into(),
+                });
+            }
+        }
         let mut traces = Vec::with_capacity(self.rules.len());
         for (index, rule) in self.rules.iter().enumerate() {
             let mut trace = RuleTrace {
@@ -227,7 +270,7 @@ impl Router {
                 traces.push(trace);
                 continue;
             }
-            trace.failed = order_misses(&rule.when, order, channel_id);
+            trace.failed = order_misses(&rule.when, order, channel_id, stock.taken_at_ms());
             if !trace.failed.is_empty() {
                 trace.outcome = RuleOutcome::NotMatched;
                 traces.push(trace);

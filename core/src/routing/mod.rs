@@ -20,7 +20,7 @@ mod tests;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-pub use evaluate::{Reroute, Router};
+pub use evaluate::{Reroute, Router, UNKNOWN_SKU};
 pub use plan::{
     CandidateTrace, ConditionMiss, Explanation, FallbackTrace, PlannedLine, Release, RerouteTrace,
     RoutePlan, RuleOutcome, RuleTrace, StockSeen,

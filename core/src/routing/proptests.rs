@@ -63,6 +63,7 @@ fn arb_order() -> impl Strategy<Value = Order> {
                         quantity: q,
                         unit_price: Decimal::ONE,
                         title: String::new(),
+                        channel_sku: None,
                     })
                     .collect(),
                 ship_to: Some(Address {
@@ -73,6 +74,9 @@ fn arb_order() -> impl Strategy<Value = Order> {
                 fulfilled_by_channel: false,
                 tags: Vec::new(),
                 customer_tags: Vec::new(),
+                ship_by: None,
+                deliver_by: None,
+                risk_level: None,
             }
         })
 }
@@ -123,6 +127,7 @@ fn arb_routing() -> impl Strategy<Value = RoutingConfig> {
         sku_tags: Default::default(),
         rules,
         fallback: Some(Fallback::Hold),
+        unknown_sku: Default::default(),
     })
 }
 

@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StockSnapshot {
     levels: BTreeMap<(String, String), i64>,
+    /// When it was read (ms since the epoch): the "now" of time conditions such as
+    /// `ship_by_within_secs`, so the evaluation itself stays a pure function of its inputs.
+    taken_at_ms: Option<i64>,
 }
 
 impl StockSnapshot {
@@ -18,6 +21,16 @@ impl StockSnapshot {
 
     pub fn set(&mut self, location: impl Into<String>, sku: impl Into<String>, available: i64) {
         self.levels.insert((location.into(), sku.into()), available);
+    }
+
+    /// Stamps the time the snapshot was read.
+    pub fn taken_at(mut self, now_ms: i64) -> Self {
+        self.taken_at_ms = Some(now_ms);
+        self
+    }
+
+    pub fn taken_at_ms(&self) -> Option<i64> {
+        self.taken_at_ms
     }
 
     /// Units free; 0 when the location has no record of the SKU.

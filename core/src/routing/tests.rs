@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use super::*;
 use crate::config::{
     Action, Conditions, Coordinates, Fallback, LocationConfig, LocationKind, RoutingConfig, Rule,
-    SplitMode, TotalRange,
+    SplitMode, TotalRange, UnknownSku,
 };
 use crate::model::*;
 
@@ -63,6 +63,7 @@ fn order(lines: &[(&str, u32)]) -> Order {
                 quantity: *q,
                 unit_price: Decimal::ONE,
                 title: sku.to_string(),
+                channel_sku: None,
             })
             .collect(),
         ship_to: Some(Address {
@@ -75,6 +76,9 @@ fn order(lines: &[(&str, u32)]) -> Order {
         fulfilled_by_channel: false,
         tags: Vec::new(),
         customer_tags: Vec::new(),
+        ship_by: None,
+        deliver_by: None,
+        risk_level: None,
     }
 }
 
@@ -100,6 +104,8 @@ fn routing(rules: Vec<Rule>, fallback: Option<Fallback>) -> RoutingConfig {
         sku_tags: Default::default(),
         rules,
         fallback,
+        // These tests are about rules; the unknown-SKU hold has its own tests below.
+        unknown_sku: UnknownSku::Route,
     }
 }
 
@@ -138,7 +144,7 @@ fn at(pairs: &[(&str, Option<&str>)]) -> Vec<(String, Option<String>)> {
 #[test]
 fn without_rules_every_line_goes_to_the_own_warehouse_whatever_the_stock() {
     let p = plan(
-        &RoutingConfig::default(),
+        &routing(Vec::new(), None),
         &order(&[("A", 2), ("", 1)]),
         &stock(&[]),
     );
@@ -155,11 +161,9 @@ fn without_rules_every_line_goes_to_the_own_warehouse_whatever_the_stock() {
 #[test]
 fn without_rules_or_an_own_warehouse_the_order_is_held() {
     let locs = vec![location("tpl", LocationKind::ThirdParty)];
-    let p = Router::new(&RoutingConfig::default(), &locs).unwrap().plan(
-        &order(&[("A", 1)]),
-        "shop",
-        &stock(&[]),
-    );
+    let p = Router::new(&routing(Vec::new(), None), &locs)
+        .unwrap()
+        .plan(&order(&[("A", 1)]), "shop", &stock(&[]));
     assert!(p.is_held());
     assert_eq!(p.lines[0].decided_by, "default:hold");
 }
@@ -903,14 +907,14 @@ fn replan_with_nowhere_left_holds_the_lines_saying_who_refused_them() {
     assert!(why.contains("refused this order before"), "{why}");
 
     // Without rules the default own warehouse is skipped when it refused.
-    let router = Router::new(&RoutingConfig::default(), &locations()).unwrap();
+    let router = Router::new(&routing(Vec::new(), None), &locations()).unwrap();
     let p = router.replan(&o, "shop", &s, &reroute(&[], &["main"], "main refused"));
     assert!(p.is_held());
 }
 
 #[test]
 fn replan_is_pure() {
-    let router = Router::new(&RoutingConfig::default(), &locations()).unwrap();
+    let router = Router::new(&routing(Vec::new(), None), &locations()).unwrap();
     let o = order(&[("A", 1), ("B", 1)]);
     let s = stock(&[("main", "A", 1)]);
     let again = reroute(&[("A", "main")], &["berlin"], "berlin rejected B");
@@ -918,4 +922,128 @@ fn replan_is_pure() {
         router.replan(&o, "shop", &s, &again),
         router.replan(&o, "shop", &s, &again)
     );
+}
+
+#[test]
+fn ship_by_within_secs_compares_the_time_left_at_the_snapshot() {
+    let mut o = order(&[("A", 1)]);
+    let ship_by = chrono::DateTime::parse_from_rfc3339("2026-01-02T12:00:00Z").unwrap();
+    o.ship_by = Some(ship_by);
+    let urgent = Conditions {
+        ship_by_within_secs: Some(6 * 3600),
+        ..Conditions::default()
+    };
+    let r = routing(
+        vec![rule("urgent-from-east", urgent, to("east"))],
+        Some(Fallback::Location("main".into())),
+    );
+    let ms = ship_by.timestamp_millis();
+    // 7 hours left: not urgent, the fallback takes it; the explanation names the time left.
+    let p = plan(&r, &o, &stock(&[]).taken_at(ms - 7 * 3_600_000));
+    assert_eq!(placed(&p), at(&[("A", Some("main"))]));
+    let miss = &p.explanation.rules[0].failed[0];
+    assert_eq!(miss.condition, "ship_by_within_secs");
+    assert_eq!(miss.wanted, ["<= 21600 s left before ship-by"]);
+    assert!(
+        miss.found
+            .starts_with("25200 s left (ship-by 2026-01-02T12:00:00"),
+        "{}",
+        miss.found
+    );
+    // 5 hours left, and past it: urgent.
+    let p = plan(&r, &o, &stock(&[]).taken_at(ms - 5 * 3_600_000));
+    assert_eq!(placed(&p), at(&[("A", Some("east"))]));
+    let p = plan(&r, &o, &stock(&[]).taken_at(ms + 1_000));
+    assert_eq!(placed(&p), at(&[("A", Some("east"))]));
+    // No ship-by, or no clock: the condition does not hold, and says why.
+    let mut none = o.clone();
+    none.ship_by = None;
+    let p = plan(&r, &none, &stock(&[]).taken_at(ms));
+    assert_eq!(p.explanation.rules[0].failed[0].found, "(no ship-by)");
+    let p = plan(&r, &o, &stock(&[]));
+    assert_eq!(placed(&p), at(&[("A", Some("main"))]));
+    assert!(p.explanation.rules[0].failed[0].found.contains("no clock"));
+}
+
+#[test]
+fn risk_level_condition_matches_any_listed_level() {
+    let risky = Conditions {
+        risk_level: Some(vec![RiskLevel::Medium, RiskLevel::High]),
+        ..Conditions::default()
+    };
+    let r = routing(
+        vec![rule("review-risky", risky, Action::Hold)],
+        Some(Fallback::Location("main".into())),
+    );
+    let mut o = order(&[("A", 1)]);
+    o.risk_level = Some(RiskLevel::High);
+    let p = plan(&r, &o, &stock(&[]));
+    assert!(p.is_held());
+    assert_eq!(p.lines[0].decided_by, "review-risky");
+    o.risk_level = Some(RiskLevel::Low);
+    let p = plan(&r, &o, &stock(&[]));
+    assert_eq!(placed(&p), at(&[("A", Some("main"))]));
+    let miss = &p.explanation.rules[0].failed[0];
+    assert_eq!(
+        (miss.condition.as_str(), miss.found.as_str()),
+        ("risk_level", "low")
+    );
+    assert_eq!(miss.wanted, ["medium", "high"]);
+    o.risk_level = None;
+    let p = plan(&r, &o, &stock(&[]));
+    assert_eq!(p.explanation.rules[0].failed[0].found, "(none)");
+}
+
+#[test]
+fn a_sku_nobody_carries_is_held_as_unknown_not_sent_to_the_fallback() {
+    let mut r = routing(Vec::new(), Some(Fallback::Location("main".into())));
+    r.unknown_sku = UnknownSku::Hold;
+    let router = Router::new(&r, &locations())
+        .unwrap()
+        .with_kits(["KIT-1".to_string()]);
+    // A: a stock record at 0 at main (counted, sold out) is known; DS-9: the supplier's
+    // catalog; KIT-1: a kit; B: only at berlin; GHOST: nobody's.
+    let o = order(&[
+        ("A", 1),
+        ("DS-9", 1),
+        ("KIT-1", 1),
+        ("B", 1),
+        ("GHOST", 2),
+        ("", 1),
+    ]);
+    let s = stock(&[("main", "A", 0), ("berlin", "B", 3)]);
+    let p = router.plan(&o, "shop", &s);
+    assert_eq!(
+        placed(&p),
+        at(&[
+            ("A", Some("main")),
+            ("DS-9", Some("main")),
+            ("KIT-1", Some("main")),
+            ("B", Some("main")),
+            ("GHOST", None),
+            ("L5", Some("main")),
+        ])
+    );
+    let ghost = &p.lines[4];
+    assert_eq!(ghost.decided_by, "unknown_sku");
+    let why = ghost.held.as_deref().unwrap();
+    assert!(why.starts_with("unknown SKU `GHOST`"), "{why}");
+    assert!(p.is_held());
+    assert_eq!(p.held_reason().as_deref(), Some(why));
+    assert!(router.knows_sku("A", &s) && !router.knows_sku("GHOST", &s));
+    // Rules never see it either, not even a fixed location.
+    let mut r2 = routing(
+        vec![rule("all-to-east", Conditions::default(), to("east"))],
+        None,
+    );
+    r2.unknown_sku = UnknownSku::Hold;
+    let p = Router::new(&r2, &locations())
+        .unwrap()
+        .plan(&order(&[("GHOST", 1)]), "shop", &s);
+    assert_eq!(placed(&p), at(&[("GHOST", None)]));
+    assert!(p.explanation.rules[0].took.is_empty());
+    // `unknown_sku: route` places it as before.
+    r.unknown_sku = UnknownSku::Route;
+    let p = Router::new(&r, &locations()).unwrap().plan(&o, "shop", &s);
+    assert!(!p.is_held());
 }

@@ -26,6 +26,7 @@ pub fn order(lines: &[(&str, Option<&str>, u32)]) -> Order {
                 quantity: *q,
                 unit_price: Decimal::ONE,
                 title: "item".into(),
+                channel_sku: None,
             })
             .collect(),
         ship_to: None,
@@ -33,5 +34,8 @@ pub fn order(lines: &[(&str, Option<&str>, u32)]) -> Order {
         fulfilled_by_channel: false,
         tags: Vec::new(),
         customer_tags: Vec::new(),
+        ship_by: None,
+        deliver_by: None,
+        risk_level: None,
     }
 }

@@ -372,6 +372,15 @@ pub struct OrderSummary {
     pub versions: i64,
 }
 
+/// An order at risk of shipping late (`orders late`).
+#[derive(Debug, Clone, Serialize)]
+pub struct LateOrder {
+    #[serde(flatten)]
+    pub order: OrderSummary,
+    pub ship_by_ms: i64,
+    pub deliver_by_ms: Option<i64>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ShipmentRow {
     pub id: i64,
@@ -445,10 +454,22 @@ pub trait Store: crate::connector_state::ConnectorState + Send + Sync {
         &self,
         item: &InboxItem,
         outcome: std::result::Result<&Order, &NormalizeError>,
+    ) -> Result<Applied> {
+        self.apply_inbox_held(item, outcome, 0).await
+    }
+    /// [`Store::apply_inbox`] for a channel with a review window: an order seen for the
+    /// first time is not routed before `hold_new_ms` has passed (`route_after_ms`); a
+    /// cancellation arriving meanwhile closes it before any partner hears of it.
+    async fn apply_inbox_held(
+        &self,
+        item: &InboxItem,
+        outcome: std::result::Result<&Order, &NormalizeError>,
+        hold_new_ms: i64,
     ) -> Result<Applied>;
     async fn quarantined(&self, limit: i64) -> Result<Vec<QuarantineRow>>;
 
     // --- route --------------------------------------------------------------------------
+    /// Orders waiting to be routed whose review window (`route_after_ms`) has passed.
     async fn orders_to_route(&self, limit: i64) -> Result<Vec<RoutableOrder>>;
     /// Units free per (location, SKU) for `skus`: on-hand minus what other orders reserve
     /// there; `excluding_order`'s own reservations do not count against it.
@@ -654,6 +675,17 @@ pub trait Store: crate::connector_state::ConnectorState + Send + Sync {
     // --- reading ------------------------------------------------------------------------
     async fn orders(&self, limit: i64) -> Result<Vec<OrderSummary>>;
     async fn order(&self, order_ref: &str) -> Result<Option<OrderDetail>>;
+    /// Orders the channel still expects us to ship (open or partly fulfilled, not shipped or
+    /// closed here) with less than `margin_secs` left before their ship-by at `now_ms`, or
+    /// past it; soonest first.
+    async fn late_orders(
+        &self,
+        now_ms: i64,
+        margin_secs: u64,
+        limit: i64,
+    ) -> Result<Vec<LateOrder>>;
+    /// How many orders [`Store::late_orders`] would list (the daemon's at-risk metric).
+    async fn count_at_risk(&self, now_ms: i64, margin_secs: u64) -> Result<i64>;
     async fn counts(&self) -> Result<Counts>;
 
     // --- health -------------------------------------------------------------------------

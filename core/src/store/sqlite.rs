@@ -183,6 +183,19 @@ fn summary(row: &SqliteRow) -> Result<OrderSummary> {
     })
 }
 
+/// An order the channel still expects us to ship whose ship-by falls before the bound
+/// (`now + margin`, see `lifecycle::at_risk`).
+const AT_RISK: &str = "ship_by_ms IS NOT NULL AND ship_by_ms < ?
+    AND status IN ('open', 'partially_fulfilled')
+    AND fulfil_state NOT IN ('shipped', 'closed')";
+
+fn risk_horizon(now_ms: i64, margin_secs: u64) -> i64 {
+    let margin_ms = i64::try_from(margin_secs)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(1000);
+    now_ms.saturating_add(margin_ms)
+}
+
 const SUMMARY_COLS: &str =
     "id, channel_id, external_id, number, status, payment_status, fulfil_state, versions";
 
@@ -302,10 +315,11 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn apply_inbox(
+    async fn apply_inbox_held(
         &self,
         item: &InboxItem,
         outcome: std::result::Result<&Order, &NormalizeError>,
+        hold_new_ms: i64,
     ) -> Result<Applied> {
         let now = now_ms();
         let mut tx = self.write().await?;
@@ -405,8 +419,9 @@ impl Store for SqliteStore {
         let order_id = if new {
             sqlx::query_scalar(
                 "INSERT INTO orders (channel_id, external_id, number, status, payment_status,
-                    channel_updated_at, canonical, fulfil_state, created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    channel_updated_at, canonical, fulfil_state, created_at, updated_at,
+                    ship_by_ms, deliver_by_ms, route_after_ms)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             )
             .bind(&item.channel_id)
             .bind(&order.external_id)
@@ -418,12 +433,16 @@ impl Store for SqliteStore {
             .bind(change.state.as_str())
             .bind(now)
             .bind(now)
+            .bind(order.ship_by.map(|t| t.timestamp_millis()))
+            .bind(order.deliver_by.map(|t| t.timestamp_millis()))
+            .bind((hold_new_ms > 0).then(|| now.saturating_add(hold_new_ms)))
             .fetch_one(&mut *tx)
             .await?
         } else {
             sqlx::query(
                 "UPDATE orders SET number = ?, status = ?, payment_status = ?, channel_updated_at = ?,
-                    canonical = ?, fulfil_state = ?, versions = versions + 1, updated_at = ? WHERE id = ?",
+                    canonical = ?, fulfil_state = ?, versions = versions + 1, updated_at = ?,
+                    ship_by_ms = ?, deliver_by_ms = ? WHERE id = ?",
             )
             .bind(&order.number)
             .bind(order.status.as_str())
@@ -432,6 +451,8 @@ impl Store for SqliteStore {
             .bind(&canonical)
             .bind(change.state.as_str())
             .bind(now)
+            .bind(order.ship_by.map(|t| t.timestamp_millis()))
+            .bind(order.deliver_by.map(|t| t.timestamp_millis()))
             .bind(order_id)
             .execute(&mut *tx)
             .await?;
@@ -492,8 +513,10 @@ impl Store for SqliteStore {
 
     async fn orders_to_route(&self, limit: i64) -> Result<Vec<RoutableOrder>> {
         let rows = sqlx::query(
-            "SELECT id, channel_id, canonical FROM orders WHERE fulfil_state = 'to_route' ORDER BY id LIMIT ?",
+            "SELECT id, channel_id, canonical FROM orders WHERE fulfil_state = 'to_route'
+               AND (route_after_ms IS NULL OR route_after_ms <= ?) ORDER BY id LIMIT ?",
         )
+        .bind(now_ms())
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
@@ -1430,6 +1453,40 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(summary).collect()
+    }
+
+    async fn late_orders(
+        &self,
+        now_ms: i64,
+        margin_secs: u64,
+        limit: i64,
+    ) -> Result<Vec<LateOrder>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SUMMARY_COLS}, ship_by_ms, deliver_by_ms FROM orders WHERE {AT_RISK}
+             ORDER BY ship_by_ms, id LIMIT ?"
+        )))
+        .bind(risk_horizon(now_ms, margin_secs))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LateOrder {
+                    order: summary(r)?,
+                    ship_by_ms: r.try_get("ship_by_ms")?,
+                    deliver_by_ms: r.try_get("deliver_by_ms")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn count_at_risk(&self, now_ms: i64, margin_secs: u64) -> Result<i64> {
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM orders WHERE {AT_RISK}"
+        )))
+        .bind(risk_horizon(now_ms, margin_secs))
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     async fn order(&self, order_ref: &str) -> Result<Option<OrderDetail>> {

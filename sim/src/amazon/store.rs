@@ -218,6 +218,16 @@ impl SimOrder {
                 "fulfilledBy": if self.fulfilled_by_amazon { "AMAZON" } else { "MERCHANT" },
                 "fulfillmentServiceLevel": "STANDARD",
             });
+            if let Some((ship, deliver)) = self.promise() {
+                order["fulfillment"]["shipByWindow"] = json!({
+                    "earliestDateTime": rfc3339(self.created),
+                    "latestDateTime": rfc3339(ship),
+                });
+                order["fulfillment"]["deliverByWindow"] = json!({
+                    "earliestDateTime": rfc3339(ship),
+                    "latestDateTime": rfc3339(deliver),
+                });
+            }
         }
         if has("BUYER") {
             order["buyer"] = json!({"buyerName": "Sim Shopper", "buyerEmail": self.email});
@@ -290,7 +300,29 @@ impl SimOrder {
             order["OrderTotal"] =
                 json!({"CurrencyCode": "USD", "Amount": money(self.total_cents())});
         }
+        if let Some((ship, deliver)) = self.promise() {
+            // "Only returned for seller-fulfilled orders"; the delivery date not while the
+            // order is pending or cancelled.
+            order["EarliestShipDate"] = json!(rfc3339(self.created));
+            order["LatestShipDate"] = json!(rfc3339(ship));
+            if !self.pending() && self.status != "CANCELLED" {
+                order["EarliestDeliveryDate"] = json!(rfc3339(ship));
+                order["LatestDeliveryDate"] = json!(rfc3339(deliver));
+            }
+        }
         order
+    }
+
+    /// The seller-fulfilled promise: ship within two days of purchase, delivered within
+    /// seven (`shipByWindow`/`deliverByWindow`, v0 `LatestShipDate`/`LatestDeliveryDate`).
+    /// Amazon's own orders (FBA) carry none.
+    pub fn promise(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        (!self.fulfilled_by_amazon).then(|| {
+            (
+                self.created + Duration::days(2),
+                self.created + Duration::days(7),
+            )
+        })
     }
 
     /// v0 `getOrderItems` elements; `ItemPrice` is the whole line's price.

@@ -180,6 +180,14 @@ pub fn order_json(o: &SimOrder, currency: &str) -> Value {
                 "quantity": l.quantity,
                 "total": amount(cost),
                 "lineItemFulfillmentStatus": status,
+                // eBay sets these from the purchase and the seller's stated handling time
+                // (3 business days here) and the shipping service's transit time.
+                "lineItemFulfillmentInstructions": {
+                    "guaranteedDelivery": false,
+                    "shipByDate": ebay_time(o.created + chrono::Duration::days(3)),
+                    "minEstimatedDeliveryDate": ebay_time(o.created + chrono::Duration::days(5)),
+                    "maxEstimatedDeliveryDate": ebay_time(o.created + chrono::Duration::days(8)),
+                },
             })
         })
         .collect();

@@ -8,6 +8,9 @@ use serde_json::{Value, json};
 /// Etsy's user id of the simulated seller; access tokens are prefixed with it, as Etsy's are.
 pub const SELLER_USER_ID: u64 = 5_550_001;
 const BUYER_USER_ID: u64 = 7_770_001;
+/// Every simulated listing's processing time, in days.
+const MIN_PROCESSING_DAYS: i64 = 1;
+const MAX_PROCESSING_DAYS: i64 = 3;
 
 #[derive(Debug, Clone)]
 pub struct Receipt {
@@ -201,6 +204,11 @@ pub fn receipt_json(r: &Receipt, currency: &str) -> Value {
                 "shipping_cost": money(0, currency),
                 "variations": [],
                 "product_data": [],
+                // The listing's processing time (1-3 days): Etsy's expected ship date is the
+                // purchase plus the longest of it.
+                "min_processing_days": MIN_PROCESSING_DAYS,
+                "max_processing_days": MAX_PROCESSING_DAYS,
+                "expected_ship_date": r.created + MAX_PROCESSING_DAYS * 86_400,
             })
         })
         .collect();

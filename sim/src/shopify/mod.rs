@@ -141,6 +141,14 @@ impl ShopifySim {
             .map_or(0, |o| o.fulfillments.len())
     }
 
+    /// Shopify's fraud analysis rates the order `level` (`LOW`, `MEDIUM`, `HIGH`, `NONE`,
+    /// `PENDING`); no webhook is sent (polling sees the new `updatedAt`). False for an
+    /// unknown order.
+    pub fn set_risk_level(&self, order_id: &str, level: &'static str) -> bool {
+        let mut st = self.shared.lock();
+        parse_order_id(order_id).is_some_and(|id| st.store.set_risk_level(id, level, Self::now()))
+    }
+
     /// The order as its REST/webhook JSON.
     pub fn order_json(&self, order_id: &str) -> Option<Value> {
         let st = self.shared.lock();

@@ -456,6 +456,28 @@ fn order_field(o: &OrderRec, name: &str, args: &Map<String, Value>) -> Option<Re
                 ("tags", Out::List(Vec::new())),
             ],
         }),
+        // Shopify's own assessment only (no app providers), with its recommendation.
+        "risk" => Out::obj(Obj::Record {
+            ty: "OrderRiskSummary",
+            fields: vec![
+                (
+                    "assessments",
+                    Out::List(vec![Out::obj(Obj::Record {
+                        ty: "OrderRiskAssessment",
+                        fields: vec![("riskLevel", Out::s(o.risk_level))],
+                    })]),
+                ),
+                (
+                    "recommendation",
+                    Out::s(match o.risk_level {
+                        "HIGH" => "CANCEL",
+                        "MEDIUM" => "INVESTIGATE",
+                        "PENDING" => "NONE",
+                        _ => "ACCEPT",
+                    }),
+                ),
+            ],
+        }),
         "lineItems" => {
             let items = o
                 .lines

@@ -115,6 +115,9 @@ pub(crate) struct OrderRec {
     pub shipping: AddressRec,
     pub fulfillments: Vec<FulfillmentRec>,
     pub fulfillment_orders: Vec<FoRec>,
+    /// Shopify's own assessment (`RiskAssessmentResult`: `LOW`, `MEDIUM`, `HIGH`, `NONE`,
+    /// `PENDING`), served as `risk.assessments[].riskLevel`.
+    pub risk_level: &'static str,
 }
 
 impl OrderRec {
@@ -378,6 +381,7 @@ impl Store {
                 phone: None,
             },
             fulfillments: Vec::new(),
+            risk_level: "LOW",
             fulfillment_orders: vec![FoRec {
                 id: fo_id,
                 order_id: id,
@@ -387,6 +391,17 @@ impl Store {
         };
         self.orders.insert(id, order);
         id
+    }
+
+    /// Shopify's fraud analysis finishing with `level` (`RiskAssessmentResult`); the order
+    /// changes (a new `updatedAt`), as it does when an assessment is added.
+    pub fn set_risk_level(&mut self, id: u64, level: &'static str, now: DateTime<Utc>) -> bool {
+        let Some(order) = self.orders.get_mut(&id) else {
+            return false;
+        };
+        order.touch(now);
+        order.risk_level = level;
+        true
     }
 
     /// Cancels an order; its open fulfillment orders are cancelled with it.

@@ -51,6 +51,9 @@ pub fn normalize_value(value: &Value) -> Result<Order, NormalizeError> {
         fulfilled_by_channel: false,
         tags: Vec::new(),
         customer_tags: Vec::new(),
+        ship_by: None,
+        deliver_by: None,
+        risk_level: None,
     })
 }
 
@@ -195,6 +198,7 @@ fn line(item: &Value, i: usize) -> Result<OrderLine, NormalizeError> {
         quantity,
         unit_price: money(item.get("base_price"), &path("base_price"))?,
         title: text(item, "name").unwrap_or_default(),
+        channel_sku: None,
     })
 }
 

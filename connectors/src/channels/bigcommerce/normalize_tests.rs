@@ -28,6 +28,9 @@ fn reads_the_composed_fixture() {
     assert_eq!(order.lines.len(), 2);
     assert_eq!(order.lines[0].line_id, "881");
     assert_eq!(order.lines[0].sku.as_deref(), Some("BOARD-BIRCH-L"));
+    // V2 orders have no ship-by or delivery promise (`date_shipped` is the past, not a
+    // deadline): the channel's `handling_time_secs` supplies the ship-by.
+    assert_eq!((order.ship_by, order.deliver_by), (None, None));
     assert_eq!(order.lines[0].quantity, 2);
     assert_eq!(order.lines[0].unit_price.to_string(), "31.50");
     assert_eq!(order.lines[0].title, "Birch Cutting Board");

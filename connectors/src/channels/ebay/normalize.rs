@@ -8,6 +8,7 @@
 use chrono::{DateTime, FixedOffset};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
+use switchyard_core::fields::optional_rfc3339_field;
 use switchyard_core::model::{Address, ChannelKind, Order, OrderLine, OrderStatus, PaymentStatus};
 use switchyard_core::money::decimal_field;
 use switchyard_core::ports::NormalizeError;
@@ -66,6 +67,9 @@ pub fn normalize_body(body: &[u8]) -> Result<Order, NormalizeError> {
         fulfilled_by_channel: false,
         tags: Vec::new(),
         customer_tags: Vec::new(),
+        ship_by: earliest_instruction(order, "shipByDate")?,
+        deliver_by: earliest_instruction(order, "maxEstimatedDeliveryDate")?,
+        risk_level: None,
     })
 }
 
@@ -89,6 +93,26 @@ fn required_str<'a>(obj: &'a Object, key: &str, path: &str) -> Result<&'a str, N
 }
 
 /// eBay writes UTC with milliseconds (`2026-04-10T12:03:09.000Z`); the offset is kept as given.
+/// The earliest `lineItems[].lineItemFulfillmentInstructions.<key>` (`shipByDate`,
+/// `maxEstimatedDeliveryDate`): the order is late once its first line is.
+fn earliest_instruction(
+    order: &Object,
+    key: &str,
+) -> Result<Option<DateTime<FixedOffset>>, NormalizeError> {
+    let mut earliest: Option<DateTime<FixedOffset>> = None;
+    let items = order.get("lineItems").and_then(Value::as_array);
+    for (i, item) in items.into_iter().flatten().enumerate() {
+        let at = format!("lineItems[{i}].lineItemFulfillmentInstructions.{key}");
+        let value = item
+            .get("lineItemFulfillmentInstructions")
+            .and_then(|f| f.get(key));
+        if let Some(d) = optional_rfc3339_field(value, &at)? {
+            earliest = Some(earliest.map_or(d, |e| e.min(d)));
+        }
+    }
+    Ok(earliest)
+}
+
 fn time(order: &Object, field: &str) -> Result<DateTime<FixedOffset>, NormalizeError> {
     let text = required_str(order, field, field)?;
     DateTime::parse_from_rfc3339(text)
@@ -192,6 +216,7 @@ fn line(item: &Value, i: usize) -> Result<OrderLine, NormalizeError> {
         quantity,
         unit_price,
         title,
+        channel_sku: None,
     })
 }
 

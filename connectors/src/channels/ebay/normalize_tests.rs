@@ -158,3 +158,28 @@ fn ship_to_email_stands_in_for_a_missing_buyer_email() {
     assert_eq!(o.ship_to, None);
     assert_eq!(o.customer_email, None);
 }
+
+#[test]
+fn ship_by_is_the_earliest_line_ship_by_date() {
+    let o = normalize(&order()).unwrap();
+    let at = |t: Option<DateTime<FixedOffset>>| t.map(|t| t.to_rfc3339());
+    // lineItemFulfillmentInstructions.shipByDate: the second line's is earlier.
+    assert_eq!(at(o.ship_by).as_deref(), Some("2026-04-12T21:59:59+00:00"));
+    assert_eq!(
+        at(o.deliver_by).as_deref(),
+        Some("2026-04-17T07:00:00+00:00")
+    );
+    let mut v = order();
+    for item in v["lineItems"].as_array_mut().unwrap() {
+        item.as_object_mut()
+            .unwrap()
+            .remove("lineItemFulfillmentInstructions");
+    }
+    assert_eq!(normalize(&v).unwrap().ship_by, None);
+    let mut v = order();
+    v["lineItems"][1]["lineItemFulfillmentInstructions"]["shipByDate"] = json!("next week");
+    assert_eq!(
+        normalize(&v).unwrap_err().field,
+        "lineItems[1].lineItemFulfillmentInstructions.shipByDate"
+    );
+}

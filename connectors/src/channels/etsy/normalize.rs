@@ -24,6 +24,7 @@
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use rust_decimal::Decimal;
 use serde_json::Value;
+use switchyard_core::fields::optional_epoch_field;
 use switchyard_core::model::{Address, ChannelKind, Order, OrderLine, OrderStatus, PaymentStatus};
 use switchyard_core::ports::NormalizeError;
 
@@ -64,7 +65,24 @@ pub fn normalize_receipt(receipt: &Value) -> Result<Order, NormalizeError> {
         fulfilled_by_channel: false,
         tags: Vec::new(),
         customer_tags: Vec::new(),
+        ship_by: expected_ship_date(receipt)?,
+        deliver_by: None,
+        risk_level: None,
     })
+}
+
+/// The earliest `transactions[].expected_ship_date` (epoch seconds): the receipt must leave
+/// by the first of its items' dates.
+fn expected_ship_date(receipt: &Value) -> Result<Option<DateTime<FixedOffset>>, NormalizeError> {
+    let mut earliest: Option<DateTime<FixedOffset>> = None;
+    let items = receipt.get("transactions").and_then(Value::as_array);
+    for (i, t) in items.into_iter().flatten().enumerate() {
+        let at = format!("transactions[{i}].expected_ship_date");
+        if let Some(d) = optional_epoch_field(t.get("expected_ship_date"), &at, false)? {
+            earliest = Some(earliest.map_or(d, |e| e.min(d)));
+        }
+    }
+    Ok(earliest)
 }
 
 /// The status table in the module documentation.
@@ -119,6 +137,7 @@ fn lines_of(receipt: &Value) -> Result<Vec<OrderLine>, NormalizeError> {
                 quantity,
                 unit_price: money(t.get("price"), &path("price"))?,
                 title: text(t.get("title")).unwrap_or_default(),
+                channel_sku: None,
             })
         })
         .collect()

@@ -158,3 +158,28 @@ fn a_receipt_without_an_address_has_no_ship_to() {
     }));
     assert_eq!(normalize_receipt(&receipt).unwrap().ship_to, None);
 }
+
+#[test]
+fn ship_by_is_the_earliest_expected_ship_date() {
+    let order = normalize_body(RECEIPT.as_bytes()).expect("normalizes");
+    // transactions[].expected_ship_date (epoch seconds): 2026-01-03 beats 2026-01-04.
+    assert_eq!(
+        order.ship_by.map(|t| t.to_rfc3339()).as_deref(),
+        Some("2026-01-03T00:00:00+00:00")
+    );
+    assert_eq!(order.deliver_by, None, "Etsy gives no delivery promise");
+    let mut v = fixture();
+    v["transactions"][1]["expected_ship_date"] = Value::Null;
+    v["transactions"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("expected_ship_date");
+    let order = normalize_body(v.to_string().as_bytes()).expect("normalizes");
+    assert_eq!(order.ship_by, None);
+    let mut v = fixture();
+    v["transactions"][0]["expected_ship_date"] = json!("tomorrow");
+    assert_eq!(
+        normalize_body(v.to_string().as_bytes()).unwrap_err().field,
+        "transactions[0].expected_ship_date"
+    );
+}

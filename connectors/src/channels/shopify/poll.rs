@@ -26,7 +26,7 @@ fn orders_query() -> String {
              pageInfo {{ hasNextPage endCursor }} \
              nodes {{ id legacyResourceId name email createdAt updatedAt cancelledAt \
                displayFinancialStatus displayFulfillmentStatus currencyCode tags \
-               customer {{ tags }} \
+               customer {{ tags }} risk {{ assessments {{ riskLevel }} }} \
                totalPriceSet {{ shopMoney {{ amount currencyCode }} }} \
                shippingAddress {{ name firstName lastName company address1 address2 city \
                  province provinceCode zip countryCodeV2 phone }} \
@@ -43,7 +43,7 @@ fn more_lines_query() -> String {
 
 /// Requested cost of `orders_query` for `PAGE_SIZE` orders.
 const ORDERS_COST: u32 =
-    2 + (PAGE_SIZE as u32) * (1 + 2 + 1 + 1 + (2 + (LINES_PER_ORDER as u32) * 3));
+    2 + (PAGE_SIZE as u32) * (1 + 2 + 1 + 1 + 2 + (2 + (LINES_PER_ORDER as u32) * 3));
 const MORE_LINES_COST: u32 = 1 + 2 + (MORE_LINES as u32) * 3;
 
 // Shopify refuses a query whose requested cost is above 1,000 points.

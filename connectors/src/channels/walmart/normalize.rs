@@ -15,6 +15,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
+use switchyard_core::fields::optional_epoch_field;
 use switchyard_core::model::{Address, ChannelKind, Order, OrderLine, OrderStatus, PaymentStatus};
 use switchyard_core::money::decimal_field;
 use switchyard_core::ports::NormalizeError;
@@ -87,6 +88,21 @@ pub fn normalize_value(value: &Value) -> Result<Order, NormalizeError> {
         fulfilled_by_channel: false,
         tags: Vec::new(),
         customer_tags: Vec::new(),
+        ship_by: optional_epoch_field(
+            order
+                .get("shippingInfo")
+                .and_then(|s| s.get("estimatedShipDate")),
+            "shippingInfo.estimatedShipDate",
+            true,
+        )?,
+        deliver_by: optional_epoch_field(
+            order
+                .get("shippingInfo")
+                .and_then(|s| s.get("estimatedDeliveryDate")),
+            "shippingInfo.estimatedDeliveryDate",
+            true,
+        )?,
+        risk_level: None,
     })
 }
 
@@ -232,6 +248,7 @@ fn line(item: &Value, i: usize) -> Result<ReadLine, NormalizeError> {
             quantity,
             unit_price,
             title,
+            channel_sku: None,
         },
         state: line_state(item, &base)?,
         charged,

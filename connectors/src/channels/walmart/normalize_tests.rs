@@ -173,3 +173,29 @@ fn mixed_currencies_are_refused() {
     let err = normalize_value(&order).unwrap_err();
     assert!(err.field.starts_with("orderLines.orderLine[1]"), "{err}");
 }
+
+#[test]
+fn ship_by_and_deliver_by_are_the_estimated_dates() {
+    let o = normalize_value(&fixture()).unwrap();
+    // shippingInfo.estimatedShipDate / estimatedDeliveryDate, epoch milliseconds.
+    assert_eq!(
+        o.ship_by.map(|t| t.timestamp_millis()),
+        Some(1_775_901_600_000)
+    );
+    assert_eq!(
+        o.deliver_by.map(|t| t.timestamp_millis()),
+        Some(1_776_160_800_000)
+    );
+    let mut v = fixture();
+    v["shippingInfo"]["estimatedShipDate"] = json!("2026-04-11");
+    assert_eq!(
+        normalize_value(&v).unwrap_err().field,
+        "shippingInfo.estimatedShipDate"
+    );
+    let mut v = fixture();
+    v["shippingInfo"]
+        .as_object_mut()
+        .unwrap()
+        .remove("estimatedShipDate");
+    assert_eq!(normalize_value(&v).unwrap().ship_by, None);
+}

@@ -55,6 +55,9 @@ pub fn normalize_value(value: &Value) -> Result<Order, NormalizeError> {
         fulfilled_by_channel: false,
         tags: Vec::new(),
         customer_tags: Vec::new(),
+        ship_by: None,
+        deliver_by: None,
+        risk_level: None,
     })
 }
 
@@ -193,6 +196,7 @@ fn line(item: &Value, i: usize) -> Result<OrderLine, NormalizeError> {
         quantity,
         unit_price: decimal_field(item.get("price"), &path("price"))?,
         title,
+        channel_sku: None,
     })
 }
 
@@ -327,6 +331,8 @@ mod tests {
     fn processing_order_reads_in_full() {
         let o = normalize(&order()).unwrap();
         assert_eq!(o.channel_kind, ChannelKind::Woocommerce);
+        // WooCommerce orders carry no ship-by or delivery promise.
+        assert_eq!((o.ship_by, o.deliver_by), (None, None));
         assert_eq!(o.external_id, "5120");
         assert_eq!(o.number, "5120");
         assert_eq!(o.status, OrderStatus::Open);

@@ -21,7 +21,7 @@ impl SqliteStore {
         skus: &[String],
         excluding_order: Option<i64>,
     ) -> Result<StockSnapshot> {
-        let mut snapshot = StockSnapshot::new();
+        let mut snapshot = StockSnapshot::new().taken_at(now_ms());
         if skus.is_empty() {
             return Ok(snapshot);
         }

@@ -3,6 +3,7 @@
 
 use rust_decimal::Decimal;
 use serde_json::Value;
+use switchyard_core::fields::optional_rfc3339_field;
 use switchyard_core::model::{Address, ChannelKind, Order, OrderLine};
 use switchyard_core::ports::NormalizeError;
 
@@ -56,7 +57,29 @@ pub fn normalize(value: &Value, at: &str) -> Result<Order, NormalizeError> {
         fulfilled_by_channel: text(fulfillment, "fulfilledBy").as_deref() == Some("AMAZON"),
         tags: Vec::new(),
         customer_tags: Vec::new(),
+        ship_by: window_end(fulfillment, "shipByWindow", &p("fulfillment.shipByWindow"))?,
+        deliver_by: window_end(
+            fulfillment,
+            "deliverByWindow",
+            &p("fulfillment.deliverByWindow"),
+        )?,
+        risk_level: None,
     })
+}
+
+/// A `DateTimeRange`'s `latestDateTime` (the end of the promised window), if sent.
+fn window_end(
+    fulfillment: &Object,
+    key: &str,
+    at: &str,
+) -> Result<Option<chrono::DateTime<chrono::FixedOffset>>, NormalizeError> {
+    match optional_object(fulfillment, key) {
+        Some(window) => optional_rfc3339_field(
+            window.get("latestDateTime"),
+            &format!("{at}.latestDateTime"),
+        ),
+        None => Ok(None),
+    }
 }
 
 /// `proceeds.grandTotal`; a pending order has no proceeds yet, so its total is the sum of its
@@ -110,6 +133,7 @@ fn line(item: &Value, at: &str) -> Result<(OrderLine, String), NormalizeError> {
             quantity: count(item, "quantityOrdered", &p("quantityOrdered"))?,
             unit_price,
             title: text(product, "title").unwrap_or_default(),
+            channel_sku: None,
         },
         currency,
     ))

@@ -222,3 +222,39 @@ fn versions_are_read_from_every_shape() {
     assert_eq!(v.order_id, "114-5550003-0000003");
     assert_eq!(version_of(&json!({"orderId": ""})), None);
 }
+
+#[test]
+fn ship_by_and_deliver_by_come_from_the_promised_windows() {
+    // 2026: fulfillment.shipByWindow / deliverByWindow, the windows' latestDateTime.
+    let order = normalize_body(GET_ORDER_2026).expect("normalizes");
+    let at = |t: Option<chrono::DateTime<chrono::FixedOffset>>| t.map(|t| t.to_rfc3339());
+    assert_eq!(
+        at(order.ship_by).as_deref(),
+        Some("2026-04-04T06:59:59+00:00")
+    );
+    assert_eq!(
+        at(order.deliver_by).as_deref(),
+        Some("2026-04-09T06:59:59+00:00")
+    );
+    // v0: LatestShipDate / LatestDeliveryDate.
+    let order = normalize_body(V0_COMPOSITE).expect("normalizes");
+    assert_eq!(
+        at(order.ship_by).as_deref(),
+        Some("2026-05-08T06:59:59+00:00")
+    );
+    assert_eq!(
+        at(order.deliver_by).as_deref(),
+        Some("2026-05-14T06:59:59+00:00")
+    );
+    // Absent (FBA, old orders): none; unreadable: the error names the field.
+    let order = normalize_body(SEARCH_FBA_2026).expect("normalizes");
+    assert_eq!(order.ship_by, None);
+    let mut v = parse(V0_COMPOSITE);
+    v["Order"]["LatestShipDate"] = json!("soon");
+    let err = normalize_body(v.to_string().as_bytes()).unwrap_err();
+    assert_eq!(err.field, "Order.LatestShipDate");
+    let mut v = parse(GET_ORDER_2026);
+    v["order"]["fulfillment"]["shipByWindow"]["latestDateTime"] = json!(7);
+    let err = normalize_body(v.to_string().as_bytes()).unwrap_err();
+    assert_eq!(err.field, "order.fulfillment.shipByWindow.latestDateTime");
+}

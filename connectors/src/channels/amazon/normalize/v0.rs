@@ -2,6 +2,7 @@
 
 use rust_decimal::Decimal;
 use serde_json::Value;
+use switchyard_core::fields::optional_rfc3339_field;
 use switchyard_core::model::{Address, ChannelKind, Order, OrderLine};
 use switchyard_core::ports::NormalizeError;
 
@@ -64,6 +65,12 @@ pub fn normalize(composite: &Object) -> Result<Order, NormalizeError> {
         fulfilled_by_channel: text(order, "FulfillmentChannel").as_deref() == Some("AFN"),
         tags: Vec::new(),
         customer_tags: Vec::new(),
+        ship_by: optional_rfc3339_field(order.get("LatestShipDate"), "Order.LatestShipDate")?,
+        deliver_by: optional_rfc3339_field(
+            order.get("LatestDeliveryDate"),
+            "Order.LatestDeliveryDate",
+        )?,
+        risk_level: None,
     })
 }
 
@@ -128,6 +135,7 @@ fn line(item: &Value, i: usize) -> Result<(OrderLine, Option<String>), Normalize
             quantity,
             unit_price,
             title: text(item, "Title").unwrap_or_default(),
+            channel_sku: None,
         },
         currency,
     ))

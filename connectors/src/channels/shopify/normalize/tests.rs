@@ -44,6 +44,9 @@ fn rest_order_normalizes_to_the_canonical_shape() {
     assert_eq!(ship.country_code.as_deref(), Some("CA"));
     // `email` is empty, so `contact_email` is used.
     assert_eq!(o.customer_email.as_deref(), Some("maria.silva@example.net"));
+    // Shopify's order carries no ship-by or delivery promise: the channel's
+    // `handling_time_secs` supplies the ship-by (core::lifecycle).
+    assert_eq!((o.ship_by, o.deliver_by), (None, None));
 }
 
 #[test]
@@ -241,4 +244,21 @@ fn order_and_customer_tags_are_read_from_both_shapes() {
     r["customer"]["tags"] = json!(7);
     let err = normalize_any(&bytes(&r)).unwrap_err();
     assert_eq!(err.field, "customer.tags");
+}
+
+#[test]
+fn risk_level_is_the_most_alarming_assessment() {
+    // risk.assessments[].riskLevel: LOW and MEDIUM → medium. REST orders carry none.
+    let g = normalize_any(GRAPHQL.as_bytes()).unwrap();
+    assert_eq!(g.risk_level, Some(RiskLevel::Medium));
+    assert_eq!(normalize_any(REST.as_bytes()).unwrap().risk_level, None);
+    let mut v: Value = serde_json::from_str(GRAPHQL).unwrap();
+    v["risk"]["assessments"] = json!([{"riskLevel": "PENDING"}, {"riskLevel": "SOMETHING_NEW"}]);
+    let o = normalize_any(v.to_string().as_bytes()).unwrap();
+    assert_eq!(o.risk_level, Some(RiskLevel::Pending));
+    v["risk"]["assessments"] = json!([]);
+    assert_eq!(
+        normalize_any(v.to_string().as_bytes()).unwrap().risk_level,
+        None
+    );
 }
