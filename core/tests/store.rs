@@ -3,7 +3,7 @@
 
 use chrono::DateTime;
 use rust_decimal::Decimal;
-use switchyard_core::config::{LocationConfig, LocationKind, RoutingConfig};
+use switchyard_core::config::{LocationConfig, LocationKind, RoutingConfig, UnknownSku};
 use switchyard_core::model::*;
 use switchyard_core::ports::{Listing, NormalizeError, PollCursor, RawOrder};
 use switchyard_core::routing::{RoutePlan, Router, StockSnapshot};
@@ -95,7 +95,13 @@ fn at_main() -> Vec<String> {
 
 fn to_main(o: &RoutableOrder) -> RoutePlan {
     let locations = [location("main", LocationKind::SelfWarehouse)];
-    Router::new(&RoutingConfig::default(), &locations)
+    // These tests ship SKUs they never counted in; the unknown-SKU hold is tested in
+    // core::routing and tests/lifecycle.rs.
+    let routing = RoutingConfig {
+        unknown_sku: UnknownSku::Route,
+        ..RoutingConfig::default()
+    };
+    Router::new(&routing, &locations)
         .unwrap()
         .plan(&o.order, &o.channel_id, &StockSnapshot::new())
 }

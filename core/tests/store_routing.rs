@@ -279,9 +279,15 @@ async fn a_reservation_that_moves_marks_its_listing_dirty() {
 #[tokio::test]
 async fn held_orders_are_listed_with_their_reason_and_released_once() {
     let (_d, s) = store().await;
-    s.set_on_hand("main", &[("A".into(), 5)], OnHandSource::Count, "count")
-        .await
-        .unwrap();
+    // HOLD-1 is counted (at 0), so it is a known SKU the review rule holds.
+    s.set_on_hand(
+        "main",
+        &[("A".into(), 5), ("HOLD-1".into(), 0)],
+        OnHandSource::Count,
+        "count",
+    )
+    .await
+    .unwrap();
     deliver(
         &s,
         &order("9", "2026-01-01T10:00:00Z", &[("A", 1), ("HOLD-1", 1)]),

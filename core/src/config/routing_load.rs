@@ -325,7 +325,8 @@ routing:
         };
         let kinds: Vec<&str> = config.locations.iter().map(|l| l.kind.as_str()).collect();
         assert_eq!(kinds, ["self", "3pl", "dropship"]);
-        assert_eq!(config.routing.rules.len(), 5);
+        assert_eq!(config.routing.rules.len(), 7);
+        assert_eq!(config.routing.unknown_sku, crate::config::UnknownSku::Hold);
         assert_eq!(config.routing.fallback, Some(Fallback::Hold));
         assert!(crate::routing::Router::new(&config.routing, &config.locations).is_ok());
     }
