@@ -108,9 +108,9 @@ pub async fn run(args: &Args, verbose: u8) -> anyhow::Result<Value> {
             .enumerate()
             .map(|(i, s)| (s.clone(), on_hand(i)))
             .collect();
-        seed_on_hand(&store, &levels).await?;
+        seed_on_hand(store.as_ref(), &levels).await?;
         for c in &channels {
-            seed_listings(&store, c, &skus, |_| None).await?;
+            seed_listings(store.as_ref(), c, &skus, |_| None).await?;
         }
     }
     let seed_s = seeding.elapsed().as_secs_f64();

@@ -162,8 +162,8 @@ pub async fn run(args: &Args, verbose: u8) -> anyhow::Result<Value> {
     {
         let store = switchyard_store::open(&run_dir.store_url).await?;
         let levels: Vec<(String, i64)> = skus.iter().map(|s| (s.clone(), 1_000_000)).collect();
-        seed_on_hand(&store, &levels).await?;
-        seed_listings(&store, shop, &skus, |_| None).await?;
+        seed_on_hand(store.as_ref(), &levels).await?;
+        seed_listings(store.as_ref(), shop, &skus, |_| None).await?;
     }
     let daemon = run_dir.start_daemon(&config, verbose).await?;
     let client = reqwest::Client::new();

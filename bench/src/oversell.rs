@@ -111,10 +111,10 @@ pub async fn run(args: &Args, verbose: u8) -> anyhow::Result<Value> {
     {
         let store = switchyard_store::open(&run_dir.store_url).await?;
         let levels: Vec<(String, i64)> = skus.iter().map(|s| (s.clone(), args.on_hand)).collect();
-        seed_on_hand(&store, &levels).await?;
+        seed_on_hand(store.as_ref(), &levels).await?;
         for c in &channels {
             let held = c.level(args.on_hand);
-            seed_listings(&store, c, &skus, |_| Some(held)).await?;
+            seed_listings(store.as_ref(), c, &skus, |_| Some(held)).await?;
         }
     }
     let daemon = run_dir.start_daemon(&config, verbose).await?;

@@ -20,7 +20,7 @@ use anyhow::Context;
 use clap::Args;
 use switchyard_core::config::{Config, LocationConfig, LocationKind, ServerConfig, StoreConfig};
 use switchyard_core::model::ChannelKind;
-use switchyard_core::store::{OnHandSource, Store};
+use switchyard_core::store::OnHandSource;
 use switchyard_sim::SimulatedChannel;
 
 use crate::daemon::{Daemon, Timing};
@@ -176,7 +176,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .find(|l| l.id == partners::THREE_PL)
             .context("the 3PL location")?;
-        partners.import_three_pl_stock(bob, &store).await?;
+        partners.import_three_pl_stock(bob, store.as_ref()).await?;
     }
 
     let timing = Timing {

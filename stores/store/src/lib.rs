@@ -13,8 +13,9 @@ pub use switchyard_store_postgres::PgStore;
 pub mod testing;
 
 /// The engine a store URL names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Engine {
+    #[default]
     Sqlite,
     Postgres,
 }

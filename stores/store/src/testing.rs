@@ -165,6 +165,69 @@ impl Drop for TestStore {
     }
 }
 
+/// A PostgreSQL database of its own on the test server, for another process (the daemon) to
+/// open by URL; dropped, its connections ended, with this value.
+pub struct TestDatabase {
+    /// `postgres://…/<name>`: the server's URL with this database in its path.
+    pub url: String,
+    server: String,
+    name: String,
+}
+
+impl TestDatabase {
+    pub async fn new() -> TestDatabase {
+        let server = postgres_url();
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&server)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_URL_VAR}={server}: {e}"));
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("create the test database");
+        let _ = admin.close().await;
+        let (base, query) = match server.split_once('?') {
+            Some((base, query)) => (base, format!("?{query}")),
+            None => (server.as_str(), String::new()),
+        };
+        let authority_end = base
+            .find("://")
+            .map(|i| i + 3)
+            .and_then(|start| base[start..].find('/').map(|j| start + j))
+            .unwrap_or(base.len());
+        let url = format!("{}/{name}{query}", &base[..authority_end]);
+        TestDatabase { url, server, name }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (server, name) = (self.server.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(async {
+                let mut admin = PgConnection::connect(&server)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut admin)
+                .await
+                .map_err(|e| e.to_string())?;
+                admin.close().await.map_err(|e| e.to_string())
+            })
+        })
+        .join();
+        if let Ok(Err(e)) = dropped {
+            eprintln!("could not drop test database: {e}");
+        }
+    }
+}
+
 /// Instantiates each named `async fn NAME(engine: Engine)` as a test per engine:
 /// `sqlite::NAME` and `postgres::NAME`.
 #[macro_export]
