@@ -39,5 +39,36 @@ echo "aiosmtpd $(python3 -c 'import aiosmtpd; print(aiosmtpd.__version__)')"
 command -v promtool >/dev/null 2>&1 || apt_install prometheus
 promtool --version 2>&1 | head -1
 
+# The store tests run on SQLite and on PostgreSQL (switchyard-store's `store_tests!`): a server
+# on 127.0.0.1:5432 with trust auth for local connections and a `test` database, unless
+# SWITCHYARD_TEST_POSTGRES_URL already names another one.
+PG_DEFAULT_URL=postgres://postgres@127.0.0.1:5432/test
+if [ -z "${SWITCHYARD_TEST_POSTGRES_URL:-}" ]; then
+  if ! { command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; }; then
+    [ -d /usr/lib/postgresql ] && command -v pg_ctlcluster >/dev/null 2>&1 || apt_install postgresql
+    [ "$(id -u)" -eq 0 ] || die "PostgreSQL is not running on 127.0.0.1:5432 and this is not root: start one, or export SWITCHYARD_TEST_POSTGRES_URL"
+    pg_version=$(ls /usr/lib/postgresql | sort -V | tail -1)
+    [ -n "$pg_version" ] || die "PostgreSQL was installed but /usr/lib/postgresql is empty"
+    pg_lsclusters -h 2>/dev/null | awk -v v="$pg_version" '$1 == v && $2 == "main"' | grep -q . \
+      || pg_createcluster "$pg_version" main -p 5432 >/dev/null \
+      || die "could not create a PostgreSQL $pg_version cluster"
+    pg_conf=/etc/postgresql/$pg_version/main
+    pg_conftool "$pg_version" main set listen_addresses 127.0.0.1
+    pg_conftool "$pg_version" main set port 5432
+    # A throwaway test server: anyone local may connect as anyone, without a password.
+    printf '%s\n' 'local all all trust' 'host all all 127.0.0.1/32 trust' 'host all all ::1/128 trust' \
+      > "$pg_conf/pg_hba.conf"
+    pg_ctlcluster "$pg_version" main restart || pg_ctlcluster "$pg_version" main start \
+      || die "could not start PostgreSQL $pg_version (pg_ctlcluster $pg_version main start)"
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+    pg_isready -q -h 127.0.0.1 -p 5432 || die "PostgreSQL did not come up on 127.0.0.1:5432"
+  fi
+  psql -h 127.0.0.1 -p 5432 -U postgres -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1 \
+    || psql -h 127.0.0.1 -p 5432 -U postgres -d postgres -qc 'CREATE DATABASE test' \
+    || die "could not create the database \`test\` (is local trust auth set for user postgres?)"
+  export SWITCHYARD_TEST_POSTGRES_URL=$PG_DEFAULT_URL
+fi
+echo "PostgreSQL for the store tests: $SWITCHYARD_TEST_POSTGRES_URL"
+
 echo "== tests"
 cargo test --workspace --locked "$@"

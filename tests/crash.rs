@@ -112,11 +112,12 @@ fn expected(placed: &[Placed]) -> BTreeMap<String, i64> {
     level
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_during_a_burst_and_during_write_backs_loses_nothing_and_repeats_nothing() {
+async fn sigkill_during_a_burst_and_during_write_backs_loses_nothing_and_repeats_nothing(
+    engine: switchyard_store::Engine,
+) {
     let skus: Vec<(String, i64)> = (0..SKUS).map(|i| (format!("CR-{i:02}"), ON_HAND)).collect();
     let sku_refs: Vec<(&str, i64)> = skus.iter().map(|(s, q)| (s.as_str(), *q)).collect();
-    let env = Env::new(&sku_refs, 0).await;
+    let env = Env::on(engine, &sku_refs, 0).await;
     let mut placed = Vec::new();
 
     let daemon = env.start_daemon().await;
@@ -231,4 +232,25 @@ async fn sigkill_during_a_burst_and_during_write_backs_loses_nothing_and_repeats
         String::from_utf8_lossy(&audit.stdout),
         String::from_utf8_lossy(&audit.stderr)
     );
+}
+
+/// The crash test once per store engine (PostgreSQL at `SWITCHYARD_TEST_POSTGRES_URL`).
+mod sqlite {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sigkill_during_a_burst_and_during_write_backs_loses_nothing_and_repeats_nothing() {
+        super::sigkill_during_a_burst_and_during_write_backs_loses_nothing_and_repeats_nothing(
+            switchyard_store::Engine::Sqlite,
+        )
+        .await
+    }
+}
+
+mod postgres {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sigkill_during_a_burst_and_during_write_backs_loses_nothing_and_repeats_nothing() {
+        super::sigkill_during_a_burst_and_during_write_backs_loses_nothing_and_repeats_nothing(
+            switchyard_store::Engine::Postgres,
+        )
+        .await
+    }
 }

@@ -1,4 +1,5 @@
-//! End-to-end: the real binary against both channel simulators over loopback HTTP.
+//! End-to-end: the real binary against both channel simulators over loopback HTTP, each test
+//! once with the store on SQLite and once on PostgreSQL (`SWITCHYARD_TEST_POSTGRES_URL`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 mod common;
@@ -9,6 +10,7 @@ use base64::Engine;
 use common::{Env, eventually};
 use hmac::{Hmac, Mac};
 use switchyard_sim::{OrderSpec, SimulatedChannel, WebhookFate};
+use switchyard_store::Engine as StoreEngine;
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -21,8 +23,8 @@ fn order(lines: &[(&str, u32)], fate: WebhookFate) -> OrderSpec {
     }
 }
 
-async fn started(skus: &[(&str, i64)]) -> (Env, common::Daemon) {
-    let env = Env::new(skus, 0).await;
+async fn started(engine: StoreEngine, skus: &[(&str, i64)]) -> (Env, common::Daemon) {
+    let env = Env::on(engine, skus, 0).await;
     let daemon = env.start_daemon().await;
     // The first push brings both channels to the warehouse's counts.
     eventually(&env, WAIT, "initial levels on both channels", || {
@@ -33,9 +35,10 @@ async fn started(skus: &[(&str, i64)]) -> (Env, common::Daemon) {
     (env, daemon)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sale_on_one_channel_lowers_the_level_on_both_and_a_cancel_restores_it() {
-    let (env, _d) = started(&[("MUG", 10), ("CAP", 5)]).await;
+async fn a_sale_on_one_channel_lowers_the_level_on_both_and_a_cancel_restores_it(
+    engine: StoreEngine,
+) {
+    let (env, _d) = started(engine, &[("MUG", 10), ("CAP", 5)]).await;
     let id = env
         .shopify
         .place_order(order(&[("MUG", 3)], WebhookFate::Deliver))
@@ -72,9 +75,8 @@ async fn a_sale_on_one_channel_lowers_the_level_on_both_and_a_cancel_restores_it
     assert!(orders.iter().all(|o| o.2 == "cancelled"), "{orders:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lost_webhook_is_found_by_polling_and_a_duplicate_is_ignored() {
-    let (env, _d) = started(&[("MUG", 10)]).await;
+async fn a_lost_webhook_is_found_by_polling_and_a_duplicate_is_ignored(engine: StoreEngine) {
+    let (env, _d) = started(engine, &[("MUG", 10)]).await;
     let lost_shop = env
         .shopify
         .place_order(order(&[("MUG", 1)], WebhookFate::Lose))
@@ -105,9 +107,8 @@ async fn a_lost_webhook_is_found_by_polling_and_a_duplicate_is_ignored() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refused_webhooks_store_nothing() {
-    let (env, _d) = started(&[("MUG", 10)]).await;
+async fn refused_webhooks_store_nothing(engine: StoreEngine) {
+    let (env, _d) = started(engine, &[("MUG", 10)]).await;
     let client = reqwest::Client::new();
     let url = env.webhook_url("shop");
     let body = br#"{"id": 1, "updated_at": "2026-01-01T00:00:00Z"}"#.to_vec();
@@ -177,9 +178,8 @@ async fn refused_webhooks_store_nothing() {
     assert_eq!(env.shopify.stock("MUG"), Some(10));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_signed_but_unreadable_order_is_quarantined_not_dropped() {
-    let (env, _d) = started(&[("MUG", 10)]).await;
+async fn a_signed_but_unreadable_order_is_quarantined_not_dropped(engine: StoreEngine) {
+    let (env, _d) = started(engine, &[("MUG", 10)]).await;
     let body =
         br#"{"id": 77, "updated_at": "2026-01-01T00:00:00Z", "line_items": "nope"}"#.to_vec();
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(env.shopify_cfg.client_secret.as_bytes())
@@ -210,9 +210,8 @@ async fn a_signed_but_unreadable_order_is_quarantined_not_dropped() {
     assert!(env.orders().is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn shipping_writes_tracking_back_and_lowers_on_hand() {
-    let (env, _d) = started(&[("MUG", 10)]).await;
+async fn shipping_writes_tracking_back_and_lowers_on_hand(engine: StoreEngine) {
+    let (env, _d) = started(engine, &[("MUG", 10)]).await;
     let shop_id = env
         .shopify
         .place_order(order(&[("MUG", 2)], WebhookFate::Deliver))
@@ -288,9 +287,8 @@ async fn shipping_writes_tracking_back_and_lowers_on_hand() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_stops_the_daemon_cleanly() {
-    let (env, daemon) = started(&[("MUG", 1)]).await;
+async fn sigterm_stops_the_daemon_cleanly(engine: StoreEngine) {
+    let (env, daemon) = started(engine, &[("MUG", 1)]).await;
     let status = daemon.terminate();
     assert!(
         status.success(),
@@ -302,12 +300,11 @@ async fn sigterm_stops_the_daemon_cleanly() {
 /// eBay's endpoint validation: `GET /webhooks/{channel}?challenge_code=…` answers
 /// `{"challengeResponse": hex(SHA-256(challengeCode + verificationToken + endpoint))}`, the
 /// hash computed here with `sha2` straight from eBay's published description.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_ebay_endpoint_challenge_is_answered() {
+async fn the_ebay_endpoint_challenge_is_answered(engine: StoreEngine) {
     use sha2::{Digest, Sha256};
     use switchyard_sim::ebay::{EbaySim, EbaySimConfig};
 
-    let env = Env::new(&[("MUG", 1)], 0).await;
+    let env = Env::on(engine, &[("MUG", 1)], 0).await;
     let ebay_cfg = EbaySimConfig::default();
     let ebay = EbaySim::start(ebay_cfg.clone()).await.expect("ebay sim");
     let token = "switchyard_verification_token_0123456789";
@@ -351,3 +348,35 @@ async fn the_ebay_endpoint_challenge_is_answered() {
 fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// Each test once per store engine: `sqlite::NAME` and `postgres::NAME`.
+macro_rules! on_both_engines {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::StoreEngine::Sqlite).await
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::StoreEngine::Postgres).await
+                }
+            )+
+        }
+    };
+}
+
+on_both_engines!(
+    a_sale_on_one_channel_lowers_the_level_on_both_and_a_cancel_restores_it,
+    a_lost_webhook_is_found_by_polling_and_a_duplicate_is_ignored,
+    refused_webhooks_store_nothing,
+    a_signed_but_unreadable_order_is_quarantined_not_dropped,
+    shipping_writes_tracking_back_and_lowers_on_hand,
+    sigterm_stops_the_daemon_cleanly,
+    the_ebay_endpoint_challenge_is_answered,
+);

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use serde_json::{Value, json};
 use switchyard_core::model::ChannelKind;
-use switchyard_core::store::SqliteStore;
 use switchyard_sim::SimStats;
 
 use crate::floors::{Floor, catalog_floor};
@@ -103,15 +102,15 @@ pub async fn run(args: &Args, verbose: u8) -> anyhow::Result<Value> {
     let config = run_dir.write_config(channels.iter().map(|c| c.config.clone()).collect())?;
     let seeding = Instant::now();
     {
-        let store = SqliteStore::open(&run_dir.store_url).await?;
+        let store = switchyard_store::open(&run_dir.store_url).await?;
         let levels: Vec<(String, i64)> = skus
             .iter()
             .enumerate()
             .map(|(i, s)| (s.clone(), on_hand(i)))
             .collect();
-        seed_on_hand(&store, &levels).await?;
+        seed_on_hand(store.as_ref(), &levels).await?;
         for c in &channels {
-            seed_listings(&store, c, &skus, |_| None).await?;
+            seed_listings(store.as_ref(), c, &skus, |_| None).await?;
         }
     }
     let seed_s = seeding.elapsed().as_secs_f64();

@@ -12,7 +12,7 @@ use switchyard_core::config::{
 };
 use switchyard_core::model::ChannelKind;
 use switchyard_core::ports::Listing;
-use switchyard_core::store::{Counts, SqliteStore, Store};
+use switchyard_core::store::{Counts, Store};
 
 use crate::child::{ChildServer, free_port};
 
@@ -137,7 +137,7 @@ impl RunDir {
 
 /// Seeds on-hand counts at the warehouse, in chunks so a million SKUs do not make one
 /// enormous transaction.
-pub async fn seed_on_hand(store: &SqliteStore, levels: &[(String, i64)]) -> anyhow::Result<()> {
+pub async fn seed_on_hand(store: &dyn Store, levels: &[(String, i64)]) -> anyhow::Result<()> {
     for chunk in levels.chunks(50_000) {
         store
             .set_on_hand(
@@ -154,7 +154,7 @@ pub async fn seed_on_hand(store: &SqliteStore, levels: &[(String, i64)]) -> anyh
 /// Seeds each channel's listings with the reference its catalog discovery would find, and
 /// what the channel holds (`None` when it must be pushed regardless).
 pub async fn seed_listings(
-    store: &SqliteStore,
+    store: &dyn Store,
     channel: &SimChannel,
     skus: &[String],
     held: impl Fn(usize) -> Option<i64>,

@@ -18,7 +18,6 @@ use serde_json::{Value, json};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use switchyard_core::config::ChannelConfig;
 use switchyard_core::model::ChannelKind;
-use switchyard_core::store::SqliteStore;
 use switchyard_sim::shopify::{ShopifySim, ShopifySimConfig};
 use switchyard_sim::{OrderSpec, SimulatedChannel, WebhookFate};
 
@@ -161,10 +160,10 @@ pub async fn run(args: &Args, verbose: u8) -> anyhow::Result<Value> {
     let channel: ChannelConfig = shop.config.clone();
     let config = run_dir.write_config(vec![channel])?;
     {
-        let store = SqliteStore::open(&run_dir.store_url).await?;
+        let store = switchyard_store::open(&run_dir.store_url).await?;
         let levels: Vec<(String, i64)> = skus.iter().map(|s| (s.clone(), 1_000_000)).collect();
-        seed_on_hand(&store, &levels).await?;
-        seed_listings(&store, shop, &skus, |_| None).await?;
+        seed_on_hand(store.as_ref(), &levels).await?;
+        seed_listings(store.as_ref(), shop, &skus, |_| None).await?;
     }
     let daemon = run_dir.start_daemon(&config, verbose).await?;
     let client = reqwest::Client::new();

@@ -12,7 +12,6 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use switchyard_core::model::ChannelKind;
-use switchyard_core::store::SqliteStore;
 use switchyard_sim::{OrderSpec, SimStats, WebhookFate};
 
 use crate::floors::max_levels_per_call;
@@ -110,12 +109,12 @@ pub async fn run(args: &Args, verbose: u8) -> anyhow::Result<Value> {
     let run_dir = RunDir::new()?;
     let config = run_dir.write_config(channels.iter().map(|c| c.config.clone()).collect())?;
     {
-        let store = SqliteStore::open(&run_dir.store_url).await?;
+        let store = switchyard_store::open(&run_dir.store_url).await?;
         let levels: Vec<(String, i64)> = skus.iter().map(|s| (s.clone(), args.on_hand)).collect();
-        seed_on_hand(&store, &levels).await?;
+        seed_on_hand(store.as_ref(), &levels).await?;
         for c in &channels {
             let held = c.level(args.on_hand);
-            seed_listings(&store, c, &skus, |_| Some(held)).await?;
+            seed_listings(store.as_ref(), c, &skus, |_| Some(held)).await?;
         }
     }
     let daemon = run_dir.start_daemon(&config, verbose).await?;

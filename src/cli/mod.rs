@@ -16,7 +16,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use switchyard_core::config::{self, Config};
-use switchyard_core::store::{SqliteStore, Store};
+use switchyard_core::store::Store;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -133,10 +133,9 @@ pub async fn open_store(args: &Args) -> anyhow::Result<Arc<dyn Store>> {
         Some(url) => url.clone(),
         None => load_config(&args.config)?.store.url,
     };
-    let store = SqliteStore::open(&url)
+    switchyard_store::open(&url)
         .await
-        .with_context(|| format!("opening store {url}"))?;
-    Ok(Arc::new(store))
+        .with_context(|| format!("opening store {url}"))
 }
 
 pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {

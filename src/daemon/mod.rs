@@ -28,7 +28,7 @@ use anyhow::Context;
 use switchyard_core::config::Config;
 use switchyard_core::fulfillment::FulfillmentTarget;
 use switchyard_core::ports::Channel;
-use switchyard_core::store::{SqliteStore, Store};
+use switchyard_core::store::Store;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
@@ -145,11 +145,9 @@ pub struct Daemon {
 impl Daemon {
     /// Opens the store, builds every connector, binds the server and starts all workers.
     pub async fn start(config: Config, timing: Timing) -> anyhow::Result<Daemon> {
-        let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open(&config.store.url)
-                .await
-                .with_context(|| format!("opening store {}", config.store.url))?,
-        );
+        let store: Arc<dyn Store> = switchyard_store::open(&config.store.url)
+            .await
+            .with_context(|| format!("opening store {}", config.store.url))?;
         store
             .sync_kits(&config.kit_components())
             .await

@@ -20,7 +20,7 @@ use anyhow::Context;
 use clap::Args;
 use switchyard_core::config::{Config, LocationConfig, LocationKind, ServerConfig, StoreConfig};
 use switchyard_core::model::ChannelKind;
-use switchyard_core::store::{OnHandSource, SqliteStore, Store};
+use switchyard_core::store::OnHandSource;
 use switchyard_sim::SimulatedChannel;
 
 use crate::daemon::{Daemon, Timing};
@@ -158,7 +158,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     // The merchant's counts exist before the daemon starts, as after `stock import`; the 3PL's
     // come from its inventory API.
     {
-        let store = SqliteStore::open(&store_url).await?;
+        let store = switchyard_store::open(&store_url).await?;
         let levels: Vec<(String, i64)> = skus
             .iter()
             .map(|s| (s.clone(), ON_HAND))
@@ -177,7 +177,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .find(|l| l.id == partners::THREE_PL)
             .context("the 3PL location")?;
-        partners.import_three_pl_stock(bob, &store).await?;
+        partners.import_three_pl_stock(bob, store.as_ref()).await?;
     }
 
     let timing = Timing {

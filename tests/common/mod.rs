@@ -30,6 +30,9 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_switchyard");
 #[derive(Default)]
 pub struct Options {
     pub buffer: u32,
+    /// The store's engine; PostgreSQL gets a database of its own at
+    /// `SWITCHYARD_TEST_POSTGRES_URL`'s server.
+    pub engine: switchyard_store::Engine,
     /// YAML lines under the Shopify channel's `stock:` (indented six spaces).
     pub shop_stock: String,
     /// A top-level `kits:` section.
@@ -52,6 +55,8 @@ pub struct Env {
     pub config: PathBuf,
     pub port: u16,
     pub buffer: u32,
+    /// The PostgreSQL database the daemon uses, dropped with the environment.
+    pub database: Option<switchyard_store::testing::TestDatabase>,
 }
 
 pub struct Daemon {
@@ -112,10 +117,24 @@ impl Env {
         .await
     }
 
+    /// Like [`Env::new`], with the store on `engine`.
+    pub async fn on(engine: switchyard_store::Engine, skus: &[(&str, i64)], buffer: u32) -> Env {
+        Env::with_options(
+            skus,
+            Options {
+                buffer,
+                engine,
+                ..Options::default()
+            },
+        )
+        .await
+    }
+
     /// Like [`Env::new`], with stock rules, kits and drift checks in the configuration.
     pub async fn with_options(skus: &[(&str, i64)], options: Options) -> Env {
         let Options {
             buffer,
+            engine,
             shop_stock,
             kits,
             drift_interval_secs,
@@ -138,12 +157,21 @@ impl Env {
             woo.add_product(sku, &format!("Item {sku}"), "12.50", 0);
         }
         let port = free_port();
-        let db = dir.path().join("switchyard.db");
+        let database = match engine {
+            switchyard_store::Engine::Sqlite => None,
+            switchyard_store::Engine::Postgres => {
+                Some(switchyard_store::testing::TestDatabase::new().await)
+            }
+        };
+        let store_url = match &database {
+            Some(db) => db.url.clone(),
+            None => format!("sqlite://{}", dir.path().join("switchyard.db").display()),
+        };
         let config = dir.path().join("switchyard.yaml");
         let yaml = format!(
             r#"# written by the test harness
 store:
-  url: "sqlite://{db}"
+  url: "{store_url}"
 server:
   listen: "127.0.0.1:{port}"
   max_body_bytes: 262144
@@ -178,7 +206,6 @@ locations:
   - id: main
     kind: self
 "#,
-            db = db.display(),
             shop_url = shopify.base_url(),
             api_version = shopify_cfg.api_version,
             location = shopify.location_gid(),
@@ -194,6 +221,7 @@ locations:
             config,
             port,
             buffer,
+            database,
         };
         let csv: String = std::iter::once("sku,quantity\n".to_string())
             .chain(skus.iter().map(|(s, q)| format!("{s},{q}\n")))

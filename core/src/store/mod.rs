@@ -30,7 +30,7 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("unsupported store url `{0}` (expected sqlite://PATH)")]
+    #[error("unsupported store url `{0}` (expected sqlite://PATH or postgres://...)")]
     UnsupportedUrl(String),
 }
 
@@ -67,9 +67,16 @@ fn sqlx_unavailable(e: &sqlx::Error) -> bool {
                     .unwrap_or(0);
                 matches!(code & 0xff, 5 | 6 | 7 | 8 | 10 | 13 | 14 | 15)
             } else {
-                // A PostgreSQL store adds its SQLSTATE classes here (08 connection, 53
-                // insufficient resources, 57P shutdown, 58 system error).
-                false
+                // SQLSTATE classes of a server that cannot serve now: 08 connection exception,
+                // 53 insufficient resources (disk full, out of memory, too many connections),
+                // 57P operator intervention (admin or crash shutdown, cannot connect now),
+                // 58 system error (I/O).
+                db.code().is_some_and(|c| {
+                    c.starts_with("08")
+                        || c.starts_with("53")
+                        || c.starts_with("57P")
+                        || c.starts_with("58")
+                })
             }
         }
         _ => false,
@@ -695,7 +702,54 @@ pub trait Store: crate::connector_state::ConnectorState + Send + Sync {
     async fn probe_write(&self) -> Result<()>;
 }
 
+/// Bytes the write probe needs: a few pages, about what a small delivery takes.
+pub const PROBE_BYTES: i64 = 16 * 1024;
+
+/// The error for stored data that cannot be read back.
+pub fn corrupt(what: &str, detail: impl ToString) -> StoreError {
+    StoreError::Corrupt {
+        what: what.to_string(),
+        detail: detail.to_string(),
+    }
+}
+
+/// A JSON text column of any engine's row, decoded.
+pub fn json_col<R, T>(row: &R, col: &str) -> Result<T>
+where
+    R: sqlx::Row,
+    T: serde::de::DeserializeOwned,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+{
+    let text: String = row.try_get(col)?;
+    serde_json::from_str(&text).map_err(|e| corrupt(col, e))
+}
+
+/// A value as the JSON text the store keeps.
+pub fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| corrupt("serializing", e))
+}
+
+/// The key an order is submitted to a partner location with; also its reference there.
+pub fn submission_key(location: &str, channel: &str, external_id: &str) -> String {
+    format!("ff:{location}:{channel}:{external_id}")
+}
+
+/// The write-back's idempotency key: one per parcel of an order.
+pub fn write_back_key(channel_id: &str, external_id: &str, tracking: &str) -> String {
+    format!("ship:{channel_id}:{external_id}:{tracking}")
+}
+
 /// Milliseconds since the Unix epoch, the store's clock unit.
+/// The ship-by bound of an order at risk at `now_ms` with `margin_secs` of margin (see
+/// `lifecycle::at_risk`): every engine's `late_orders` and `count_at_risk` compare against it.
+pub fn risk_horizon(now_ms: i64, margin_secs: u64) -> i64 {
+    let margin_ms = i64::try_from(margin_secs)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(1000);
+    now_ms.saturating_add(margin_ms)
+}
+
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }

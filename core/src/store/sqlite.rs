@@ -100,25 +100,6 @@ fn discard_if_in_transaction(
     })
 }
 
-/// Bytes the write probe needs: a few pages, about what a small delivery takes.
-const PROBE_BYTES: i64 = 16 * 1024;
-
-fn corrupt(what: &str, detail: impl ToString) -> StoreError {
-    StoreError::Corrupt {
-        what: what.to_string(),
-        detail: detail.to_string(),
-    }
-}
-
-fn json_col<T: serde::de::DeserializeOwned>(row: &SqliteRow, col: &str) -> Result<T> {
-    let text: String = row.try_get(col)?;
-    serde_json::from_str(&text).map_err(|e| corrupt(col, e))
-}
-
-fn to_json<T: Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| corrupt("serializing", e))
-}
-
 /// Resolves `42`, `channel:external_id` or an order number to the internal order id.
 async fn resolve_order(conn: &mut sqlx::SqliteConnection, order_ref: &str) -> Result<Option<i64>> {
     if let Ok(id) = order_ref.parse::<i64>() {
@@ -188,13 +169,6 @@ fn summary(row: &SqliteRow) -> Result<OrderSummary> {
 const AT_RISK: &str = "ship_by_ms IS NOT NULL AND ship_by_ms < ?
     AND status IN ('open', 'partially_fulfilled')
     AND fulfil_state NOT IN ('shipped', 'closed')";
-
-fn risk_horizon(now_ms: i64, margin_secs: u64) -> i64 {
-    let margin_ms = i64::try_from(margin_secs)
-        .unwrap_or(i64::MAX)
-        .saturating_mul(1000);
-    now_ms.saturating_add(margin_ms)
-}
 
 const SUMMARY_COLS: &str =
     "id, channel_id, external_id, number, status, payment_status, fulfil_state, versions";

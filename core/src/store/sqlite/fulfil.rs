@@ -15,12 +15,9 @@ use crate::model::Order;
 use crate::ports::PollCursor;
 use crate::rules::parcel::Source;
 use crate::stock::{Account, Movement};
-use crate::store::{InboxInsert, Result, StoreError, SubmissionWork, TargetInboxItem, now_ms};
-
-/// The key an order is submitted to a partner location with; also its reference there.
-pub(super) fn submission_key(location: &str, channel: &str, external_id: &str) -> String {
-    format!("ff:{location}:{channel}:{external_id}")
-}
+use crate::store::{
+    InboxInsert, Result, StoreError, SubmissionWork, TargetInboxItem, now_ms, submission_key,
+};
 
 impl SqliteStore {
     pub(super) async fn fulfil_queue(&self, locations: &[String]) -> Result<u64> {

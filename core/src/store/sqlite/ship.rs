@@ -10,7 +10,7 @@ use super::{SqliteStore, json_col, resolve_order, to_json};
 use crate::model::{Order, Shipment};
 use crate::rules::Reservation;
 use crate::rules::parcel::{self, Parcel, ParcelInput, ReservationChange, Source};
-use crate::store::{Result, ShipReceipt, StoreError};
+use crate::store::{Result, ShipReceipt, StoreError, write_back_key};
 
 impl SqliteStore {
     pub(super) async fn ship_from(
@@ -80,11 +80,6 @@ impl SqliteStore {
             idempotency_key: written.write_back_key,
         })
     }
-}
-
-/// The write-back's idempotency key: one per parcel of an order.
-pub(super) fn write_back_key(channel_id: &str, external_id: &str, tracking: &str) -> String {
-    format!("ship:{channel_id}:{external_id}:{tracking}")
 }
 
 /// The shipment already recorded for this tracking number, if any.

@@ -14,6 +14,8 @@ use switchyard_core::ports::RawOrder;
 use switchyard_core::routing::{Router, StockSnapshot};
 use switchyard_core::stock::{AuditSnapshot, audit};
 use switchyard_core::store::*;
+use switchyard_store::Engine;
+use switchyard_store::testing::TestStore;
 
 const SKUS: [&str; 3] = ["MUG", "TEA", "BOX"];
 /// BOX is a kit: 2 MUG + 1 TEA.
@@ -130,7 +132,7 @@ fn router() -> Router {
     Router::new(&routing, &[wh]).unwrap()
 }
 
-async fn deliver(s: &SqliteStore, o: &Order) {
+async fn deliver(s: &TestStore, o: &Order) {
     let key = format!("{}@{}", o.external_id, o.updated_at.to_rfc3339());
     let raw = RawOrder {
         format: "rest".into(),
@@ -174,10 +176,8 @@ fn expand(lines: &[(usize, u32)]) -> Vec<(String, i64)> {
     out.into_iter().collect()
 }
 
-async fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let s = SqliteStore::open(&url).await.unwrap();
+async fn run(engine: Engine, steps: Vec<Step>) -> Result<(), TestCaseError> {
+    let s = TestStore::new(engine).await;
     s.sync_kits(&kits()).await.unwrap();
     let mut m = Model::default();
     let router = router();
@@ -313,8 +313,14 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
 
     #[test]
-    fn the_auditor_finds_nothing_after_any_day_of_trading(steps in proptest::collection::vec(step(), 1..30)) {
+    fn the_auditor_finds_nothing_after_any_day_of_trading_on_sqlite(steps in proptest::collection::vec(step(), 1..30)) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(run(steps))?;
+        rt.block_on(run(Engine::Sqlite, steps))?;
+    }
+
+    #[test]
+    fn the_auditor_finds_nothing_after_any_day_of_trading_on_postgres(steps in proptest::collection::vec(step(), 1..30)) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(run(Engine::Postgres, steps))?;
     }
 }

@@ -11,12 +11,11 @@ use switchyard_core::model::*;
 use switchyard_core::ports::{Listing, RawOrder};
 use switchyard_core::routing::{RoutePlan, Router};
 use switchyard_core::store::*;
+use switchyard_store::testing::TestStore;
+use switchyard_store::{Engine, store_tests};
 
-async fn store() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let s = SqliteStore::open(&url).await.unwrap();
-    (dir, s)
+async fn store(engine: Engine) -> TestStore {
+    TestStore::new(engine).await
 }
 
 fn order(id: &str, updated: &str, lines: &[(&str, u32)]) -> Order {
@@ -54,7 +53,7 @@ fn order(id: &str, updated: &str, lines: &[(&str, u32)]) -> Order {
     }
 }
 
-async fn deliver(s: &SqliteStore, o: &Order) {
+async fn deliver(s: &TestStore, o: &Order) {
     let key = format!("{}@{}", o.external_id, o.updated_at.to_rfc3339());
     let raw = RawOrder {
         format: "rest".into(),
@@ -116,7 +115,7 @@ fn router() -> Router {
 }
 
 /// Routes the next waiting order through `router()` as the daemon does.
-async fn route_next(s: &SqliteStore) -> (i64, RoutePlan) {
+async fn route_next(s: &TestStore) -> (i64, RoutePlan) {
     let next = s.orders_to_route(1).await.unwrap().remove(0);
     let skus: Vec<String> = next
         .order
@@ -133,13 +132,14 @@ async fn route_next(s: &SqliteStore) -> (i64, RoutePlan) {
     (next.order_id, plan)
 }
 
-async fn reservations(s: &SqliteStore, order: &str) -> Vec<(String, Option<String>, i64)> {
+async fn reservations(s: &TestStore, order: &str) -> Vec<(String, Option<String>, i64)> {
     s.order(order).await.unwrap().unwrap().reservations
 }
 
-#[tokio::test]
-async fn the_snapshot_counts_other_orders_where_they_are_routed_but_not_the_order_itself() {
-    let (_d, s) = store().await;
+async fn the_snapshot_counts_other_orders_where_they_are_routed_but_not_the_order_itself(
+    engine: Engine,
+) {
+    let s = store(engine).await;
     s.set_on_hand(
         "main",
         &[("A".into(), 5), ("B".into(), 1)],
@@ -177,9 +177,8 @@ async fn the_snapshot_counts_other_orders_where_they_are_routed_but_not_the_orde
     );
 }
 
-#[tokio::test]
-async fn a_split_plan_reserves_picks_and_ships_each_sku_at_its_location() {
-    let (_d, s) = store().await;
+async fn a_split_plan_reserves_picks_and_ships_each_sku_at_its_location(engine: Engine) {
+    let s = store(engine).await;
     s.set_on_hand("main", &[("A".into(), 5)], OnHandSource::Count, "count")
         .await
         .unwrap();
@@ -241,9 +240,8 @@ async fn a_split_plan_reserves_picks_and_ships_each_sku_at_its_location() {
     assert_eq!(on_hand, [("A", "main", 2), ("B", "east", 4)]);
 }
 
-#[tokio::test]
-async fn a_reservation_that_moves_marks_its_listing_dirty() {
-    let (_d, s) = store().await;
+async fn a_reservation_that_moves_marks_its_listing_dirty(engine: Engine) {
+    let s = store(engine).await;
     s.set_on_hand("main", &[("A".into(), 5)], OnHandSource::Count, "count")
         .await
         .unwrap();
@@ -276,9 +274,8 @@ async fn a_reservation_that_moves_marks_its_listing_dirty() {
     assert!(after[0].seq > seq);
 }
 
-#[tokio::test]
-async fn held_orders_are_listed_with_their_reason_and_released_once() {
-    let (_d, s) = store().await;
+async fn held_orders_are_listed_with_their_reason_and_released_once(engine: Engine) {
+    let s = store(engine).await;
     // HOLD-1 is counted (at 0), so it is a known SKU the review rule holds.
     s.set_on_hand(
         "main",
@@ -340,9 +337,8 @@ async fn held_orders_are_listed_with_their_reason_and_released_once() {
     }
 }
 
-#[tokio::test]
-async fn decided_orders_come_newest_first_with_their_decisions() {
-    let (_d, s) = store().await;
+async fn decided_orders_come_newest_first_with_their_decisions(engine: Engine) {
+    let s = store(engine).await;
     s.set_on_hand("main", &[("A".into(), 5)], OnHandSource::Count, "count")
         .await
         .unwrap();
@@ -364,10 +360,11 @@ async fn decided_orders_come_newest_first_with_their_decisions() {
 /// A partner ships its part of a split order; the channel then sends a newer version of the
 /// order (as it does after a tracking write-back). The shipped part stays shipped: only the
 /// open part is reserved, where it was.
-#[tokio::test]
-async fn a_new_version_of_a_partly_shipped_order_does_not_reserve_the_shipped_part_again() {
+async fn a_new_version_of_a_partly_shipped_order_does_not_reserve_the_shipped_part_again(
+    engine: Engine,
+) {
     use switchyard_core::fulfillment::{EventKind, LineQuantity, TargetEvent};
-    let (_d, s) = store().await;
+    let s = store(engine).await;
     s.set_on_hand("main", &[("A".into(), 5)], OnHandSource::Count, "count")
         .await
         .unwrap();
@@ -415,3 +412,12 @@ async fn a_new_version_of_a_partly_shipped_order_does_not_reserve_the_shipped_pa
     let b = s.stock(Some("B")).await.unwrap();
     assert_eq!((b[0].on_hand, b[0].reserved), (4, 0));
 }
+
+store_tests!(
+    the_snapshot_counts_other_orders_where_they_are_routed_but_not_the_order_itself,
+    a_split_plan_reserves_picks_and_ships_each_sku_at_its_location,
+    a_reservation_that_moves_marks_its_listing_dirty,
+    held_orders_are_listed_with_their_reason_and_released_once,
+    decided_orders_come_newest_first_with_their_decisions,
+    a_new_version_of_a_partly_shipped_order_does_not_reserve_the_shipped_part_again,
+);

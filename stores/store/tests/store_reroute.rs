@@ -15,15 +15,14 @@ use switchyard_core::ports::RawOrder;
 use switchyard_core::routing::{Reroute, Router};
 use switchyard_core::stock::{AuditSnapshot, audit};
 use switchyard_core::store::*;
+use switchyard_store::testing::TestStore;
+use switchyard_store::{Engine, store_tests};
 
 /// Partners with adapters: the dropship supplier and the 3PL.
 const PARTNERS: [&str; 2] = ["drop", "bob"];
 
-async fn store() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let s = SqliteStore::open(&url).await.unwrap();
-    (dir, s)
+async fn store(engine: Engine) -> TestStore {
+    TestStore::new(engine).await
 }
 
 fn order(id: &str, lines: &[(&str, u32)]) -> Order {
@@ -99,7 +98,7 @@ fn partners() -> Vec<String> {
     PARTNERS.iter().map(|s| s.to_string()).collect()
 }
 
-async fn stock(s: &SqliteStore, levels: &[(&str, &str, i64)]) {
+async fn stock(s: &TestStore, levels: &[(&str, &str, i64)]) {
     for (loc, sku, q) in levels {
         s.set_on_hand(loc, &[(sku.to_string(), *q)], OnHandSource::Count, "count")
             .await
@@ -108,7 +107,7 @@ async fn stock(s: &SqliteStore, levels: &[(&str, &str, i64)]) {
 }
 
 /// Stores and routes an order as the daemon does, then hands its partner submissions over.
-async fn place(s: &SqliteStore, r: &Router, o: &Order) -> i64 {
+async fn place(s: &TestStore, r: &Router, o: &Order) -> i64 {
     let raw = RawOrder {
         format: "rest".into(),
         external_id: Some(o.external_id.clone()),
@@ -135,7 +134,7 @@ async fn place(s: &SqliteStore, r: &Router, o: &Order) -> i64 {
 }
 
 /// The outbox hands every queued submission over (partner id = key).
-async fn submit_all(s: &SqliteStore) {
+async fn submit_all(s: &TestStore) {
     for item in s.due_outbox(i64::MAX, 100).await.unwrap() {
         if item.kind == "submit_fulfillment" {
             s.record_submission(item.id, &item.idempotency_key, &item.idempotency_key)
@@ -146,7 +145,7 @@ async fn submit_all(s: &SqliteStore) {
 }
 
 /// What the router worker does with orders waiting to be placed again.
-async fn reroute_all(s: &SqliteStore, r: &Router) -> usize {
+async fn reroute_all(s: &TestStore, r: &Router) -> usize {
     let work = s.orders_to_reroute(10).await.unwrap();
     for w in &work {
         let skus: Vec<String> = w
@@ -180,7 +179,7 @@ async fn reroute_all(s: &SqliteStore, r: &Router) -> usize {
 
 /// Stores `kind` from `location` about order `id` and applies everything pending.
 async fn event(
-    s: &SqliteStore,
+    s: &TestStore,
     location: &str,
     id: &str,
     dedup: &str,
@@ -197,7 +196,7 @@ async fn event(
     apply_pending(s).await
 }
 
-async fn apply_pending(s: &SqliteStore) -> Vec<String> {
+async fn apply_pending(s: &TestStore) -> Vec<String> {
     let mut notes = Vec::new();
     for item in s.pending_target_events(10).await.unwrap() {
         notes.push(s.apply_target_event(&item).await.unwrap());
@@ -215,11 +214,11 @@ fn rejected(sku: &str, quantity: u32) -> EventKind {
     }
 }
 
-async fn detail(s: &SqliteStore, id: &str) -> OrderDetail {
+async fn detail(s: &TestStore, id: &str) -> OrderDetail {
     s.order(id).await.unwrap().unwrap()
 }
 
-async fn submissions_outboxed(s: &SqliteStore) -> Vec<String> {
+async fn submissions_outboxed(s: &TestStore) -> Vec<String> {
     let mut keys: Vec<String> = s
         .due_outbox(i64::MAX, 100)
         .await
@@ -231,15 +230,14 @@ async fn submissions_outboxed(s: &SqliteStore) -> Vec<String> {
     keys
 }
 
-async fn assert_balanced(s: &SqliteStore) {
+async fn assert_balanced(s: &TestStore) {
     let snapshot: AuditSnapshot = s.audit_snapshot().await.unwrap();
     let violations = audit(&snapshot);
     assert!(violations.is_empty(), "{violations:?}");
 }
 
-#[tokio::test]
-async fn a_rejected_line_moves_to_the_next_location_and_never_back() {
-    let (_d, s) = store().await;
+async fn a_rejected_line_moves_to_the_next_location_and_never_back(engine: Engine) {
+    let s = store(engine).await;
     let r = router(Fallback::Hold);
     stock(
         &s,
@@ -328,9 +326,8 @@ async fn a_rejected_line_moves_to_the_next_location_and_never_back() {
     assert_balanced(&s).await;
 }
 
-#[tokio::test]
-async fn with_nowhere_left_the_refused_lines_are_held_with_the_refusal_as_reason() {
-    let (_d, s) = store().await;
+async fn with_nowhere_left_the_refused_lines_are_held_with_the_refusal_as_reason(engine: Engine) {
+    let s = store(engine).await;
     let r = router(Fallback::Hold);
     stock(&s, &[("drop", "A", 5)]).await;
     place(&s, &r, &order("2", &[("A", 1)])).await;
@@ -374,9 +371,8 @@ async fn with_nowhere_left_the_refused_lines_are_held_with_the_refusal_as_reason
     assert_balanced(&s).await;
 }
 
-#[tokio::test]
-async fn a_refusal_of_some_units_of_a_line_holds_the_order_for_a_person() {
-    let (_d, s) = store().await;
+async fn a_refusal_of_some_units_of_a_line_holds_the_order_for_a_person(engine: Engine) {
+    let s = store(engine).await;
     let r = router(Fallback::Hold);
     stock(&s, &[("drop", "A", 5)]).await;
     place(&s, &r, &order("3", &[("A", 4)])).await;
@@ -389,9 +385,10 @@ async fn a_refusal_of_some_units_of_a_line_holds_the_order_for_a_person() {
     assert!(s.orders_to_reroute(10).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn an_overdue_order_is_cancelled_first_and_moves_only_once_the_partner_confirms() {
-    let (_d, s) = store().await;
+async fn an_overdue_order_is_cancelled_first_and_moves_only_once_the_partner_confirms(
+    engine: Engine,
+) {
+    let s = store(engine).await;
     let r = router(Fallback::Location("main".into()));
     stock(&s, &[("drop", "A", 5), ("drop", "B", 5)]).await;
     place(&s, &r, &order("4", &[("A", 1)])).await;
@@ -461,9 +458,8 @@ async fn an_overdue_order_is_cancelled_first_and_moves_only_once_the_partner_con
 /// `ship` is the own warehouse's tool: in an order split between the own warehouse and a 3PL
 /// it ships only the own units and writes back only their lines; the 3PL's units stay
 /// reserved until its own shipment, which closes the order.
-#[tokio::test]
-async fn ship_takes_only_the_own_warehouse_units_of_a_mixed_order() {
-    let (_d, s) = store().await;
+async fn ship_takes_only_the_own_warehouse_units_of_a_mixed_order(engine: Engine) {
+    let s = store(engine).await;
     let r = router(Fallback::Hold);
     stock(&s, &[("main", "A", 5), ("bob", "T", 5)]).await;
     place(&s, &r, &order("9", &[("A", 2), ("T", 1)])).await;
@@ -538,9 +534,8 @@ async fn ship_takes_only_the_own_warehouse_units_of_a_mixed_order() {
 /// The channel cancels while the submit call is in flight: the submission is dropped as not
 /// sent, then the partner's answer arrives. Recording that answer queues the partner cancel
 /// (once, with its key) in the same transaction, so the partner does not keep the order.
-#[tokio::test]
-async fn a_cancellation_during_the_hand_over_reaches_the_partner() {
-    let (_d, s) = store().await;
+async fn a_cancellation_during_the_hand_over_reaches_the_partner(engine: Engine) {
+    let s = store(engine).await;
     let r = router(Fallback::Hold);
     stock(&s, &[("bob", "T", 5)]).await;
     let o = order("11", &[("T", 1)]);
@@ -605,9 +600,8 @@ async fn a_cancellation_during_the_hand_over_reaches_the_partner() {
 /// A channel without partial fulfilment (Etsy) reports an order fulfilled after the first of
 /// our parcels: the lines still to ship stay reserved where they are, and no partner is asked
 /// to cancel; the own warehouse's parcel completes it.
-#[tokio::test]
-async fn fulfilled_on_the_channel_after_one_of_our_parcels_keeps_the_rest_open() {
-    let (_d, s) = store().await;
+async fn fulfilled_on_the_channel_after_one_of_our_parcels_keeps_the_rest_open(engine: Engine) {
+    let s = store(engine).await;
     let r = router(Fallback::Hold);
     stock(&s, &[("main", "A", 5), ("bob", "T", 5)]).await;
     let o = order("12", &[("A", 1), ("T", 1)]);
@@ -664,3 +658,13 @@ async fn fulfilled_on_the_channel_after_one_of_our_parcels_keeps_the_rest_open()
     assert_eq!(detail(&s, "12").await.summary.fulfil_state, "shipped");
     assert_balanced(&s).await;
 }
+
+store_tests!(
+    a_rejected_line_moves_to_the_next_location_and_never_back,
+    with_nowhere_left_the_refused_lines_are_held_with_the_refusal_as_reason,
+    a_refusal_of_some_units_of_a_line_holds_the_order_for_a_person,
+    an_overdue_order_is_cancelled_first_and_moves_only_once_the_partner_confirms,
+    ship_takes_only_the_own_warehouse_units_of_a_mixed_order,
+    a_cancellation_during_the_hand_over_reaches_the_partner,
+    fulfilled_on_the_channel_after_one_of_our_parcels_keeps_the_rest_open,
+);

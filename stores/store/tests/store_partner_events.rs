@@ -13,12 +13,11 @@ use switchyard_core::model::*;
 use switchyard_core::ports::RawOrder;
 use switchyard_core::routing::Router;
 use switchyard_core::store::*;
+use switchyard_store::testing::TestStore;
+use switchyard_store::{Engine, store_tests};
 
-async fn store() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let s = SqliteStore::open(&url).await.unwrap();
-    (dir, s)
+async fn store(engine: Engine) -> TestStore {
+    TestStore::new(engine).await
 }
 
 fn order(id: &str, sku: &str) -> Order {
@@ -53,7 +52,7 @@ fn order(id: &str, sku: &str) -> Order {
 }
 
 /// Stores, routes (everything to the 3PL `bob`) and hands over an order.
-async fn place(s: &SqliteStore, o: &Order) {
+async fn place(s: &TestStore, o: &Order) {
     let routing = RoutingConfig {
         sku_tags: Default::default(),
         rules: vec![Rule {
@@ -127,9 +126,8 @@ fn dedup_ids(items: &[TargetInboxItem]) -> Vec<&str> {
     items.iter().map(|i| i.event.dedup_id.as_str()).collect()
 }
 
-#[tokio::test]
-async fn a_failing_event_holds_back_only_its_own_order_until_retried() {
-    let (_d, s) = store().await;
+async fn a_failing_event_holds_back_only_its_own_order_until_retried(engine: Engine) {
+    let s = store(engine).await;
     s.set_on_hand("bob", &[("TEE".into(), 10)], OnHandSource::Count, "count")
         .await
         .unwrap();
@@ -198,9 +196,10 @@ async fn a_failing_event_holds_back_only_its_own_order_until_retried() {
 
 /// Issue 10: a partner shipping 1 of 3 units records and writes back 1, keeps the other 2
 /// reserved (also across a newer version of the order), and its next parcel carries the 2.
-#[tokio::test]
-async fn a_partial_partner_shipment_writes_back_only_what_shipped_and_keeps_the_rest() {
-    let (_d, s) = store().await;
+async fn a_partial_partner_shipment_writes_back_only_what_shipped_and_keeps_the_rest(
+    engine: Engine,
+) {
+    let s = store(engine).await;
     s.set_on_hand("bob", &[("TEE".into(), 10)], OnHandSource::Count, "count")
         .await
         .unwrap();
@@ -274,3 +273,8 @@ async fn a_partial_partner_shipment_writes_back_only_what_shipped_and_keeps_the_
     let violations = switchyard_core::stock::audit(&s.audit_snapshot().await.unwrap());
     assert!(violations.is_empty(), "{violations:?}");
 }
+
+store_tests!(
+    a_failing_event_holds_back_only_its_own_order_until_retried,
+    a_partial_partner_shipment_writes_back_only_what_shipped_and_keeps_the_rest,
+);

@@ -8,12 +8,11 @@ use switchyard_core::model::*;
 use switchyard_core::ports::{Listing, NormalizeError, PollCursor, RawOrder};
 use switchyard_core::routing::{RoutePlan, Router, StockSnapshot};
 use switchyard_core::store::*;
+use switchyard_store::testing::TestStore;
+use switchyard_store::{Engine, store_tests};
 
-async fn store() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let s = SqliteStore::open(&url).await.unwrap();
-    (dir, s)
+async fn store(engine: Engine) -> TestStore {
+    TestStore::new(engine).await
 }
 
 fn order(id: &str, updated: &str, status: OrderStatus, lines: &[(&str, u32)]) -> Order {
@@ -62,7 +61,7 @@ fn raw(key: &str) -> RawOrder {
 }
 
 /// Stores and applies one delivery, returning what applying it did.
-async fn deliver(s: &SqliteStore, o: &Order) -> Applied {
+async fn deliver(s: &TestStore, o: &Order) -> Applied {
     let key = format!("{}@{}", o.external_id, o.updated_at.to_rfc3339());
     s.insert_inbox("shop", Source::Webhook, &[raw(&key)], None)
         .await
@@ -106,7 +105,7 @@ fn to_main(o: &RoutableOrder) -> RoutePlan {
         .plan(&o.order, &o.channel_id, &StockSnapshot::new())
 }
 
-async fn reserved(s: &SqliteStore, sku: &str) -> i64 {
+async fn reserved(s: &TestStore, sku: &str) -> i64 {
     s.stock(Some(sku))
         .await
         .unwrap()
@@ -114,9 +113,8 @@ async fn reserved(s: &SqliteStore, sku: &str) -> i64 {
         .map_or(0, |r| r.reserved)
 }
 
-#[tokio::test]
-async fn inbox_dedups_and_commits_the_cursor_with_the_page() {
-    let (_d, s) = store().await;
+async fn inbox_dedups_and_commits_the_cursor_with_the_page(engine: Engine) {
+    let s = store(engine).await;
     let cursor = PollCursor {
         page: Some("p2".into()),
         ..PollCursor::default()
@@ -146,9 +144,8 @@ async fn inbox_dedups_and_commits_the_cursor_with_the_page() {
     assert_eq!(s.pending_inbox(10).await.unwrap().len(), 3);
 }
 
-#[tokio::test]
-async fn orders_move_forward_only_and_reservations_follow_them() {
-    let (_d, s) = store().await;
+async fn orders_move_forward_only_and_reservations_follow_them(engine: Engine) {
+    let s = store(engine).await;
     s.set_on_hand("main", &[("A".into(), 10)], OnHandSource::Count, "count")
         .await
         .unwrap();
@@ -198,9 +195,8 @@ async fn orders_move_forward_only_and_reservations_follow_them() {
     assert_eq!(o.summary.versions, 3);
 }
 
-#[tokio::test]
-async fn unreadable_payloads_are_quarantined_with_the_reason() {
-    let (_d, s) = store().await;
+async fn unreadable_payloads_are_quarantined_with_the_reason(engine: Engine) {
+    let s = store(engine).await;
     s.insert_inbox("shop", Source::Webhook, &[raw("9@x")], None)
         .await
         .unwrap();
@@ -216,9 +212,8 @@ async fn unreadable_payloads_are_quarantined_with_the_reason() {
     assert!(s.pending_inbox(10).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn routing_then_shipping_consumes_stock_and_queues_one_write_back() {
-    let (_d, s) = store().await;
+async fn routing_then_shipping_consumes_stock_and_queues_one_write_back(engine: Engine) {
+    let s = store(engine).await;
     s.set_on_hand("main", &[("A".into(), 10)], OnHandSource::Count, "count")
         .await
         .unwrap();
@@ -286,9 +281,8 @@ async fn routing_then_shipping_consumes_stock_and_queues_one_write_back() {
     assert_eq!(s.stock(Some("A")).await.unwrap()[0].reserved, 0);
 }
 
-#[tokio::test]
-async fn a_push_clears_only_the_change_it_was_computed_from() {
-    let (_d, s) = store().await;
+async fn a_push_clears_only_the_change_it_was_computed_from(engine: Engine) {
+    let s = store(engine).await;
     s.upsert_listings(
         "shop",
         &[Listing {
@@ -349,9 +343,8 @@ async fn a_push_clears_only_the_change_it_was_computed_from() {
     );
 }
 
-#[tokio::test]
-async fn failures_back_off_then_dead_letter_and_replay_with_the_same_key() {
-    let (_d, s) = store().await;
+async fn failures_back_off_then_dead_letter_and_replay_with_the_same_key(engine: Engine) {
+    let s = store(engine).await;
     s.set_on_hand("main", &[("A".into(), 1)], OnHandSource::Count, "count")
         .await
         .unwrap();
@@ -392,9 +385,8 @@ async fn failures_back_off_then_dead_letter_and_replay_with_the_same_key() {
     assert_eq!(s.counts().await.unwrap().dead_letters, 0);
 }
 
-#[tokio::test]
-async fn a_thin_webhook_waits_for_its_fetch_then_becomes_a_delivery() {
-    let (_d, s) = store().await;
+async fn a_thin_webhook_waits_for_its_fetch_then_becomes_a_delivery(engine: Engine) {
+    let s = store(engine).await;
     let thin = RawOrder {
         format: switchyard_core::ports::THIN_FORMAT.into(),
         external_id: Some("55".into()),
@@ -436,9 +428,8 @@ async fn a_thin_webhook_waits_for_its_fetch_then_becomes_a_delivery() {
     assert_eq!(ready[0].raw.dedup_key, "55@2026-01-01T00:00:00Z");
 }
 
-#[tokio::test]
-async fn a_push_in_flight_forgets_the_channel_level_until_it_is_recorded() {
-    let (_d, s) = store().await;
+async fn a_push_in_flight_forgets_the_channel_level_until_it_is_recorded(engine: Engine) {
+    let s = store(engine).await;
     s.upsert_listings(
         "shop",
         &[Listing {
@@ -482,9 +473,8 @@ async fn a_push_in_flight_forgets_the_channel_level_until_it_is_recorded() {
     );
 }
 
-#[tokio::test]
-async fn the_confirmed_level_outlives_a_push_in_doubt_and_follows_the_channel() {
-    let (_d, s) = store().await;
+async fn the_confirmed_level_outlives_a_push_in_doubt_and_follows_the_channel(engine: Engine) {
+    let s = store(engine).await;
     s.upsert_listings(
         "shop",
         &[Listing {
@@ -499,7 +489,7 @@ async fn the_confirmed_level_outlives_a_push_in_doubt_and_follows_the_channel() 
     s.set_on_hand("main", &[("A".into(), 5)], OnHandSource::Count, "count")
         .await
         .unwrap();
-    async fn due(s: &SqliteStore) -> DirtyListing {
+    async fn due(s: &TestStore) -> DirtyListing {
         s.due_dirty("shop", &["main".into()], i64::MAX, 10)
             .await
             .unwrap()
@@ -575,9 +565,8 @@ async fn the_confirmed_level_outlives_a_push_in_doubt_and_follows_the_channel() 
     );
 }
 
-#[tokio::test]
-async fn discovery_only_looks_for_skus_without_a_listing_on_that_channel() {
-    let (_d, s) = store().await;
+async fn discovery_only_looks_for_skus_without_a_listing_on_that_channel(engine: Engine) {
+    let s = store(engine).await;
     s.set_on_hand(
         "main",
         &[("A".into(), 1), ("B".into(), 2)],
@@ -607,9 +596,8 @@ async fn discovery_only_looks_for_skus_without_a_listing_on_that_channel() {
     assert_eq!(s.unlisted_skus("new").await.unwrap(), vec!["A", "B", "C"]);
 }
 
-#[tokio::test]
-async fn listings_are_read_in_pages_by_sku_each_once() {
-    let (_d, s) = store().await;
+async fn listings_are_read_in_pages_by_sku_each_once(engine: Engine) {
+    let s = store(engine).await;
     let skus: Vec<String> = (0..25).map(|i| format!("S-{i:03}")).collect();
     let listings: Vec<Listing> = skus
         .iter()
@@ -652,13 +640,10 @@ async fn listings_are_read_in_pages_by_sku_each_once() {
 }
 
 /// Connector state outlives the process: a value and a counter read back after reopening.
-#[tokio::test]
-async fn connector_state_and_counters_survive_a_reopen() {
-    use switchyard_core::connector_state::ConnectorState;
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("state.db").display());
+async fn connector_state_and_counters_survive_a_reopen(engine: Engine) {
+    let t = store(engine).await;
     {
-        let s = SqliteStore::open(&url).await.unwrap();
+        let s = t.reopen().await;
         s.put("etsy", "etsy.refresh_token", "rt-1").await.unwrap();
         s.put("etsy", "etsy.refresh_token", "rt-2").await.unwrap();
         assert_eq!(
@@ -670,7 +655,7 @@ async fn connector_state_and_counters_survive_a_reopen() {
             501
         );
     }
-    let s = SqliteStore::open(&url).await.unwrap();
+    let s = t.reopen().await;
     assert_eq!(
         s.get("etsy", "etsy.refresh_token")
             .await
@@ -691,3 +676,18 @@ async fn connector_state_and_counters_survive_a_reopen() {
     );
     assert_eq!(s.next_number("bolt", "x12_control", 7, 0).await.unwrap(), 7);
 }
+
+store_tests!(
+    inbox_dedups_and_commits_the_cursor_with_the_page,
+    orders_move_forward_only_and_reservations_follow_them,
+    unreadable_payloads_are_quarantined_with_the_reason,
+    routing_then_shipping_consumes_stock_and_queues_one_write_back,
+    a_push_clears_only_the_change_it_was_computed_from,
+    failures_back_off_then_dead_letter_and_replay_with_the_same_key,
+    a_thin_webhook_waits_for_its_fetch_then_becomes_a_delivery,
+    a_push_in_flight_forgets_the_channel_level_until_it_is_recorded,
+    the_confirmed_level_outlives_a_push_in_doubt_and_follows_the_channel,
+    discovery_only_looks_for_skus_without_a_listing_on_that_channel,
+    listings_are_read_in_pages_by_sku_each_once,
+    connector_state_and_counters_survive_a_reopen,
+);

@@ -1,0 +1,67 @@
+//! One way to open the store: [`open`] reads the URL's scheme and returns the engine it names,
+//! so the daemon, every CLI command, the demo and the benchmark accept `sqlite://…` and
+//! `postgres://…` alike.
+//!
+//! `core` keeps its SQLite store and knows nothing of PostgreSQL; this crate depends on both.
+
+use std::sync::Arc;
+
+use switchyard_core::store::{Result, SqliteStore, Store, StoreError};
+pub use switchyard_store_postgres::PgStore;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+/// The engine a store URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Engine {
+    #[default]
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    /// `sqlite:` URLs (and bare paths, read as SQLite files) or `postgres://`/`postgresql://`.
+    pub fn of(url: &str) -> Result<Engine> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Engine::Postgres)
+        } else if url.starts_with("sqlite:") || !url.contains("://") {
+            Ok(Engine::Sqlite)
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_string()))
+        }
+    }
+}
+
+/// The `sqlite:` URL for `url`: a bare path becomes `sqlite://PATH`.
+fn sqlite_url(url: &str) -> String {
+    if url.starts_with("sqlite:") {
+        url.to_string()
+    } else {
+        format!("sqlite://{url}")
+    }
+}
+
+/// Opens (creating and migrating as needed) the store at `url`.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    Ok(match Engine::of(url)? {
+        Engine::Sqlite => Arc::new(SqliteStore::open(&sqlite_url(url)).await?),
+        Engine::Postgres => Arc::new(PgStore::open(url).await?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scheme_names_the_engine() {
+        assert_eq!(Engine::of("sqlite://a.db").unwrap(), Engine::Sqlite);
+        assert_eq!(Engine::of("sqlite::memory:").unwrap(), Engine::Sqlite);
+        assert_eq!(Engine::of("data/switchyard.db").unwrap(), Engine::Sqlite);
+        assert_eq!(Engine::of("postgres://u@h/db").unwrap(), Engine::Postgres);
+        assert_eq!(Engine::of("postgresql://u@h/db").unwrap(), Engine::Postgres);
+        assert!(Engine::of("mysql://u@h/db").is_err());
+        assert_eq!(sqlite_url("data/s.db"), "sqlite://data/s.db");
+    }
+}
