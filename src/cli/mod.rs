@@ -18,6 +18,8 @@ use clap::{Parser, Subcommand};
 use switchyard_core::config::{self, Config};
 use switchyard_core::store::{SqliteStore, Store};
 
+use crate::app::{Actor, Operations};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "switchyard",
@@ -106,6 +108,9 @@ pub enum QuarantineCmd {
         #[arg(long, default_value_t = 100)]
         limit: i64,
     },
+    /// Put a quarantined delivery back to be normalized again (after a fix or a changed
+    /// intake rule); the running daemon picks it up.
+    Reprocess { id: i64 },
 }
 
 pub fn init_tracing(verbose: u8, quiet: bool) {
@@ -139,6 +144,27 @@ pub async fn open_store(args: &Args) -> anyhow::Result<Arc<dyn Store>> {
     Ok(Arc::new(store))
 }
 
+/// The application layer over the store named by `--store` or the configuration. With
+/// `--store` the configuration is optional: commands that need it say so.
+pub async fn operations(args: &Args) -> anyhow::Result<Operations> {
+    let config = load_config(&args.config);
+    let url = match (&args.store, &config) {
+        (Some(url), _) => url.clone(),
+        (None, Ok(c)) => c.store.url.clone(),
+        (None, Err(e)) => anyhow::bail!("{e:#}"),
+    };
+    let store = Arc::new(
+        SqliteStore::open(&url)
+            .await
+            .with_context(|| format!("opening store {url}"))?,
+    );
+    Ok(Operations::new(
+        store.clone(),
+        store,
+        config.map(Arc::new).map_err(|e| format!("{e:#}")),
+    ))
+}
+
 pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
     match &args.command {
         Command::Run => {
@@ -158,8 +184,7 @@ pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
         Command::Quarantine {
             action: QuarantineCmd::List { limit },
         } => {
-            let store = open_store(&args).await?;
-            let rows = store.quarantined(*limit).await?;
+            let rows = operations(&args).await?.quarantine(*limit).await?;
             if rows.is_empty() {
                 println!("nothing quarantined");
             }
@@ -174,6 +199,16 @@ pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
                     r.reason
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Quarantine {
+            action: QuarantineCmd::Reprocess { id },
+        } => {
+            operations(&args)
+                .await?
+                .reprocess_quarantined(&Actor::cli(None), *id)
+                .await?;
+            println!("delivery {id} queued to be normalized again");
             Ok(ExitCode::SUCCESS)
         }
         Command::Stock { action } => stock::run(&args, action).await,

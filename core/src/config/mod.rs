@@ -41,6 +41,9 @@ pub struct Config {
     pub store: StoreConfig,
     #[serde(default)]
     pub server: ServerConfig,
+    /// The admin API (`/api/v1`): off unless `listen` is set.
+    #[serde(default)]
+    pub admin: AdminConfig,
     pub channels: Vec<ChannelConfig>,
     pub locations: Vec<LocationConfig>,
     /// Where paid orders go (`routing::evaluate`); empty means the first own warehouse.
@@ -146,6 +149,52 @@ fn default_listen() -> String {
 
 fn default_max_body() -> usize {
     1024 * 1024
+}
+
+/// The admin API on its own listen address, with bearer tokens stored as hashes.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// `127.0.0.1:8081`; unset, the admin API is off. Keep it on loopback or a private
+    /// network: it changes orders and stock.
+    #[serde(default)]
+    pub listen: Option<String>,
+    #[serde(default)]
+    pub tokens: Vec<AdminToken>,
+}
+
+/// One bearer token: its SHA-256 (64 hex digits, `printf %s TOKEN | sha256sum`), never the
+/// token itself, and what it may do.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AdminToken {
+    /// Who holds it; recorded with every action taken with it (`api:<name>`).
+    pub name: String,
+    pub sha256: String,
+    pub role: AdminRole,
+}
+
+/// What a token may do; each role may do everything the ones before it may.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum AdminRole {
+    /// Read everything.
+    Viewer,
+    /// Act on orders and exceptions: ship, release, replay, retry, cancel at a partner,
+    /// re-process, audit.
+    Operator,
+    /// Change stock counts, run drift checks, read the action log.
+    Admin,
+}
+
+impl AdminRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdminRole::Viewer => "viewer",
+            AdminRole::Operator => "operator",
+            AdminRole::Admin => "admin",
+        }
+    }
 }
 
 /// One sales-channel account. Fields that only one kind uses are checked by that connector.
@@ -409,6 +458,41 @@ impl Config {
                 "server.operator_token".into(),
                 "must be at least 16 characters (or left out)".into(),
             );
+        }
+        if let Some(listen) = &self.admin.listen
+            && listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            issue(
+                "admin.listen".into(),
+                format!("`{listen}` is not an address such as 127.0.0.1:8081"),
+            );
+        }
+        if self.admin.listen.is_some() && self.admin.tokens.is_empty() {
+            issue(
+                "admin.tokens".into(),
+                "at least one token is required when admin.listen is set".into(),
+            );
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, t) in self.admin.tokens.iter().enumerate() {
+            if !valid_id(&t.name) {
+                issue(
+                    format!("admin.tokens[{i}].name"),
+                    format!("`{}` must be 1-64 of [A-Za-z0-9_-]", t.name),
+                );
+            }
+            if !names.insert(t.name.as_str()) {
+                issue(
+                    format!("admin.tokens[{i}].name"),
+                    format!("duplicate token name `{}`", t.name),
+                );
+            }
+            if t.sha256.len() != 64 || !t.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                issue(
+                    format!("admin.tokens[{i}].sha256"),
+                    "must be the token's SHA-256 as 64 hex digits (not the token itself)".into(),
+                );
+            }
         }
         let mut seen = std::collections::BTreeSet::new();
         for (i, c) in self.channels.iter().enumerate() {
