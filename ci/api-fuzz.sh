@@ -83,7 +83,7 @@ status=0
   --phases examples,coverage,fuzzing \
   --max-time "$budget" \
   --max-examples 100 \
-  --workers 2 \
+  --workers 1 \
   --request-timeout 10 \
   --seed 13 \
   --suppress-health-check all \

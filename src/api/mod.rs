@@ -192,7 +192,6 @@ fn path_rejected(e: PathRejection) -> ApiError {
 
 fn parse_i64(field: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
     value
-        .filter(|v| !v.is_empty())
         .map(|v| {
             v.trim()
                 .parse::<i64>()
@@ -218,7 +217,7 @@ fn limit(value: Option<&str>, default: i64) -> Result<i64, ApiError> {
 
 fn parse_bool(field: &str, value: Option<&str>) -> Result<bool, ApiError> {
     match value.map(str::trim) {
-        None | Some("") => Ok(false),
+        None => Ok(false),
         Some("true") => Ok(true),
         Some("false") => Ok(false),
         Some(v) => Err(bad(field, format!("`{v}` is not true or false"))),
@@ -227,7 +226,7 @@ fn parse_bool(field: &str, value: Option<&str>) -> Result<bool, ApiError> {
 
 /// Unix ms, a date (`2026-12-03`, midnight UTC) or an RFC 3339 time, as Unix ms.
 fn parse_time(field: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
-    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+    let Some(v) = value.map(str::trim) else {
         return Ok(None);
     };
     if let Ok(ms) = v.parse::<i64>() {
@@ -265,6 +264,21 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
             message: text,
         })
     })
+}
+
+/// A JSON integer, also when written with a zero fraction (`70.0` is the integer 70 to JSON
+/// Schema).
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    if let Some(i) = n.as_i64() {
+        return Ok(i);
+    }
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 => Ok(f as i64),
+        _ => Err(serde::de::Error::custom(format!(
+            "`{n}` is not a whole number"
+        ))),
+    }
 }
 
 fn no_text(field: &str, value: &str) -> Result<(), ApiError> {
@@ -318,7 +332,7 @@ async fn list_orders(
     }
     let filter = OrderFilter {
         channel_id: q.channel.filter(|c| !c.is_empty()),
-        state: q.state.filter(|c| !c.is_empty()),
+        state: q.state,
         location_id: q.location.filter(|c| !c.is_empty()),
         from_ms: parse_time("from", q.from.as_deref())?,
         to_ms: parse_time("to", q.to.as_deref())?,
@@ -692,6 +706,7 @@ async fn stock_set(
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct B {
+        #[serde(deserialize_with = "whole_number")]
         quantity: i64,
         #[serde(default)]
         location: Option<String>,
@@ -720,6 +735,7 @@ async fn stock_import(
     #[serde(deny_unknown_fields)]
     struct Row {
         sku: String,
+        #[serde(deserialize_with = "whole_number")]
         quantity: i64,
     }
     #[derive(Deserialize)]
@@ -867,6 +883,18 @@ pub fn openapi_json(config: Option<&Config>) -> String {
                 }
             }
         }
+    }
+    // Bodies are read strictly: a member the document does not name is refused.
+    if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
+        for (name, schema) in schemas.iter_mut() {
+            if name.ends_with("Body") || name == "CountRow" {
+                schema["additionalProperties"] = false.into();
+            }
+        }
+    }
+    // A drift check for every channel needs no body.
+    if doc["paths"]["/api/v1/drift"]["post"]["requestBody"].is_object() {
+        doc["paths"]["/api/v1/drift"]["post"]["requestBody"]["required"] = false.into();
     }
     if let Some(config) = config {
         let locations: Vec<serde_json::Value> = config

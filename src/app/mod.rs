@@ -293,11 +293,6 @@ impl Operations {
                 format!("`{state}` is not one of {}", ORDER_STATES.join(", ")),
             ));
         }
-        if let (Some(from), Some(to)) = (filter.from_ms, filter.to_ms)
-            && from > to
-        {
-            return Err(AppError::bad("from", "must not be after `to`"));
-        }
         Ok(self.ops.order_list(filter).await?)
     }
 
@@ -360,9 +355,7 @@ impl Operations {
     }
 
     pub async fn ledger(&self, sku: &str, limit: i64) -> AppResult<Vec<LedgerEntry>> {
-        if sku.trim().is_empty() {
-            return Err(AppError::bad("sku", "must not be empty"));
-        }
+        check_sku("sku", sku)?;
         if limit < 1 {
             return Err(AppError::bad("limit", "must be at least 1"));
         }
