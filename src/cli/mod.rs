@@ -51,6 +51,8 @@ pub enum Command {
     Run,
     /// Validate the configuration and print a summary.
     Check,
+    /// Print the configuration's JSON Schema (for editors: YAML language servers read it).
+    Schema,
     /// Run both channel simulators and the daemon end to end on a fresh database.
     Demo(crate::demo::DemoArgs),
     /// Print the canonical order for a channel payload file.
@@ -173,6 +175,11 @@ pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check => Ok(check::run(&args.config)),
+        Command::Schema => {
+            let schema = schemars::schema_for!(Config);
+            println!("{}", serde_json::to_string_pretty(&schema)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo(demo) => crate::demo::run(demo).await,
         Command::Normalize { channel, file } => {
             // The configured intake rules when the configuration loads, else the defaults.

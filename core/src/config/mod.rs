@@ -34,7 +34,7 @@ pub use routing_load::{load_routing, load_routing_str};
 pub use stock::{KitComponent, KitConfig, SkuStockRules, StockRules};
 pub use supplier_adapters::{EmailAdapterConfig, HttpJsonAdapterConfig, SmtpSecurity};
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
@@ -64,7 +64,7 @@ fn default_audit_interval() -> u64 {
     300
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
     /// `sqlite://path` (created on first start).
@@ -84,7 +84,7 @@ fn default_store_url() -> String {
     "sqlite://switchyard.db".into()
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     #[serde(default = "default_listen")]
@@ -152,7 +152,7 @@ fn default_max_body() -> usize {
 }
 
 /// The admin API on its own listen address, with bearer tokens stored as hashes.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdminConfig {
     /// `127.0.0.1:8081`; unset, the admin API is off. Keep it on loopback or a private
@@ -165,7 +165,7 @@ pub struct AdminConfig {
 
 /// One bearer token: its SHA-256 (64 hex digits, `printf %s TOKEN | sha256sum`), never the
 /// token itself, and what it may do.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdminToken {
     /// Who holds it; recorded with every action taken with it (`api:<name>`).
@@ -175,7 +175,9 @@ pub struct AdminToken {
 }
 
 /// What a token may do; each role may do everything the ones before it may.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum AdminRole {
     /// Read everything.
@@ -198,7 +200,7 @@ impl AdminRole {
 }
 
 /// One sales-channel account. Fields that only one kind uses are checked by that connector.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelConfig {
     pub id: String,
@@ -358,7 +360,7 @@ fn default_poll_overlap() -> u64 {
     300
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitConfig {
     /// Units restored per second (Shopify: cost points; others: requests).
@@ -369,7 +371,7 @@ pub struct RateLimitConfig {
 
 /// Who holds a location's stock, which decides how orders reach it and how its on-hand is
 /// learned: counted by the merchant, reported by a 3PL, or fed by a dropship supplier.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub enum LocationKind {
     /// The merchant's own warehouse; orders are picked from `switchyard picks list`.
     #[serde(rename = "self")]
@@ -392,7 +394,7 @@ impl LocationKind {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocationConfig {
     pub id: String,
