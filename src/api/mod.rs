@@ -251,6 +251,10 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
     if bytes.is_empty() {
         return Err(bad("body", "a JSON body is required"));
     }
+    // serde would also read a struct from an array of its members; the document says object.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(bad("body", "must be a JSON object"));
+    }
     serde_json::from_slice(bytes).map_err(|e| {
         let text = e.to_string();
         let field = text
