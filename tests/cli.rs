@@ -286,3 +286,27 @@ fn normalize_applies_the_intake_rules() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_example_configuration_validates_against_the_printed_schema() {
+    let (ok, stdout, stderr) = run(&["schema"], &[]);
+    assert!(ok, "{stderr}");
+    let schema: serde_json::Value = serde_json::from_str(&stdout).expect("schema is JSON");
+    assert!(
+        schema["properties"]["channels"].is_object() && schema["properties"]["admin"].is_object(),
+        "{stdout}"
+    );
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    let text = std::fs::read_to_string("config/switchyard.example.yaml").expect("example config");
+    let example: serde_json::Value = serde_saphyr::from_str(&text).expect("example is YAML");
+    let errors: Vec<String> = validator
+        .iter_errors(&example)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // And the schema refuses what the loader refuses: an unknown key, a wrong kind.
+    let mut bad = example.clone();
+    bad["colour"] = "blue".into();
+    bad["channels"][0]["kind"] = "myspace".into();
+    assert!(validator.iter_errors(&bad).count() >= 2);
+}

@@ -89,6 +89,7 @@ impl RunDir {
                 listen: format!("127.0.0.1:{}", self.port),
                 ..ServerConfig::default()
             },
+            admin: Default::default(),
             channels,
             locations: vec![LocationConfig {
                 id: WAREHOUSE.into(),

@@ -21,7 +21,7 @@ pub const DEFAULT_MAX_SKU_LEN: usize = 255;
 pub const MAX_LINE_QUANTITY_LIMIT: u32 = 1_000_000_000;
 pub const MAX_SKU_LEN_LIMIT: usize = 4_096;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntakeRules {
     /// Most units one order line may ask for.

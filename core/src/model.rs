@@ -10,7 +10,19 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// The closed set of sales channels Switchyard speaks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    PartialOrd,
+    Ord,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ChannelKind {
     Shopify,
@@ -89,7 +101,7 @@ impl OrderStatus {
 }
 
 /// Money state of an order; only `Authorized` and `Paid` orders are routed and shipped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentStatus {
     Pending,
@@ -192,7 +204,19 @@ pub struct Order {
 
 /// A channel's fraud assessment of an order (Shopify `RiskAssessmentResult`), ordered from
 /// the least to the most alarming so rules can say "medium or above".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    PartialOrd,
+    Ord,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RiskLevel {
     /// The assessment gives no recommendation.

@@ -18,6 +18,8 @@ use clap::{Parser, Subcommand};
 use switchyard_core::config::{self, Config};
 use switchyard_core::store::Store;
 
+use crate::app::{Actor, Operations};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "switchyard",
@@ -49,6 +51,8 @@ pub enum Command {
     Run,
     /// Validate the configuration and print a summary.
     Check,
+    /// Print the configuration's JSON Schema (for editors: YAML language servers read it).
+    Schema,
     /// Run both channel simulators and the daemon end to end on a fresh database.
     Demo(crate::demo::DemoArgs),
     /// Print the canonical order for a channel payload file.
@@ -106,6 +110,9 @@ pub enum QuarantineCmd {
         #[arg(long, default_value_t = 100)]
         limit: i64,
     },
+    /// Put a quarantined delivery back to be normalized again (after a fix or a changed
+    /// intake rule); the running daemon picks it up.
+    Reprocess { id: i64 },
 }
 
 pub fn init_tracing(verbose: u8, quiet: bool) {
@@ -138,6 +145,25 @@ pub async fn open_store(args: &Args) -> anyhow::Result<Arc<dyn Store>> {
         .with_context(|| format!("opening store {url}"))
 }
 
+/// The application layer over the store named by `--store` or the configuration. With
+/// `--store` the configuration is optional: commands that need it say so.
+pub async fn operations(args: &Args) -> anyhow::Result<Operations> {
+    let config = load_config(&args.config);
+    let url = match (&args.store, &config) {
+        (Some(url), _) => url.clone(),
+        (None, Ok(c)) => c.store.url.clone(),
+        (None, Err(e)) => anyhow::bail!("{e:#}"),
+    };
+    let (store, operator) = switchyard_store::open_with_operator(&url)
+        .await
+        .with_context(|| format!("opening store {url}"))?;
+    Ok(Operations::new(
+        store,
+        operator,
+        config.map(Arc::new).map_err(|e| format!("{e:#}")),
+    ))
+}
+
 pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
     match &args.command {
         Command::Run => {
@@ -146,6 +172,11 @@ pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check => Ok(check::run(&args.config)),
+        Command::Schema => {
+            let schema = schemars::schema_for!(Config);
+            println!("{}", serde_json::to_string_pretty(&schema)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo(demo) => crate::demo::run(demo).await,
         Command::Normalize { channel, file } => {
             // The configured intake rules when the configuration loads, else the defaults.
@@ -157,8 +188,7 @@ pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
         Command::Quarantine {
             action: QuarantineCmd::List { limit },
         } => {
-            let store = open_store(&args).await?;
-            let rows = store.quarantined(*limit).await?;
+            let rows = operations(&args).await?.quarantine(*limit).await?;
             if rows.is_empty() {
                 println!("nothing quarantined");
             }
@@ -173,6 +203,16 @@ pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
                     r.reason
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Quarantine {
+            action: QuarantineCmd::Reprocess { id },
+        } => {
+            operations(&args)
+                .await?
+                .reprocess_quarantined(&Actor::cli(None), *id)
+                .await?;
+            println!("delivery {id} queued to be normalized again");
             Ok(ExitCode::SUCCESS)
         }
         Command::Stock { action } => stock::run(&args, action).await,

@@ -4,14 +4,12 @@ use std::process::ExitCode;
 
 use std::fmt::Write;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::{Args as ClapArgs, Subcommand};
-use switchyard_core::store::{OrderDetail, PickLine, now_ms};
+use switchyard_core::store::{OrderDetail, OrderFilter, PickLine, now_ms};
 
-use super::{Args, load_config, open_store};
-
-/// `orders late` without `--margin-secs` or a readable configuration (the config default).
-const DEFAULT_LATE_MARGIN_SECS: u64 = 4 * 3600;
+use super::{Args, operations};
+use crate::app::{Actor, AppError, ShipCommand};
 
 fn show_ms(ms: i64) -> String {
     chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
@@ -70,6 +68,23 @@ pub enum OrdersCmd {
         #[arg(long)]
         by: Option<String>,
     },
+    /// Ask the partner at a location to cancel the order it was handed; the lines are
+    /// re-routed once it confirms.
+    CancelAtPartner {
+        order: String,
+        /// The partner's location id.
+        #[arg(long)]
+        location: String,
+    },
+    /// The operator action log, newest first (every command given through the CLI or the
+    /// admin API, with who gave it).
+    Actions {
+        /// Only the actions on this order.
+        #[arg(long)]
+        order: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,11 +124,16 @@ pub enum DeadLettersCmd {
 }
 
 pub async fn orders(args: &Args, cmd: &OrdersCmd) -> anyhow::Result<ExitCode> {
-    let store = open_store(args).await?;
+    let ops = operations(args).await?;
     match cmd {
         OrdersCmd::List { limit } => {
             println!("id\tchannel\texternal_id\tnumber\tstatus\tpayment\tfulfilment");
-            for o in store.orders(*limit).await? {
+            let filter = OrderFilter {
+                limit: *limit,
+                ..OrderFilter::default()
+            };
+            for row in ops.orders(&filter).await? {
+                let o = row.summary;
                 println!(
                     "{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     o.id,
@@ -127,8 +147,9 @@ pub async fn orders(args: &Args, cmd: &OrdersCmd) -> anyhow::Result<ExitCode> {
             }
         }
         OrdersCmd::Show { order, json } => {
-            let Some(detail) = store.order(order).await? else {
-                bail!("no order `{order}`");
+            let detail = match ops.order_detail(order).await {
+                Err(AppError::NotFound(_)) => bail!("no order `{order}`"),
+                other => other?,
             };
             if *json {
                 println!("{}", serde_json::to_string_pretty(&detail)?);
@@ -141,14 +162,8 @@ pub async fn orders(args: &Args, cmd: &OrdersCmd) -> anyhow::Result<ExitCode> {
             limit,
             json,
         } => {
-            let margin = match margin_secs {
-                Some(m) => *m,
-                None => load_config(&args.config)
-                    .map(|c| c.late_margin_secs)
-                    .unwrap_or(DEFAULT_LATE_MARGIN_SECS),
-            };
             let now = now_ms();
-            let late = store.late_orders(now, margin, *limit).await?;
+            let (margin, late) = ops.late_orders(now, *margin_secs, *limit).await?;
             if *json {
                 for o in &late {
                     println!("{}", serde_json::to_string(o)?);
@@ -175,7 +190,7 @@ pub async fn orders(args: &Args, cmd: &OrdersCmd) -> anyhow::Result<ExitCode> {
             }
         }
         OrdersCmd::Held { limit } => {
-            let held = store.held_orders(*limit).await?;
+            let held = ops.holds(*limit).await?;
             if held.is_empty() {
                 println!("no held orders");
             } else {
@@ -189,17 +204,51 @@ pub async fn orders(args: &Args, cmd: &OrdersCmd) -> anyhow::Result<ExitCode> {
             }
         }
         OrdersCmd::Release { order, to, by } => {
-            check_location(args, to)?;
-            let by = operator(by.as_deref());
-            let receipt = store
-                .release_order(order, to, &by, chrono::Local::now().fixed_offset())
-                .await?;
+            if ops.config().is_none() {
+                eprintln!("warning: location `{to}` not checked: no configuration");
+            }
+            let actor = Actor::cli(by.as_deref());
+            let receipt = ops.release(&actor, order, to).await?;
             println!(
-                "order {} released by {by}: {} → {}",
+                "order {} released by {}: {} → {}",
                 receipt.order_id,
+                actor.decided_by(),
                 receipt.lines.join(", "),
                 receipt.location_id
             );
+        }
+        OrdersCmd::CancelAtPartner { order, location } => {
+            let c = ops
+                .cancel_at_partner(&Actor::cli(None), order, location)
+                .await?;
+            println!(
+                "order {}: cancellation asked of {} (outbox key cancel:{}); its lines are \
+                 re-routed once the partner confirms",
+                c.order_id, c.location_id, c.submission_key
+            );
+        }
+        OrdersCmd::Actions { order, limit } => {
+            let target = match order {
+                Some(o) => Some(match ops.order_detail(o).await {
+                    Ok(d) => format!("order:{}", d.summary.id),
+                    Err(_) => format!("order:{o}"),
+                }),
+                None => None,
+            };
+            let rows = ops.actions(target.as_deref(), *limit).await?;
+            if rows.is_empty() {
+                println!("no operator actions recorded");
+            }
+            for r in rows {
+                let a = r.record;
+                let at = chrono::DateTime::from_timestamp_millis(a.at)
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default();
+                println!(
+                    "{}\t{at}\t{}\t{}\t{}\t{}\t{}",
+                    r.id, a.actor, a.action, a.target, a.outcome, a.message
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -299,37 +348,6 @@ pub fn describe_order(d: &OrderDetail) -> String {
     out
 }
 
-/// Refuses a location the configuration does not name. With `--store` and no readable
-/// configuration there is nothing to check against; say so and go on.
-fn check_location(args: &Args, id: &str) -> anyhow::Result<()> {
-    match load_config(&args.config) {
-        Ok(config) => {
-            if !config.locations.iter().any(|l| l.id == id) {
-                let known: Vec<&str> = config.locations.iter().map(|l| l.id.as_str()).collect();
-                bail!("unknown location `{id}` (configured: {})", known.join(", "));
-            }
-            Ok(())
-        }
-        Err(e) if args.store.is_some() => {
-            eprintln!("warning: location `{id}` not checked: {e}");
-            Ok(())
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// `operator` and who: the name given, else the login name when known.
-fn operator(by: Option<&str>) -> String {
-    let who = by
-        .map(str::to_string)
-        .or_else(|| std::env::var("USER").ok())
-        .filter(|w| !w.trim().is_empty());
-    match who {
-        Some(w) => format!("operator {}", w.trim()),
-        None => "operator".into(),
-    }
-}
-
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -369,8 +387,7 @@ pub fn picks_csv(lines: &[PickLine]) -> String {
 
 pub async fn picks(args: &Args, cmd: &PicksCmd) -> anyhow::Result<ExitCode> {
     let PicksCmd::List { location, csv } = cmd;
-    let store = open_store(args).await?;
-    let lines = store.picks(location.as_deref()).await?;
+    let lines = operations(args).await?.picks(location.as_deref()).await?;
     if *csv {
         print!("{}", picks_csv(&lines));
     } else if lines.is_empty() {
@@ -393,67 +410,29 @@ pub async fn picks(args: &Args, cmd: &PicksCmd) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn ship(args: &Args, ship: &ShipArgs) -> anyhow::Result<ExitCode> {
-    if ship.carrier.trim().is_empty() || ship.tracking.trim().is_empty() {
-        bail!("--carrier and --tracking must not be empty");
-    }
-    let from = ship_from(args, ship.location.as_deref())?;
-    let store = open_store(args).await?;
-    let receipt = store
-        .ship(
-            &ship.order,
-            ship.carrier.trim(),
-            ship.tracking.trim(),
-            &from,
-            chrono::Local::now().fixed_offset(),
-        )
-        .await?;
+    let ops = operations(args).await?;
+    let cmd = ShipCommand {
+        order: ship.order.clone(),
+        carrier: ship.carrier.clone(),
+        tracking: ship.tracking.clone(),
+        location: ship.location.clone(),
+    };
+    let done = ops.ship(&Actor::cli(None), cmd).await?;
     println!(
         "order {}: parcel from {} recorded (shipment {}); tracking goes back to the channel with key {}",
-        receipt.order_id,
-        from.join(", "),
-        receipt.shipment_id,
-        receipt.idempotency_key
+        done.receipt.order_id,
+        done.from.join(", "),
+        done.receipt.shipment_id,
+        done.receipt.idempotency_key
     );
     Ok(ExitCode::SUCCESS)
 }
 
-/// The locations a `ship` parcel leaves from: the one named, else every own warehouse (a
-/// location without an `adapter`) in the configuration.
-fn ship_from(args: &Args, location: Option<&str>) -> anyhow::Result<Vec<String>> {
-    let config = if args.store.is_some() && location.is_some() {
-        None
-    } else {
-        Some(load_config(&args.config).context(
-            "`ship` needs the configuration to tell own warehouses from partners (or --store with --location)",
-        )?)
-    };
-    if let Some(loc) = location {
-        if let Some(c) = &config
-            && !c.locations.iter().any(|l| l.id == loc)
-        {
-            bail!("unknown location `{loc}`");
-        }
-        return Ok(vec![loc.to_string()]);
-    }
-    let own: Vec<String> = config
-        .iter()
-        .flat_map(|c| c.locations.iter())
-        .filter(|l| l.adapter.is_none())
-        .map(|l| l.id.clone())
-        .collect();
-    if own.is_empty() {
-        bail!(
-            "no own warehouse (a location without an `adapter`) is configured; name one with --location"
-        );
-    }
-    Ok(own)
-}
-
 pub async fn dead_letters(args: &Args, cmd: &DeadLettersCmd) -> anyhow::Result<ExitCode> {
-    let store = open_store(args).await?;
+    let ops = operations(args).await?;
     match cmd {
         DeadLettersCmd::List { limit } => {
-            let rows = store.dead_letters(*limit).await?;
+            let rows = ops.dead_letters(*limit).await?;
             if rows.is_empty() {
                 println!("no dead letters");
             }
@@ -475,7 +454,7 @@ pub async fn dead_letters(args: &Args, cmd: &DeadLettersCmd) -> anyhow::Result<E
             }
         }
         DeadLettersCmd::Replay { id } => {
-            store.replay_dead_letter(*id).await?;
+            ops.replay_dead_letter(&Actor::cli(None), *id).await?;
             println!("dead letter {id} queued again");
         }
     }

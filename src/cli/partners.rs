@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use switchyard_core::fulfillment::EventKind;
 
-use super::{Args, open_store};
+use super::{Args, operations};
+use crate::app::Actor;
 
 #[derive(Debug, Subcommand)]
 pub enum PartnersCmd {
@@ -28,10 +29,10 @@ pub enum PartnersCmd {
 }
 
 pub async fn run(args: &Args, cmd: &PartnersCmd) -> anyhow::Result<ExitCode> {
-    let store = open_store(args).await?;
+    let ops = operations(args).await?;
     match cmd {
         PartnersCmd::Events { failed, limit } => {
-            let rows = store.target_events(*failed, *limit).await?;
+            let rows = ops.partner_events(*failed, *limit).await?;
             if rows.is_empty() {
                 println!(
                     "{}",
@@ -63,7 +64,7 @@ pub async fn run(args: &Args, cmd: &PartnersCmd) -> anyhow::Result<ExitCode> {
             }
         }
         PartnersCmd::Retry { id, .. } => {
-            let n = store.retry_target_events(*id).await?;
+            let n = ops.retry_partner_events(&Actor::cli(None), *id).await?;
             println!("{n} partner event(s) queued again");
         }
     }

@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use clap::Args as ClapArgs;
 
-use super::{Args, open_store};
+use super::{Args, operations};
+use crate::app::Actor;
 
 #[derive(Debug, ClapArgs)]
 pub struct ReturnArgs {
@@ -21,15 +22,9 @@ pub struct ReturnArgs {
 }
 
 pub async fn run(args: &Args, r: &ReturnArgs) -> anyhow::Result<ExitCode> {
-    let store = open_store(args).await?;
-    let receipt = store
-        .record_return(
-            &r.order,
-            &r.line,
-            r.qty,
-            r.restock,
-            switchyard_core::store::now_ms(),
-        )
+    let receipt = operations(args)
+        .await?
+        .record_return(&Actor::cli(None), &r.order, &r.line, r.qty, r.restock)
         .await?;
     if receipt.restocked.is_empty() {
         println!(

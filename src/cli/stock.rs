@@ -4,13 +4,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Subcommand;
 
-use switchyard_core::store::OnHandSource;
-
-use super::{Args, load_config, open_store};
-use crate::daemon::auditor;
+use super::{Args, operations};
+use crate::app::{Actor, AppError, parse_counts_csv};
 
 #[derive(Debug, Subcommand)]
 pub enum StockCmd {
@@ -52,93 +50,46 @@ pub enum StockCmd {
     },
 }
 
-fn location(args: &Args, given: &Option<String>) -> String {
-    if let Some(l) = given {
-        return l.clone();
-    }
-    super::load_config(&args.config)
-        .ok()
-        .and_then(|c| c.own_warehouse().map(|l| l.id.clone()))
-        .unwrap_or_else(|| "main".to_string())
-}
-
-fn one_line(text: &str) -> String {
-    let parts: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    parts.join(" ")
-}
-
 /// Parses `sku,quantity` rows; every bad row is reported with its line number.
 pub fn parse_csv(text: &str) -> anyhow::Result<Vec<(String, i64)>> {
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim().trim_start_matches('\u{feff}');
-        if line.is_empty() {
-            continue;
-        }
-        let mut cols = line.split(',').map(|c| c.trim().trim_matches('"'));
-        let (sku, qty) = (cols.next().unwrap_or(""), cols.next().unwrap_or(""));
-        if i == 0 && sku.eq_ignore_ascii_case("sku") {
-            continue;
-        }
-        match qty.parse::<i64>() {
-            Ok(q) if !sku.is_empty() => out.push((sku.to_string(), q)),
-            _ => errors.push(format!(
-                "line {}: expected `sku,quantity`, found `{line}`",
-                i + 1
-            )),
-        }
-    }
-    if !errors.is_empty() {
-        bail!("{}", errors.join("\n"));
-    }
-    Ok(out)
+    parse_counts_csv(text).map_err(|e| match e {
+        AppError::BadInput { message, .. } => anyhow::anyhow!(message),
+        other => other.into(),
+    })
 }
 
 pub async fn run(args: &Args, cmd: &StockCmd) -> anyhow::Result<ExitCode> {
-    let store = open_store(args).await?;
+    let ops = operations(args).await?;
+    let actor = Actor::cli(None);
     match cmd {
         StockCmd::Set {
             sku,
             quantity,
-            location: loc,
+            location,
         } => {
-            let loc = location(args, loc);
-            store
-                .set_on_hand(
-                    &loc,
-                    &[(sku.clone(), *quantity)],
-                    OnHandSource::Count,
-                    "stock set",
-                )
+            let loc = ops
+                .stock_set(&actor, sku, *quantity, location.as_deref())
                 .await?;
             println!("{sku} at {loc}: {quantity}");
         }
-        StockCmd::Import {
-            file,
-            location: loc,
-        } => {
-            let loc = location(args, loc);
+        StockCmd::Import { file, location } => {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let rows = parse_csv(&text).with_context(|| format!("in {}", file.display()))?;
-            store
-                .set_on_hand(
-                    &loc,
+            let loc = ops
+                .stock_import(
+                    &actor,
                     &rows,
-                    OnHandSource::Import,
+                    location.as_deref(),
                     &format!("stock import {}", file.display()),
                 )
                 .await?;
             println!("{} SKU(s) set at {loc}", rows.len());
         }
         StockCmd::Show { sku } => {
+            let view = ops.stock(sku.as_deref()).await?;
             println!("sku\tlocation\ton_hand\treserved\tfree");
-            for r in store.stock(sku.as_deref()).await? {
+            for r in view.levels {
                 println!(
                     "{}\t{}\t{}\t{}\t{}",
                     r.sku,
@@ -148,25 +99,23 @@ pub async fn run(args: &Args, cmd: &StockCmd) -> anyhow::Result<ExitCode> {
                     r.on_hand - r.reserved
                 );
             }
-            for l in store.listings(None).await? {
-                if sku.as_ref().is_none_or(|s| *s == l.sku) {
-                    println!(
-                        "  listed on {}: {} {}",
-                        l.channel_id,
-                        l.channel_quantity
-                            .map_or("unknown".to_string(), |q| q.to_string()),
-                        if l.dirty { "(push pending)" } else { "" }
-                    );
-                }
+            for l in view.listings {
+                println!(
+                    "  listed on {}: {} {}",
+                    l.channel_id,
+                    l.channel_quantity
+                        .map_or("unknown".to_string(), |q| q.to_string()),
+                    if l.dirty { "(push pending)" } else { "" }
+                );
             }
         }
         StockCmd::History { sku, limit } => {
-            let rows = store.stock_history(sku, *limit).await?;
+            let rows = ops.ledger(sku, *limit).await?;
             if rows.is_empty() {
                 println!("no stock movements for {sku}");
             }
             let mut balance: std::collections::BTreeMap<String, i64> = Default::default();
-            println!("id	when (UTC)	units	from → to	cause	reference	balances after");
+            println!("id\twhen (UTC)\tunits\tfrom → to\tcause\treference\tbalances after");
             for r in rows {
                 *balance.entry(r.from_account.clone()).or_default() -= r.quantity;
                 *balance.entry(r.to_account.clone()).or_default() += r.quantity;
@@ -180,7 +129,7 @@ pub async fn run(args: &Args, cmd: &StockCmd) -> anyhow::Result<ExitCode> {
                     .map(|a| format!("{a}={}", balance.get(*a).copied().unwrap_or(0)))
                     .collect();
                 println!(
-                    "{}	{when}	{}	{} → {}	{}	{}	{}",
+                    "{}\t{when}\t{}\t{} → {}\t{}\t{}\t{}",
                     r.id,
                     r.quantity,
                     r.from_account,
@@ -194,17 +143,7 @@ pub async fn run(args: &Args, cmd: &StockCmd) -> anyhow::Result<ExitCode> {
         StockCmd::Audit { json } => {
             // With `--store` the database checks need no configuration; the listing check
             // (each channel's stock rules) runs when the configuration loads as well.
-            let report = match (load_config(&args.config), &args.store) {
-                (Ok(config), _) => auditor::audit_now(&config, store.as_ref()).await?,
-                (Err(e), Some(_)) => {
-                    let why = format!("no configuration ({})", one_line(&format!("{e:#}")));
-                    auditor::audit_store_only(store.as_ref(), &why).await?
-                }
-                (Err(e), None) => return Err(e),
-            };
-            store
-                .record_audit(switchyard_core::store::now_ms(), &report.violations)
-                .await?;
+            let report = ops.audit_now(&actor).await?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -232,24 +171,14 @@ pub async fn run(args: &Args, cmd: &StockCmd) -> anyhow::Result<ExitCode> {
             }
         }
         StockCmd::Drift { channel } => {
-            let config = load_config(&args.config)?;
-            let mut total = 0;
-            for c in &config.channels {
-                if channel.as_ref().is_some_and(|id| *id != c.id) {
-                    continue;
-                }
-                let connector = switchyard_connectors::registry::build(c, store.clone())?;
-                let drifts =
-                    crate::daemon::drift::check(store.as_ref(), connector.as_ref(), &c.id).await?;
-                for d in &drifts {
-                    println!(
-                        "{}	{}	Switchyard set {}, channel shows {}: push queued",
-                        d.channel_id, d.sku, d.expected, d.found
-                    );
-                }
-                total += drifts.len();
+            let drifts = ops.drift_now(&actor, channel.as_deref()).await?;
+            for d in &drifts {
+                println!(
+                    "{}\t{}\tSwitchyard set {}, channel shows {}: push queued",
+                    d.channel_id, d.sku, d.expected, d.found
+                );
             }
-            println!("{total} drifted listing(s)");
+            println!("{} drifted listing(s)", drifts.len());
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -137,6 +137,8 @@ pub struct App {
 /// A running daemon. Dropping it does not stop it; call [`Daemon::shutdown`].
 pub struct Daemon {
     pub addr: SocketAddr,
+    /// The admin API's address, when `admin.listen` is set.
+    pub admin_addr: Option<SocketAddr>,
     pub app: Arc<App>,
     stop: watch::Sender<bool>,
     tasks: JoinSet<()>,
@@ -145,7 +147,7 @@ pub struct Daemon {
 impl Daemon {
     /// Opens the store, builds every connector, binds the server and starts all workers.
     pub async fn start(config: Config, timing: Timing) -> anyhow::Result<Daemon> {
-        let store: Arc<dyn Store> = switchyard_store::open(&config.store.url)
+        let (store, operator) = switchyard_store::open_with_operator(&config.store.url)
             .await
             .with_context(|| format!("opening store {}", config.store.url))?;
         store
@@ -167,6 +169,18 @@ impl Daemon {
             .await
             .with_context(|| format!("binding {}", config.server.listen))?;
         let addr = listener.local_addr()?;
+        let admin_listener = match &config.admin.listen {
+            Some(listen) => Some(
+                tokio::net::TcpListener::bind(listen)
+                    .await
+                    .with_context(|| format!("binding admin.listen {listen}"))?,
+            ),
+            None => None,
+        };
+        let admin_addr = admin_listener
+            .as_ref()
+            .map(|l| l.local_addr())
+            .transpose()?;
         let (inbox, inbox_queue) = inbox_writer::channel();
         let fetch_wake = ChannelWakers::new(channels.keys());
         let push_wake = ChannelWakers::new(channels.keys());
@@ -190,6 +204,22 @@ impl Daemon {
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
         tasks.spawn(server::serve(app.clone(), listener, stopped.clone()));
+        if let Some(listener) = admin_listener {
+            let ops = crate::app::Operations::new(
+                app.store.clone(),
+                operator,
+                Ok(Arc::new(app.config.clone())),
+            )
+            .with_channels(app.channels.clone());
+            let state = Arc::new(crate::api::ApiState::new(Arc::new(ops), &app.config));
+            tasks.spawn(http::serve(
+                listener,
+                crate::api::router(state),
+                http::Limits::from_config(&app.config.server),
+                app.clone(),
+                stopped.clone(),
+            ));
+        }
         tasks.spawn(inbox_writer::run(app.clone(), inbox_queue, stopped.clone()));
         tasks.spawn(faults::probe(
             app.clone(),
@@ -213,9 +243,10 @@ impl Daemon {
             tasks.spawn(pusher::run(app.clone(), id.clone(), stopped.clone()));
             tasks.spawn(drift::run(app.clone(), id.clone(), stopped.clone()));
         }
-        tracing::info!(%addr, channels = app.channels.len(), "switchyard is running");
+        tracing::info!(%addr, admin = ?admin_addr, channels = app.channels.len(), "switchyard is running");
         Ok(Daemon {
             addr,
+            admin_addr,
             app,
             stop,
             tasks,

@@ -127,6 +127,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             listen: "127.0.0.1:0".into(),
             ..ServerConfig::default()
         },
+        admin: Default::default(),
         channels: channel_configs,
         locations: [LocationConfig {
             id: WAREHOUSE.into(),

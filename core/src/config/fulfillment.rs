@@ -9,7 +9,7 @@ use super::supplier_adapters::{self, EmailAdapterConfig, HttpJsonAdapterConfig};
 use super::{ConfigIssue, LocationKind, RateLimitConfig};
 
 /// The protocols Switchyard speaks to fulfilment partners.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AdapterKind {
     /// ShipBob's REST API (a 3PL).
@@ -48,7 +48,7 @@ impl AdapterKind {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdapterConfig {
     pub kind: AdapterKind,
@@ -109,7 +109,7 @@ pub struct AdapterConfig {
 }
 
 /// An SFTP server and the folders files move through. Paths are as the server sees them.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SftpConfig {
     pub host: String,
@@ -137,7 +137,7 @@ pub struct SftpConfig {
 }
 
 /// ISA/GS identities. Switchyard is the sender of what it sends.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EdiConfig {
     #[serde(default = "default_edi_qualifier")]
@@ -152,7 +152,7 @@ pub struct EdiConfig {
 }
 
 /// One CSV column: its header text and the value it carries.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CsvColumn {
     pub header: String,
@@ -161,7 +161,9 @@ pub struct CsvColumn {
 
 /// Values a CSV column can carry. Orders use the first group; shipment files `po_number`, `sku`,
 /// `quantity`, `carrier`, `tracking`; stock files `sku`, `quantity`.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CsvField {
     PoNumber,
@@ -184,7 +186,7 @@ pub enum CsvField {
     Tracking,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CsvConfig {
     /// Columns of the order file Switchyard writes, one row per line.

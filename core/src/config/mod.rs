@@ -34,13 +34,16 @@ pub use routing_load::{load_routing, load_routing_str};
 pub use stock::{KitComponent, KitConfig, SkuStockRules, StockRules};
 pub use supplier_adapters::{EmailAdapterConfig, HttpJsonAdapterConfig, SmtpSecurity};
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
     pub store: StoreConfig,
     #[serde(default)]
     pub server: ServerConfig,
+    /// The admin API (`/api/v1`): off unless `listen` is set.
+    #[serde(default)]
+    pub admin: AdminConfig,
     pub channels: Vec<ChannelConfig>,
     pub locations: Vec<LocationConfig>,
     /// Where paid orders go (`routing::evaluate`); empty means the first own warehouse.
@@ -69,7 +72,7 @@ fn default_audit_interval() -> u64 {
     300
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
     /// `sqlite://path` (created on first start).
@@ -89,7 +92,7 @@ fn default_store_url() -> String {
     "sqlite://switchyard.db".into()
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     #[serde(default = "default_listen")]
@@ -156,8 +159,56 @@ fn default_max_body() -> usize {
     1024 * 1024
 }
 
+/// The admin API on its own listen address, with bearer tokens stored as hashes.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// `127.0.0.1:8081`; unset, the admin API is off. Keep it on loopback or a private
+    /// network: it changes orders and stock.
+    #[serde(default)]
+    pub listen: Option<String>,
+    #[serde(default)]
+    pub tokens: Vec<AdminToken>,
+}
+
+/// One bearer token: its SHA-256 (64 hex digits, `printf %s TOKEN | sha256sum`), never the
+/// token itself, and what it may do.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdminToken {
+    /// Who holds it; recorded with every action taken with it (`api:<name>`).
+    pub name: String,
+    pub sha256: String,
+    pub role: AdminRole,
+}
+
+/// What a token may do; each role may do everything the ones before it may.
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum AdminRole {
+    /// Read everything.
+    Viewer,
+    /// Act on orders and exceptions: ship, release, replay, retry, cancel at a partner,
+    /// re-process, audit.
+    Operator,
+    /// Change stock counts, run drift checks, read the action log.
+    Admin,
+}
+
+impl AdminRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdminRole::Viewer => "viewer",
+            AdminRole::Operator => "operator",
+            AdminRole::Admin => "admin",
+        }
+    }
+}
+
 /// One sales-channel account. Fields that only one kind uses are checked by that connector.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelConfig {
     pub id: String,
@@ -333,7 +384,7 @@ fn default_poll_overlap() -> u64 {
     300
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitConfig {
     /// Units restored per second (Shopify: cost points; others: requests).
@@ -344,7 +395,7 @@ pub struct RateLimitConfig {
 
 /// Who holds a location's stock, which decides how orders reach it and how its on-hand is
 /// learned: counted by the merchant, reported by a 3PL, or fed by a dropship supplier.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub enum LocationKind {
     /// The merchant's own warehouse; orders are picked from `switchyard picks list`.
     #[serde(rename = "self")]
@@ -367,7 +418,7 @@ impl LocationKind {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocationConfig {
     pub id: String,
@@ -433,6 +484,41 @@ impl Config {
                 "server.operator_token".into(),
                 "must be at least 16 characters (or left out)".into(),
             );
+        }
+        if let Some(listen) = &self.admin.listen
+            && listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            issue(
+                "admin.listen".into(),
+                format!("`{listen}` is not an address such as 127.0.0.1:8081"),
+            );
+        }
+        if self.admin.listen.is_some() && self.admin.tokens.is_empty() {
+            issue(
+                "admin.tokens".into(),
+                "at least one token is required when admin.listen is set".into(),
+            );
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, t) in self.admin.tokens.iter().enumerate() {
+            if !valid_id(&t.name) {
+                issue(
+                    format!("admin.tokens[{i}].name"),
+                    format!("`{}` must be 1-64 of [A-Za-z0-9_-]", t.name),
+                );
+            }
+            if !names.insert(t.name.as_str()) {
+                issue(
+                    format!("admin.tokens[{i}].name"),
+                    format!("duplicate token name `{}`", t.name),
+                );
+            }
+            if t.sha256.len() != 64 || !t.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                issue(
+                    format!("admin.tokens[{i}].sha256"),
+                    "must be the token's SHA-256 as 64 hex digits (not the token itself)".into(),
+                );
+            }
         }
         let mut seen = std::collections::BTreeSet::new();
         for (i, c) in self.channels.iter().enumerate() {

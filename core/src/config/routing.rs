@@ -12,7 +12,7 @@ use crate::routing::centroids;
 
 /// The `routing:` section. Without rules, paid orders go to the first own warehouse (else
 /// they are held), as before rules existed.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoutingConfig {
     /// Named groups of SKU globs, so rules can say `sku_tag: [fragile]`.
@@ -32,7 +32,9 @@ pub struct RoutingConfig {
     pub unknown_sku: UnknownSku,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum UnknownSku {
     #[default]
@@ -40,7 +42,7 @@ pub enum UnknownSku {
     Route,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     /// Shown in explanations and `route --what-if`; `rules[N]` when absent.
@@ -56,7 +58,7 @@ pub struct Rule {
 
 /// Conditions on the order (channel, destination, money, tags, payment) and on its lines
 /// (`sku`, `sku_tag`: the rule takes only the lines that match).
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Conditions {
     /// Channel ids (`channels[].id`).
@@ -99,7 +101,7 @@ pub struct Conditions {
 
 /// Order total bounds, both inclusive; `currency` also requires the order's currency, since
 /// totals in different currencies do not compare.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TotalRange {
     #[serde(default)]
@@ -111,7 +113,7 @@ pub struct TotalRange {
 }
 
 /// Where the lines a rule takes go.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// This location, whatever its stock (a dropship supplier still only takes its catalog).
@@ -125,7 +127,9 @@ pub enum Action {
 }
 
 /// Whether the lines one rule takes may go to different locations.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SplitMode {
     /// All of them to one location that can serve every one, else the rule does not apply.
@@ -136,7 +140,7 @@ pub enum SplitMode {
 }
 
 /// The last word for lines no rule placed.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Fallback {
     Hold,
@@ -153,7 +157,7 @@ impl std::fmt::Display for Fallback {
 }
 
 /// A location's place on the map, for `nearest_in_stock`.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Coordinates {
     pub lat: f64,

@@ -7,7 +7,7 @@ use crate::stock::LevelRules;
 
 /// A channel's stock rules. Every field is optional in YAML; `overrides` are tried in order and
 /// the first whose `sku` glob matches replaces the fields it sets.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockRules {
     /// Units held back from this channel to absorb sales the hub has not heard of yet.
@@ -28,7 +28,7 @@ pub struct StockRules {
 }
 
 /// Rules for the SKUs matching a glob (`*`, `?`, `[abc]`).
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SkuStockRules {
     pub sku: String,
@@ -99,14 +99,14 @@ pub(crate) fn glob_matches(pattern: &str, sku: &str) -> bool {
 }
 
 /// A SKU sold as one unit that ships as its components.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KitConfig {
     pub sku: String,
     pub components: Vec<KitComponent>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KitComponent {
     pub sku: String,

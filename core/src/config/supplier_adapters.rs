@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::ConfigIssue;
 
 /// How the SMTP connection is secured.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SmtpSecurity {
     /// TLS from the first byte (port 465).
@@ -19,7 +21,7 @@ pub enum SmtpSecurity {
 }
 
 /// Purchase orders sent as e-mail through an SMTP relay.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmailAdapterConfig {
     pub smtp_host: String,
@@ -81,7 +83,7 @@ impl EmailAdapterConfig {
 
 /// Purchase orders POSTed as JSON, signed with a shared secret; the supplier signs its webhooks
 /// with the same secret.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpJsonAdapterConfig {
     /// Where new orders are POSTed.

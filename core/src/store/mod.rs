@@ -2,10 +2,14 @@
 //! writes a step's output together with the next step's work item, so a crash between any two
 //! calls loses nothing and repeats nothing.
 
+mod operator;
 mod routing;
 mod sqlite;
 mod stock_sql;
 
+pub use operator::{
+    ActionRecord, ActionRow, CancelRequest, OperatorStore, OrderFilter, OrderListRow, TimelineEvent,
+};
 pub use routing::{DecidedOrder, HeldOrder, ReleaseReceipt, RerouteWork};
 pub use sqlite::SqliteStore;
 

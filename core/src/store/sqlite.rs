@@ -29,6 +29,7 @@ use crate::rules::{self, Reservation};
 use crate::stock::{Account, Movement};
 
 mod fulfil;
+mod operator;
 mod reroute;
 mod route;
 mod ship;
@@ -37,6 +38,7 @@ mod target_inbox;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
+#[derive(Clone)]
 pub struct SqliteStore {
     /// Reads (WAL readers never wait for the writer).
     pool: SqlitePool,

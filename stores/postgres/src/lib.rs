@@ -24,6 +24,7 @@ use switchyard_core::stock::{Account, AuditSnapshot, Movement, Violation};
 use switchyard_core::store::*;
 
 mod fulfil;
+mod operator;
 mod reroute;
 mod route;
 mod ship;

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use switchyard_core::store::{Result, SqliteStore, Store, StoreError};
+use switchyard_core::store::{OperatorStore, Result, SqliteStore, Store, StoreError};
 pub use switchyard_store_postgres::PgStore;
 
 #[cfg(feature = "testing")]
@@ -47,6 +47,21 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     Ok(match Engine::of(url)? {
         Engine::Sqlite => Arc::new(SqliteStore::open(&sqlite_url(url)).await?),
         Engine::Postgres => Arc::new(PgStore::open(url).await?),
+    })
+}
+
+/// Like [`open`], with the same engine also as the operator queries and the action log (one
+/// pool for both): what the application layer (CLI and admin API) works on.
+pub async fn open_with_operator(url: &str) -> Result<(Arc<dyn Store>, Arc<dyn OperatorStore>)> {
+    Ok(match Engine::of(url)? {
+        Engine::Sqlite => {
+            let s = Arc::new(SqliteStore::open(&sqlite_url(url)).await?);
+            (s.clone(), s)
+        }
+        Engine::Postgres => {
+            let s = Arc::new(PgStore::open(url).await?);
+            (s.clone(), s)
+        }
     })
 }
 
