@@ -5,6 +5,12 @@
 //! and a log that does not flood.
 //!
 //! Needs `unshare` (util-linux) and either root or unprivileged user namespaces.
+//!
+//! The same promise on PostgreSQL: the daemon's database server (a private cluster the test
+//! starts on its own port, so the machine's server is untouched) is stopped with `pg_ctl stop
+//! -m immediate` during a flood of webhooks and started again. Needs PostgreSQL's server
+//! binaries (`ci/test.sh` installs them): `SWITCHYARD_PG_BIN`, else `pg_config --bindir`, else
+//! the newest `/usr/lib/postgresql/*/bin`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 mod common;
@@ -303,4 +309,274 @@ fn running_as_root() -> bool {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false)
+}
+
+/// A PostgreSQL cluster of the test's own in a temporary directory, on its own port.
+struct PrivatePostgres {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    port: u16,
+    root: bool,
+}
+
+impl PrivatePostgres {
+    fn bin_dir() -> PathBuf {
+        if let Ok(dir) = std::env::var("SWITCHYARD_PG_BIN") {
+            return PathBuf::from(dir);
+        }
+        if let Ok(out) = std::process::Command::new("pg_config")
+            .arg("--bindir")
+            .output()
+        {
+            let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+            if dir.join("initdb").exists() {
+                return dir;
+            }
+        }
+        let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .map(|d| d.filter_map(|e| Some(e.ok()?.path().join("bin"))).collect())
+            .unwrap_or_default();
+        found.retain(|d| d.join("initdb").exists());
+        found.sort_by_key(|d| {
+            d.parent()
+                .and_then(|v| v.file_name()?.to_str()?.parse::<u32>().ok())
+                .unwrap_or(0)
+        });
+        found.pop().unwrap_or_else(|| {
+            panic!(
+                "PostgreSQL's server binaries (initdb, pg_ctl) were not found: install Debian's \
+                 `postgresql` (ci/test.sh does) or set SWITCHYARD_PG_BIN"
+            )
+        })
+    }
+
+    /// `program args` as the `postgres` user when this runs as root (the server refuses root).
+    fn run(&self, program: &str, args: &[&str]) {
+        let exe = self.bin.join(program);
+        let mut cmd = if self.root {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            std::process::Command::new(&exe)
+        };
+        let out = cmd.args(args).output().expect("run a PostgreSQL tool");
+        assert!(
+            out.status.success(),
+            "{program} {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    fn start() -> PrivatePostgres {
+        let root = running_as_root();
+        let dir = tempfile::tempdir().expect("temp dir");
+        if root {
+            let ok = std::process::Command::new("chown")
+                .args(["postgres:", &dir.path().display().to_string()])
+                .status()
+                .expect("chown")
+                .success();
+            assert!(ok, "chown the cluster directory to postgres");
+        }
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            l.local_addr().expect("addr").port()
+        };
+        let pg = PrivatePostgres {
+            dir,
+            bin: Self::bin_dir(),
+            port,
+            root,
+        };
+        let data = pg.data();
+        pg.run(
+            "initdb",
+            &["-D", &data, "-A", "trust", "-U", "postgres", "--no-sync"],
+        );
+        pg.start_server();
+        pg
+    }
+
+    fn start_server(&self) {
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
+        let log = self.dir.path().join("server.log").display().to_string();
+        self.run(
+            "pg_ctl",
+            &["-D", &self.data(), "-o", &opts, "-l", &log, "-w", "start"],
+        );
+    }
+
+    fn stop_server(&self) {
+        self.run(
+            "pg_ctl",
+            &["-D", &self.data(), "-m", "immediate", "-w", "stop"],
+        );
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let exe = self.bin.join("pg_ctl");
+        let data = self.data();
+        let args = ["-D", data.as_str(), "-m", "immediate", "stop"];
+        let _ = if self.root {
+            std::process::Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(&exe)
+                .args(args)
+                .output()
+        } else {
+            std::process::Command::new(&exe).args(args).output()
+        };
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_server_stopped_during_a_flood_gets_503s_then_200s_and_loses_nothing() {
+    let pg = PrivatePostgres::start();
+    let env = Arc::new(Env::new(&[], 0).await);
+    let text = std::fs::read_to_string(&env.config).expect("config");
+    let url_line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("url: \"sqlite://"))
+        .expect("store url line")
+        .to_string();
+    env.edit_config(&url_line, &format!("  url: \"{}\"", pg.url()));
+    let _daemon = env.start_daemon().await;
+    let tally = Arc::new(Mutex::new(Tally::default()));
+
+    // 1. Healthy.
+    send(&env, &tally, (1..=200).collect()).await;
+    {
+        let t = tally.lock().await;
+        assert_eq!(t.acked.len(), 200, "healthy: {:?}\n{}", t.other, env.log());
+    }
+    assert_eq!(readyz(&env).await, Some(200));
+
+    // 2. The server goes away during a flood.
+    let acked_before = tally.lock().await.acked.len();
+    let lines_before = log_lines(&env);
+    let flood = {
+        let (env, tally) = (env.clone(), tally.clone());
+        tokio::spawn(async move { send(&env, &tally, (10_000..10_400).collect()).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    pg.stop_server();
+    let stopped_at = Instant::now();
+    flood.await.expect("flood");
+    let mut next_id = 20_000u64;
+    let mut readyz_checks = 0;
+    let mut readyz_503 = 0;
+    while stopped_at.elapsed() < Duration::from_secs(8) {
+        send(&env, &tally, (next_id..next_id + 50).collect()).await;
+        next_id += 50;
+        readyz_checks += 1;
+        if readyz(&env).await == Some(503) {
+            readyz_503 += 1;
+        }
+    }
+    let down_for = stopped_at.elapsed();
+    let (refused_while_down, acked_around_stop) = {
+        let t = tally.lock().await;
+        (t.refused_503, t.acked.len() - acked_before)
+    };
+    let lines_while_down = log_lines(&env) - lines_before;
+    assert!(
+        refused_while_down > 0,
+        "webhooks were refused with 503 while the server was down\n{}",
+        env.log()
+    );
+    assert!(
+        readyz_503 > 0,
+        "/readyz said 503 while the server was down ({readyz_checks} checks)"
+    );
+    assert!(
+        lines_while_down < 200,
+        "{lines_while_down} log lines for {refused_while_down} refusals:\n{}",
+        env.log()
+    );
+
+    // 3. The server comes back.
+    pg.start_server();
+    let back_at = Instant::now();
+    let mut readyz_back = None;
+    while back_at.elapsed() < Duration::from_secs(60) {
+        if readyz(&env).await == Some(200) {
+            readyz_back = Some(back_at.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let readyz_back = readyz_back.unwrap_or_else(|| {
+        panic!(
+            "/readyz stayed 503 after the server came back\n{}",
+            env.log()
+        )
+    });
+    let acked_before_after = tally.lock().await.acked.len();
+    send(&env, &tally, (100_000..100_300).collect()).await;
+    {
+        let t = tally.lock().await;
+        assert_eq!(
+            t.acked.len() - acked_before_after,
+            300,
+            "every webhook after the server came back is acknowledged: {:?}",
+            t.other
+        );
+        assert!(t.other.is_empty(), "unexpected answers: {:?}", t.other);
+    }
+
+    // 4. Every acknowledged webhook is an order in the database.
+    let acked: BTreeSet<u64> = tally.lock().await.acked.clone();
+    let url = pg.url();
+    eventually_explained(
+        &env,
+        Duration::from_secs(120),
+        "every acknowledged webhook stored as an order",
+        || {
+            let out = env.cli(&["--store", &url, "orders", "list", "--limit", "1000000"]);
+            if !out.status.success() {
+                return Err(String::from_utf8_lossy(&out.stderr).into());
+            }
+            let stored: BTreeSet<u64> = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.split('\t').nth(2)?.parse().ok())
+                .collect();
+            let lost: Vec<&u64> = acked.difference(&stored).collect();
+            if lost.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} acknowledged but not stored, e.g. {:?}",
+                    lost.len(),
+                    &lost[..lost.len().min(5)]
+                ))
+            }
+        },
+    )
+    .await;
+    let t = tally.lock().await;
+    eprintln!(
+        "postgres down for {down_for:?} during a flood: {refused_while_down} webhooks answered \
+         503, {acked_around_stop} acknowledged around the stop, /readyz 503 in {readyz_503} of \
+         {readyz_checks} checks, {lines_while_down} log lines; server back: /readyz 200 after \
+         {readyz_back:?}; in all {} acknowledged, 0 lost, {} answered 503",
+        t.acked.len(),
+        t.refused_503
+    );
 }
