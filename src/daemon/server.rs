@@ -241,6 +241,12 @@ async fn readyz(State(app): State<Arc<App>>, headers: HeaderMap) -> impl IntoRes
         };
         return (status, text).into_response();
     }
+    if !store.writable {
+        // Answer from the health state alone: counting would wait for a store that is gone,
+        // and a readiness probe must be quick (Kubernetes gives it 1 s by default).
+        let body = serde_json::json!({ "store": store });
+        return (status, axum::Json(body)).into_response();
+    }
     match app.store.counts().await {
         Ok(c) => {
             let mut body = serde_json::to_value(c).unwrap_or_default();

@@ -55,7 +55,10 @@ impl PgStore {
     pub async fn open_with(options: PgConnectOptions) -> Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(8)
-            .acquire_timeout(std::time::Duration::from_secs(30))
+            // While the server is gone, a caller (a webhook's commit) gets an error in 5 s
+            // rather than waiting out sqlx's 30 s default; the daemon then answers 503 at
+            // once until its prober sees the server back.
+            .acquire_timeout(std::time::Duration::from_secs(5))
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
