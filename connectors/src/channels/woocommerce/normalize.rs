@@ -142,13 +142,17 @@ fn site_time(order: &Object, field: &str) -> Result<DateTime<FixedOffset>, Norma
             let local = parse_naive(local, field)?;
             let offset_secs = (local - gmt.naive_utc()).num_seconds();
             // Offsets are whole minutes; round away the odd second a slow save can leave.
-            let offset_secs = ((offset_secs as f64 / 60.0).round() as i32) * 60;
-            let offset = FixedOffset::east_opt(offset_secs).ok_or_else(|| {
-                NormalizeError::new(
-                    field,
-                    format!("offset of {offset_secs}s from {gmt_field} is not a UTC offset"),
-                )
-            })?;
+            // (In i64 and saturating: a nonsense pair must give an error, not an overflow.)
+            let offset_secs = ((offset_secs as f64 / 60.0).round() as i64).saturating_mul(60);
+            let offset = i32::try_from(offset_secs)
+                .ok()
+                .and_then(FixedOffset::east_opt)
+                .ok_or_else(|| {
+                    NormalizeError::new(
+                        field,
+                        format!("offset of {offset_secs}s from {gmt_field} is not a UTC offset"),
+                    )
+                })?;
             Ok(gmt.with_timezone(&offset))
         }
         (Some(gmt), None) => Ok(gmt.fixed_offset()),
@@ -512,5 +516,23 @@ mod tests {
         assert_eq!(normalize(&v).unwrap_err().field, "date_created_gmt");
         assert_eq!(normalize_body(b"[]").unwrap_err().field, "body");
         assert_eq!(normalize_body(b"{oops").unwrap_err().field, "body");
+    }
+}
+
+#[cfg(test)]
+mod site_time_tests {
+    use super::*;
+
+    /// Found by the fuzz target: a local time thousands of years from its GMT twin overflowed
+    /// the offset arithmetic instead of being refused.
+    #[test]
+    fn a_local_time_far_from_its_gmt_twin_is_refused_not_an_overflow() {
+        let order: Value = serde_json::json!({
+            "date_created": "9999-01-01T00:00:00",
+            "date_created_gmt": "0001-01-01T00:00:00",
+        });
+        let order = order.as_object().expect("an object");
+        let err = site_time(order, "date_created").expect_err("refused");
+        assert!(err.to_string().contains("date_created"), "{err}");
     }
 }
