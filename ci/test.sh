@@ -39,6 +39,14 @@ echo "aiosmtpd $(python3 -c 'import aiosmtpd; print(aiosmtpd.__version__)')"
 command -v promtool >/dev/null 2>&1 || apt_install prometheus
 promtool --version 2>&1 | head -1
 
+# The console's browser test drives Debian's chromium through chromedriver (tests/console.rs).
+if ! command -v chromedriver >/dev/null 2>&1 || ! { command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; }; then
+  apt_install chromium chromium-driver
+fi
+chromedriver --version 2>&1 | head -1 || die "chromedriver is installed but does not run"
+chromium --headless=new --no-sandbox --disable-gpu --version 2>/dev/null | head -1 \
+  || die "chromium is installed but does not run"
+
 # The store tests run on SQLite and on PostgreSQL (switchyard-store's `store_tests!`): a server
 # on 127.0.0.1:5432 with trust auth for local connections and a `test` database, unless
 # SWITCHYARD_TEST_POSTGRES_URL already names another one.
@@ -71,4 +79,13 @@ fi
 echo "PostgreSQL for the store tests: $SWITCHYARD_TEST_POSTGRES_URL"
 
 echo "== tests"
-cargo test --workspace --locked "$@"
+# cargo-nextest runs every test binary's tests side by side (most of ours wait on a daemon or
+# a simulator), which roughly halves the wall time of `cargo test` here; it does not run doc
+# tests, so those run after it. Without nextest, plain `cargo test` runs the same tests.
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast "$@"
+  cargo test --workspace --locked --doc "$@"
+else
+  echo "cargo-nextest not found (cargo install cargo-nextest --locked): running cargo test"
+  cargo test --workspace --locked "$@"
+fi

@@ -4,5 +4,6 @@
 pub mod api;
 pub mod app;
 pub mod cli;
+pub mod console;
 pub mod daemon;
 pub mod demo;

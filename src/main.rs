@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     let args = cli::Args::parse();
     // The demo prints its own story; its logs stay quiet unless asked for.
     let quiet = matches!(args.command, cli::Command::Demo(_));
-    cli::init_tracing(args.verbose, quiet);
+    cli::init_tracing_as(args.verbose, quiet, args.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -297,6 +297,44 @@ admin:
         .await;
     assert_eq!((status, field(&body)), (400, "location"), "{body}");
 
+    // Cancelling on the channel: a viewer may not; a reason nobody has is 400; an order
+    // that shipped is 409 with the reason; an unknown order 404.
+    let on_channel = format!("/orders/shop:{mug}/cancel");
+    assert_eq!(
+        api.post(&on_channel, VIEWER, json!({"reason": "fraud"}))
+            .await
+            .0,
+        403
+    );
+    let (status, body) = api
+        .post(&on_channel, OPERATOR, json!({"reason": "lost"}))
+        .await;
+    assert_eq!((status, field(&body)), (400, "reason"), "{body}");
+    let (status, body) = api
+        .post(&on_channel, OPERATOR, json!({"reason": "fraud"}))
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("already shipped")),
+        "{body}"
+    );
+    let (status, list) = api.get("/cancellations?state=done", Some(VIEWER)).await;
+    assert_eq!((status, list), (200, json!([])));
+    let (status, body) = api.get("/cancellations?state=lost", Some(VIEWER)).await;
+    assert_eq!((status, field(&body)), (400, "state"), "{body}");
+    assert_eq!(
+        api.post(
+            "/orders/shop:404404/cancel",
+            OPERATOR,
+            json!({"reason": "fraud"})
+        )
+        .await
+        .0,
+        404
+    );
+
     // Dead letters and partner events: unknown ids are 404, a bad id 400.
     assert_eq!(api.get("/dead-letters", Some(VIEWER)).await.0, 200);
     assert_eq!(
@@ -422,6 +460,7 @@ admin:
     assert!(has("api:ops", "release", "ok"), "{log:?}");
     assert!(has("api:ops", "release", "refused"), "{log:?}");
     assert!(has("api:ops", "ship", "ok"), "{log:?}");
+    assert!(has("api:ops", "cancel", "refused"), "{log:?}");
     assert!(has("api:boss", "stock_set", "ok"), "{log:?}");
     assert!(has("api:ops", "reprocess_quarantined", "ok"), "{log:?}");
     assert!(

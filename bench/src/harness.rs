@@ -107,6 +107,8 @@ impl RunDir {
             intake: Default::default(),
             audit_interval_secs: 300,
             late_margin_secs: 4 * 3600,
+            alerts: Default::default(),
+            webhooks: Vec::new(),
         };
         let issues = config.validate();
         if !issues.is_empty() {

@@ -5,6 +5,7 @@
 
 mod catalog;
 mod child;
+mod console;
 mod floors;
 mod harness;
 mod ingest;
@@ -41,6 +42,8 @@ enum Scenario {
     Catalog(catalog::Args),
     /// A flood of signed webhooks, against a bare server doing only verify + insert.
     Ingest(ingest::Args),
+    /// Console page loads and the API's orders list on a database of 100,000 orders.
+    Console(console::Args),
     /// The daemon under test (started by the scenarios).
     #[command(hide = true)]
     Daemon {
@@ -78,6 +81,9 @@ fn main() -> ExitCode {
             Scenario::Oversell(args) => oversell::run(&args, cli.verbose).await?,
             Scenario::Catalog(args) => catalog::run(&args, cli.verbose).await?,
             Scenario::Ingest(args) => ingest::run(&args, cli.verbose).await?,
+            Scenario::Console(args) => {
+                serde_json::to_value(console::run(&args, cli.verbose).await?)?
+            }
         };
         let text = if cli.json {
             serde_json::to_string(&report)?

@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use switchyard_core::model::{ChannelKind, Order, Shipment};
 use switchyard_core::ports::{
     ApiStats, Channel, ChannelError, ChannelLimits, Delivery, IngestError, Listing, ListingLevel,
-    NormalizeError, PollCursor, PollPage, PushReport, RawOrder, WebhookRequest,
+    NormalizeError, PollCursor, PollPage, PushReport, RawOrder, Refund, RefundOutcome, ReturnsPage,
+    WebhookRequest,
 };
 
 use crate::http::{CallStats, counted};
@@ -70,5 +71,30 @@ impl Channel for Instrumented {
             self.inner.write_back_shipment(shipment, idempotency_key),
         )
         .await
+    }
+    async fn cancel_order(
+        &self,
+        request: &switchyard_core::cancellation::ChannelCancel,
+        idempotency_key: &str,
+    ) -> Result<String, ChannelError> {
+        counted(
+            self.stats.clone(),
+            self.inner.cancel_order(request, idempotency_key),
+        )
+        .await
+    }
+    async fn refund(
+        &self,
+        refund: &Refund,
+        idempotency_key: &str,
+    ) -> Result<RefundOutcome, ChannelError> {
+        counted(
+            self.stats.clone(),
+            self.inner.refund(refund, idempotency_key),
+        )
+        .await
+    }
+    async fn poll_returns(&self, cursor: Option<&str>) -> Result<ReturnsPage, ChannelError> {
+        counted(self.stats.clone(), self.inner.poll_returns(cursor)).await
     }
 }

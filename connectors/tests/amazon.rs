@@ -513,3 +513,28 @@ async fn bad_credentials_are_an_auth_error() {
         .is_err()
     );
 }
+
+/// Amazon has no seller cancellation API: the connector refuses (the store never queues one; it
+/// lists the cancellation for a person), and nothing reaches the channel.
+#[tokio::test]
+async fn there_is_no_seller_cancellation_api_so_a_person_does_it() {
+    use switchyard_core::cancellation::{CancelReason, CancelScope, ChannelCancel, channel_terms};
+    let terms = channel_terms(ChannelKind::Amazon);
+    assert_eq!(terms.scope, CancelScope::Person);
+    let (_sim, channel) = setup(Default::default()).await;
+    let request = ChannelCancel {
+        cancellation_id: 1,
+        order_external_id: "1".into(),
+        order_number: "1".into(),
+        whole: true,
+        lines: Vec::new(),
+        reason: CancelReason::OutOfStock,
+        reason_code: terms.code(CancelReason::OutOfStock).unwrap().into(),
+    };
+    let err = channel.cancel_order(&request, "k").await.unwrap_err();
+    assert!(matches!(err, ChannelError::Rejected(_)), "{err}");
+    assert!(
+        err.to_string().contains("no seller cancellation API"),
+        "{err}"
+    );
+}

@@ -420,3 +420,65 @@ fn configuration_is_checked_up_front() {
         assert!(BigCommerceChannel::new(&broken).is_err());
     }
 }
+
+fn cancel_request(
+    id: &str,
+    reason: switchyard_core::cancellation::CancelReason,
+) -> switchyard_core::cancellation::ChannelCancel {
+    switchyard_core::cancellation::ChannelCancel {
+        cancellation_id: 5,
+        order_external_id: id.into(),
+        order_number: id.into(),
+        whole: true,
+        lines: Vec::new(),
+        reason,
+        reason_code: switchyard_core::cancellation::channel_terms(ChannelKind::Bigcommerce)
+            .code(reason)
+            .unwrap()
+            .into(),
+    }
+}
+
+fn parcel(id: &str) -> Shipment {
+    Shipment {
+        order_external_id: id.into(),
+        carrier: "UPS".into(),
+        tracking_number: "1ZCANCELTEST".into(),
+        shipped_at: DateTime::parse_from_rfc3339("2026-04-11T09:00:00-05:00").unwrap(),
+        lines: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn an_order_goes_to_status_5_once_with_the_reason_in_staff_notes() {
+    use switchyard_core::cancellation::CancelReason;
+    let (sim, channel) = setup(BigCommerceSimConfig::default()).await;
+    sim.add_product("MUG", "Mug", "12.50", 5);
+    let id = sim.place_order(order("MUG", 1, WebhookFate::Lose)).await;
+    let request = cancel_request(&id, CancelReason::AddressUndeliverable);
+    channel
+        .cancel_order(&request, "channel-cancel:bc:1:5")
+        .await
+        .expect("cancel");
+    let again = channel
+        .cancel_order(&request, "channel-cancel:bc:1:5")
+        .await
+        .expect("repeat");
+    assert!(again.contains("already"), "{again}");
+    assert_eq!(sim.order_status_id(&id), Some(5));
+    assert_eq!(sim.status_changes(&id), vec![(11, 5)]);
+    let notes = sim.staff_notes(&id).unwrap();
+    assert!(notes.contains("address undeliverable") && notes.contains("channel-cancel:bc:1:5"));
+    // Shipped: refused, left as it is.
+    let shipped = sim.place_order(order("MUG", 1, WebhookFate::Lose)).await;
+    channel
+        .write_back_shipment(&parcel(&shipped), "ship")
+        .await
+        .unwrap();
+    let err = channel
+        .cancel_order(&cancel_request(&shipped, CancelReason::OutOfStock), "k")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ChannelError::Rejected(_)), "{err}");
+    assert!(sim.status_changes(&shipped).is_empty());
+}

@@ -15,8 +15,8 @@ use switchyard_connectors::channels::ebay::{EbayChannel, FORMAT, compact_json};
 use switchyard_core::config::{ChannelConfig, RateLimitConfig};
 use switchyard_core::model::{ChannelKind, OrderStatus, PaymentStatus, Shipment, ShippedLine};
 use switchyard_core::ports::{
-    Channel, ChannelError, Delivery, IngestError, ListingLevel, PollCursor, THIN_FORMAT,
-    WebhookRequest,
+    Channel, ChannelError, Delivery, IngestError, ListingLevel, PollCursor, Refund, RefundLine,
+    RefundOutcome, THIN_FORMAT, WebhookRequest,
 };
 use switchyard_sim::ebay::{EbaySim, EbaySimConfig};
 use switchyard_sim::{OrderSpec, SimulatedChannel, WebhookFate};
@@ -246,6 +246,121 @@ async fn tracking_is_written_back_once_even_when_called_twice() {
     assert!(sim.shipments(&fourth).is_empty());
 }
 
+fn refund_of(order: &str, line: &str, quantity: u32, cents: i64, rma_id: i64) -> Refund {
+    let amount = rust_decimal::Decimal::new(cents, 2);
+    Refund {
+        order_external_id: order.into(),
+        currency: "USD".into(),
+        lines: vec![RefundLine {
+            line_id: line.into(),
+            quantity,
+            amount,
+        }],
+        amount,
+        rma_id,
+        return_external_id: None,
+        identical_refunded: 0,
+    }
+}
+
+#[tokio::test]
+async fn a_refund_is_issued_once_and_an_over_refund_is_refused() {
+    let (sim, channel) = setup(EbaySimConfig::default()).await;
+    sim.add_product("MUG", "Mug", "12.50", 50);
+    let id = sim.place_order(spec("MUG", 3)).await;
+    let line = sim.order_json(&id).unwrap()["lineItems"][0]["lineItemId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // One unit back: refunded, and a retry with the same key (the answer lost) finds it.
+    let one = refund_of(&id, &line, 1, 1250, 1);
+    let first = channel.refund(&one, "refund:ebay:1").await.unwrap();
+    let RefundOutcome::Refunded { refund_id } = &first else {
+        panic!("{first:?}");
+    };
+    assert_eq!(channel.refund(&one, "refund:ebay:1").await.unwrap(), first);
+    let held = sim.refunds(&id);
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(&held[0].id, refund_id);
+    assert_eq!(held[0].amount, "12.50");
+    assert_eq!(held[0].lines, vec![(line.clone(), 1)]);
+    assert!(held[0].note.contains("refund:ebay:1"), "{:?}", held[0]);
+    // The order shows it where a seller reads refunds.
+    let order = sim.order_json(&id).unwrap();
+    assert_eq!(
+        order["paymentSummary"]["refunds"][0]["refundId"],
+        refund_id.as_str()
+    );
+    assert_eq!(
+        order["paymentSummary"]["refunds"][0]["amount"]["value"],
+        "12.50"
+    );
+    assert_eq!(
+        order["lineItems"][0]["refunds"][0]["refundId"],
+        refund_id.as_str()
+    );
+    // Two more units are another refund; beyond the line's remaining amount is refused.
+    let two = refund_of(&id, &line, 2, 2500, 2);
+    let second = channel.refund(&two, "refund:ebay:2").await.unwrap();
+    assert_ne!(second, first);
+    let over = refund_of(&id, &line, 1, 1, 3);
+    let refused = channel.refund(&over, "refund:ebay:3").await;
+    assert!(
+        matches!(refused, Err(ChannelError::Rejected(_))),
+        "{refused:?}"
+    );
+    assert_eq!(sim.refunds(&id).len(), 2);
+    // A line not on the order is refused too.
+    let stranger = refund_of(&id, "999999", 1, 100, 4);
+    let refused = channel.refund(&stranger, "refund:ebay:4").await;
+    assert!(
+        matches!(refused, Err(ChannelError::Rejected(_))),
+        "{refused:?}"
+    );
+    assert_eq!(sim.refunds(&id).len(), 2);
+}
+
+#[tokio::test]
+async fn two_identical_returns_on_one_order_are_two_refunds() {
+    let (sim, channel) = setup(EbaySimConfig::default()).await;
+    sim.add_product("MUG", "Mug", "12.50", 50);
+    let id = sim.place_order(spec("MUG", 2)).await;
+    let line = sim.order_json(&id).unwrap()["lineItems"][0]["lineItemId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // RMA 1: one unit back, none like it refunded before.
+    let first = refund_of(&id, &line, 1, 1250, 1);
+    let RefundOutcome::Refunded { refund_id: r1 } =
+        channel.refund(&first, "refund:ebay:1").await.unwrap()
+    else {
+        panic!("not refunded");
+    };
+    // RMA 2: the other unit, same line and amount; the store counted RMA 1 as refunded.
+    let mut second = refund_of(&id, &line, 1, 1250, 2);
+    second.identical_refunded = 1;
+    let RefundOutcome::Refunded { refund_id: r2 } =
+        channel.refund(&second, "refund:ebay:2").await.unwrap()
+    else {
+        panic!("not refunded");
+    };
+    assert_ne!(r1, r2, "the second return is a refund of its own");
+    let held = sim.refunds(&id);
+    assert_eq!(held.len(), 2, "{held:?}");
+    assert!(held[1].note.contains("refund:ebay:2"), "{:?}", held[1]);
+    // A retry of RMA 2 (its answer lost) finds its own refund and issues none.
+    assert_eq!(
+        channel.refund(&second, "refund:ebay:2").await.unwrap(),
+        RefundOutcome::Refunded { refund_id: r2 }
+    );
+    // So does a late retry of RMA 1.
+    assert_eq!(
+        channel.refund(&first, "refund:ebay:1").await.unwrap(),
+        RefundOutcome::Refunded { refund_id: r1 }
+    );
+    assert_eq!(sim.refunds(&id).len(), 2);
+}
+
 #[tokio::test]
 async fn a_spent_call_quota_is_waited_out() {
     let (sim, channel) = setup(EbaySimConfig {
@@ -403,4 +518,158 @@ async fn signed_order_notifications_verify_and_name_the_order() {
         channel.verify_webhook(&stranger).await,
         Err(IngestError::BadSignature(_))
     ));
+}
+
+fn cancel_request(
+    id: &str,
+    reason: switchyard_core::cancellation::CancelReason,
+) -> switchyard_core::cancellation::ChannelCancel {
+    switchyard_core::cancellation::ChannelCancel {
+        cancellation_id: 5,
+        order_external_id: id.into(),
+        order_number: id.into(),
+        whole: true,
+        lines: Vec::new(),
+        reason,
+        reason_code: switchyard_core::cancellation::channel_terms(ChannelKind::Ebay)
+            .code(reason)
+            .unwrap()
+            .into(),
+    }
+}
+
+fn parcel(id: &str) -> Shipment {
+    Shipment {
+        order_external_id: id.into(),
+        carrier: "UPS".into(),
+        tracking_number: "1ZCANCELTEST".into(),
+        shipped_at: DateTime::parse_from_rfc3339("2026-04-11T09:00:00-05:00").unwrap(),
+        lines: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn a_seller_cancellation_goes_through_post_order_once_and_a_shipped_order_is_refused() {
+    use switchyard_core::cancellation::CancelReason;
+    let (sim, channel) = setup(EbaySimConfig::default()).await;
+    sim.add_product("MUG", "Mug", "12.50", 50);
+    let id = sim.place_order(spec("MUG", 1)).await;
+    let request = cancel_request(&id, CancelReason::CustomerRequest);
+    let said = channel.cancel_order(&request, "k").await.expect("cancel");
+    assert!(said.contains("BUYER_ASKED_CANCEL"), "{said}");
+    let again = channel.cancel_order(&request, "k").await.expect("repeat");
+    assert!(again.contains("already cancelled"), "{again}");
+    let recorded = sim.seller_cancellations(&id);
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_eq!(recorded[0].1, "BUYER_ASKED_CANCEL");
+    // The order now reads cancelled on eBay.
+    let fetched = channel.fetch_order(&id).await.unwrap().unwrap();
+    assert_eq!(
+        channel.normalize(&fetched).unwrap().status,
+        OrderStatus::Cancelled
+    );
+    // Shipped first: eBay finds it not eligible.
+    let shipped = sim.place_order(spec("MUG", 1)).await;
+    channel
+        .write_back_shipment(&parcel(&shipped), "ship")
+        .await
+        .unwrap();
+    let err = channel
+        .cancel_order(&cancel_request(&shipped, CancelReason::OutOfStock), "k2")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not eligible"), "{err}");
+    assert!(sim.seller_cancellations(&shipped).is_empty());
+}
+
+#[tokio::test]
+async fn a_return_request_on_shipped_units_arrives_once_by_its_order_line() {
+    let (sim, channel) = setup(EbaySimConfig::default()).await;
+    sim.add_product("MUG", "Mug", "12.50", 50);
+    let id = sim.place_order(spec("MUG", 2)).await;
+    let line = sim.order_json(&id).unwrap()["lineItems"][0]["lineItemId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Nothing shipped yet: eBay takes no return request.
+    assert_eq!(sim.open_return(&id, &[(line.clone(), 1)]).await, None);
+    let page = channel.poll_returns(None).await.unwrap();
+    assert!(page.returns.is_empty(), "{page:?}");
+    channel
+        .write_back_shipment(&parcel(&id), "ship")
+        .await
+        .unwrap();
+    let return_id = sim
+        .open_return(&id, &[(line.clone(), 1)])
+        .await
+        .expect("a return of a shipped unit");
+    // One line item per return request, and never more units than shipped.
+    assert_eq!(sim.open_return(&id, &[(line.clone(), 2)]).await, None);
+    assert_eq!(
+        sim.open_return(&id, &[(line.clone(), 1), (line.clone(), 1)])
+            .await,
+        None
+    );
+    let page = channel.poll_returns(None).await.unwrap();
+    assert_eq!(page.returns.len(), 1, "{page:?}");
+    let r = &page.returns[0];
+    assert_eq!(r.external_id, return_id);
+    assert_eq!(r.order_external_id, id);
+    assert_eq!(r.lines, vec![(line.clone(), 1)]);
+    assert_eq!(r.reason.as_deref(), Some("no longer need item"));
+    // The cursor moves to the newest creation; the next sweep overlaps it, the same return id.
+    let cursor = page.next_cursor.expect("a cursor");
+    let again = channel.poll_returns(Some(&cursor)).await.unwrap();
+    assert_eq!(
+        again
+            .returns
+            .iter()
+            .map(|r| r.external_id.as_str())
+            .collect::<Vec<_>>(),
+        vec![return_id.as_str()]
+    );
+    // The second shipped unit may go back on its own request.
+    let second = sim.open_return(&id, &[(line.clone(), 1)]).await.unwrap();
+    let page = channel.poll_returns(Some(&cursor)).await.unwrap();
+    let ids: Vec<&str> = page
+        .returns
+        .iter()
+        .map(|r| r.external_id.as_str())
+        .collect();
+    assert!(ids.contains(&second.as_str()), "{ids:?}");
+}
+
+#[tokio::test]
+async fn return_requests_page_by_page() {
+    let (sim, channel) = setup(EbaySimConfig::default()).await;
+    sim.add_product("MUG", "Mug", "12.50", 500);
+    let mut opened = Vec::new();
+    for n in 0..27 {
+        let id = sim.place_order(spec("MUG", 1)).await;
+        let line = sim.order_json(&id).unwrap()["lineItems"][0]["lineItemId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        channel
+            .write_back_shipment(&parcel(&id), &format!("ship-{n}"))
+            .await
+            .unwrap();
+        opened.push(sim.open_return(&id, &[(line, 1)]).await.unwrap());
+    }
+    let first = channel.poll_returns(None).await.unwrap();
+    assert_eq!(first.returns.len(), 25);
+    let second = channel
+        .poll_returns(first.next_cursor.as_deref())
+        .await
+        .unwrap();
+    assert_eq!(second.returns.len(), 2);
+    let mut seen: Vec<String> = first
+        .returns
+        .iter()
+        .chain(&second.returns)
+        .map(|r| r.external_id.clone())
+        .collect();
+    seen.sort();
+    opened.sort();
+    assert_eq!(seen, opened);
 }

@@ -280,6 +280,94 @@ async fn write_back_records_tracking_once() {
     assert_eq!(sim.fulfillment_count(&id), 2);
 }
 
+/// Reads every page of returns from `cursor` on; returns (found, where the sweep ended).
+async fn sweep_returns(
+    channel: &ShopifyChannel,
+    mut cursor: Option<String>,
+) -> (Vec<switchyard_core::ports::ChannelReturn>, Option<String>) {
+    let mut found = Vec::new();
+    for _ in 0..20 {
+        let page = channel.poll_returns(cursor.as_deref()).await.unwrap();
+        found.extend(page.returns);
+        // A cursor without a page cursor (`<since>|`) ends the sweep.
+        let done = page.next_cursor.as_deref().is_none_or(|c| c.ends_with('|'));
+        cursor = page.next_cursor;
+        if done {
+            break;
+        }
+    }
+    (found, cursor)
+}
+
+#[tokio::test]
+async fn returns_opened_on_the_shop_are_read_across_pages_and_from_the_cursor() {
+    let (sim, channel) = setup(ShopifySimConfig::default()).await;
+    // More orders than one page of returns holds, each shipped, every other one returned.
+    let mut orders = Vec::new();
+    for _ in 0..11 {
+        let id = sim
+            .place_order(spec(
+                &[("TEE-BLK-M", 2), ("TEE-BLK-L", 1)],
+                WebhookFate::Lose,
+            ))
+            .await;
+        let lines = sim.line_item_ids(&id);
+        let shipped = Shipment {
+            order_external_id: id.clone(),
+            carrier: "UPS".into(),
+            tracking_number: format!("1Z{id}"),
+            shipped_at: Utc::now().fixed_offset(),
+            lines: vec![ShippedLine {
+                line_id: lines[0].clone(),
+                quantity: 2,
+            }],
+        };
+        channel.write_back_shipment(&shipped, "ship").await.unwrap();
+        orders.push((id, lines));
+    }
+    let mut opened = Vec::new();
+    for (i, (id, lines)) in orders.iter().enumerate() {
+        // The shop refuses to take back what was not shipped, or more than was.
+        assert_eq!(sim.open_return(id, &[(lines[1].clone(), 1)]).await, None);
+        assert_eq!(sim.open_return(id, &[(lines[0].clone(), 3)]).await, None);
+        if i % 2 == 0 {
+            let r = sim.open_return(id, &[(lines[0].clone(), 2)]).await.unwrap();
+            opened.push((r, id.clone(), lines[0].clone()));
+        }
+    }
+    // Everything shipped is on a return already: no second one for the same units.
+    assert_eq!(
+        sim.open_return(&orders[0].0, &[(orders[0].1[0].clone(), 1)])
+            .await,
+        None
+    );
+
+    let (found, cursor) = sweep_returns(&channel, None).await;
+    for (r, order, line) in &opened {
+        let got: Vec<_> = found.iter().filter(|f| &f.external_id == r).collect();
+        assert!(!got.is_empty(), "return {r} of order {order} not read");
+        assert_eq!(&got[0].order_external_id, order);
+        assert_eq!(got[0].lines, vec![(line.clone(), 2)]);
+    }
+    assert!(
+        found
+            .iter()
+            .all(|f| opened.iter().any(|(r, ..)| *r == f.external_id))
+    );
+
+    // A later return on an order not returned yet is found from where the sweep ended.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (id, lines) = &orders[1];
+    let late = sim.open_return(id, &[(lines[0].clone(), 1)]).await.unwrap();
+    let (found, _) = sweep_returns(&channel, cursor).await;
+    assert!(
+        found
+            .iter()
+            .any(|f| f.external_id == late && &f.order_external_id == id),
+        "{found:?}"
+    );
+}
+
 #[tokio::test]
 async fn throttled_requests_are_waited_out() {
     let config = ShopifySimConfig {
@@ -363,4 +451,68 @@ fn configuration_errors_name_the_field() {
             .unwrap()
             .contains("access_token")
     );
+}
+
+fn cancel_request(id: &str) -> switchyard_core::cancellation::ChannelCancel {
+    use switchyard_core::cancellation::{CancelReason, channel_terms};
+    switchyard_core::cancellation::ChannelCancel {
+        cancellation_id: 3,
+        order_external_id: id.into(),
+        order_number: id.into(),
+        whole: true,
+        lines: Vec::new(),
+        reason: CancelReason::OutOfStock,
+        reason_code: channel_terms(ChannelKind::Shopify)
+            .code(CancelReason::OutOfStock)
+            .unwrap()
+            .into(),
+    }
+}
+
+#[tokio::test]
+async fn an_order_is_cancelled_with_its_reason_once_and_a_fulfilled_one_is_refused() {
+    let (sim, channel) = setup(ShopifySimConfig::default()).await;
+    let id = sim
+        .place_order(spec(&[("TEE-BLK-M", 1)], WebhookFate::Lose))
+        .await;
+    let said = channel
+        .cancel_order(&cancel_request(&id), "k")
+        .await
+        .expect("cancel");
+    assert!(said.contains("INVENTORY"), "{said}");
+    let again = channel
+        .cancel_order(&cancel_request(&id), "k")
+        .await
+        .expect("repeat");
+    assert!(again.contains("already cancelled"), "{again}");
+    assert_eq!(sim.seller_cancellations(&id), vec!["INVENTORY".to_string()]);
+    assert!(sim.is_cancelled(&id));
+    let order = sim.order_json(&id).unwrap();
+    assert_eq!(order["cancel_reason"], "inventory");
+    // A fulfilled order cannot be cancelled: Shopify says so.
+    let shipped = sim
+        .place_order(spec(&[("TEE-BLK-L", 1)], WebhookFate::Lose))
+        .await;
+    let parcel = Shipment {
+        order_external_id: shipped.clone(),
+        carrier: "UPS".into(),
+        tracking_number: "1ZCANCEL".into(),
+        shipped_at: Utc::now().fixed_offset(),
+        lines: Vec::new(),
+    };
+    channel.write_back_shipment(&parcel, "ship").await.unwrap();
+    let err = channel
+        .cancel_order(&cancel_request(&shipped), "k2")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ChannelError::Rejected(_)), "{err}");
+    assert!(err.to_string().contains("fulfillments"), "{err}");
+    assert!(sim.seller_cancellations(&shipped).is_empty());
+    // Lines are not Shopify's to cancel.
+    let mut lines = cancel_request(&id);
+    lines.whole = false;
+    assert!(matches!(
+        channel.cancel_order(&lines, "k3").await,
+        Err(ChannelError::Rejected(_))
+    ));
 }

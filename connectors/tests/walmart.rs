@@ -464,3 +464,75 @@ async fn webhooks_are_refused_because_polling_is_the_path() {
     };
     assert!(channel.verify_webhook(&request).await.is_err());
 }
+
+fn cancel_request(
+    po: &str,
+    whole: bool,
+    lines: &[(&str, u32)],
+    reason: switchyard_core::cancellation::CancelReason,
+) -> switchyard_core::cancellation::ChannelCancel {
+    switchyard_core::cancellation::ChannelCancel {
+        cancellation_id: 7,
+        order_external_id: po.into(),
+        order_number: po.into(),
+        whole,
+        lines: lines
+            .iter()
+            .map(|(l, q)| switchyard_core::cancellation::CancelLine {
+                line_id: (*l).into(),
+                quantity: *q,
+            })
+            .collect(),
+        reason,
+        reason_code: switchyard_core::cancellation::channel_terms(ChannelKind::Walmart)
+            .code(reason)
+            .unwrap()
+            .into(),
+    }
+}
+
+#[tokio::test]
+async fn a_line_is_cancelled_with_walmarts_reason_exactly_once_and_shipped_units_are_refused() {
+    use switchyard_core::cancellation::CancelReason;
+    let (sim, channel) = setup(WalmartSimConfig::default()).await;
+    sim.add_product("MUG", "Camp Mug", "12.50", 50);
+    sim.add_product("SOCK", "Socks", "8.00", 50);
+    let po = sim.place_order(order_of(&[("MUG", 2), ("SOCK", 3)])).await;
+    let request = cancel_request(&po, false, &[("2", 3)], CancelReason::OutOfStock);
+    let said = channel.cancel_order(&request, "k").await.expect("cancel");
+    assert!(said.contains("SELLER_CANCEL_OUT_OF_STOCK"), "{said}");
+    // Again (a crash before the outbox closed): nothing more is asked of Walmart.
+    let again = channel.cancel_order(&request, "k").await.expect("repeat");
+    assert!(again.contains("already"), "{again}");
+    assert_eq!(
+        sim.seller_cancellations(&po),
+        vec![("2".to_string(), 3, "SELLER_CANCEL_OUT_OF_STOCK".to_string())]
+    );
+    assert_eq!(
+        sim.line_statuses(&po)[1],
+        vec![("Cancelled".to_string(), 3)]
+    );
+    // The order as Walmart reports it: line 2 cancelled with the reason.
+    let fetched = channel.fetch_order(&po).await.unwrap().unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&fetched.body).unwrap();
+    assert!(body.to_string().contains("SELLER_CANCEL_OUT_OF_STOCK"));
+    // Line 1 ships; cancelling it afterwards is refused, by the connector and by Walmart.
+    channel
+        .write_back_shipment(
+            &shipment(
+                &po,
+                vec![ShippedLine {
+                    line_id: "1".into(),
+                    quantity: 2,
+                }],
+            ),
+            "ship",
+        )
+        .await
+        .unwrap();
+    let late = cancel_request(&po, false, &[("1", 1)], CancelReason::CustomerRequest);
+    let err = channel.cancel_order(&late, "k2").await.unwrap_err();
+    assert!(matches!(err, ChannelError::Rejected(_)), "{err}");
+    assert!(err.to_string().contains("shipped"), "{err}");
+    assert_eq!(sim.seller_cancellations(&po).len(), 1);
+}

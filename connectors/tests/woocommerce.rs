@@ -346,3 +346,73 @@ async fn bad_credentials_are_an_auth_error() {
     }
     assert_eq!(sim.stats().requests, 0);
 }
+
+fn cancel_request(
+    id: &str,
+    reason: switchyard_core::cancellation::CancelReason,
+) -> switchyard_core::cancellation::ChannelCancel {
+    switchyard_core::cancellation::ChannelCancel {
+        cancellation_id: 5,
+        order_external_id: id.into(),
+        order_number: id.into(),
+        whole: true,
+        lines: Vec::new(),
+        reason,
+        reason_code: switchyard_core::cancellation::channel_terms(ChannelKind::Woocommerce)
+            .code(reason)
+            .unwrap()
+            .into(),
+    }
+}
+
+fn parcel(id: &str) -> Shipment {
+    Shipment {
+        order_external_id: id.into(),
+        carrier: "UPS".into(),
+        tracking_number: "1ZCANCELTEST".into(),
+        shipped_at: DateTime::parse_from_rfc3339("2026-04-11T09:00:00-05:00").unwrap(),
+        lines: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn an_order_is_cancelled_once_with_the_reason_noted_and_a_completed_one_is_refused() {
+    use switchyard_core::cancellation::CancelReason;
+    let (sim, channel) = setup(WooSimConfig::default()).await;
+    sim.add_product("MUG", "Mug", "12.50", 5);
+    let id = sim.place_order(lost("MUG")).await;
+    let request = cancel_request(&id, CancelReason::PricingError);
+    channel
+        .cancel_order(&request, "channel-cancel:woo:1:5")
+        .await
+        .expect("cancel");
+    let again = channel
+        .cancel_order(&request, "channel-cancel:woo:1:5")
+        .await
+        .expect("repeat");
+    assert_eq!(again, "already cancelled");
+    assert_eq!(sim.order_status(&id).as_deref(), Some("cancelled"));
+    let notes: Vec<(String, bool)> = sim
+        .notes(&id)
+        .into_iter()
+        .filter(|(n, _)| n.contains("channel-cancel:woo:1:5"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].0.contains("pricing error") && !notes[0].1,
+        "{notes:?}"
+    );
+    // Shipped and completed: refused, the order left as it is.
+    let done = sim.place_order(lost("MUG")).await;
+    channel
+        .write_back_shipment(&parcel(&done), "ship")
+        .await
+        .unwrap();
+    assert_eq!(sim.order_status(&done).as_deref(), Some("completed"));
+    let err = channel
+        .cancel_order(&cancel_request(&done, CancelReason::OutOfStock), "k")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ChannelError::Rejected(_)), "{err}");
+    assert_eq!(sim.order_status(&done).as_deref(), Some("completed"));
+}

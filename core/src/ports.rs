@@ -221,4 +221,123 @@ pub trait Channel: Send + Sync {
         shipment: &Shipment,
         idempotency_key: &str,
     ) -> Result<(), ChannelError>;
+
+    /// Cancels the order, or the lines `request` names, on the channel as the seller, with the
+    /// channel's reason code (`request.reason_code`, from `crate::cancellation`). Returns what
+    /// the channel confirmed, for the record. Must be safe to call again with the same
+    /// `idempotency_key` after a crash: an order the channel already shows cancelled counts as
+    /// done. Channels without a seller cancellation API keep the default: a refusal, since the
+    /// store lists such cancellations for a person and never queues them.
+    async fn cancel_order(
+        &self,
+        request: &crate::cancellation::ChannelCancel,
+        idempotency_key: &str,
+    ) -> Result<String, ChannelError> {
+        Err(ChannelError::Rejected(format!(
+            "{} has no seller cancellation API; cancel order {} in its admin ({idempotency_key})",
+            self.kind(),
+            request.order_number
+        )))
+    }
+    /// Writes a refund of a return's lines back. Must be safe to call again with the same
+    /// `idempotency_key` after a crash: the channel ends up with one refund. The default says
+    /// the channel has no refund API: a person refunds in its admin.
+    async fn refund(
+        &self,
+        refund: &Refund,
+        idempotency_key: &str,
+    ) -> Result<RefundOutcome, ChannelError> {
+        let _ = (refund, idempotency_key);
+        Ok(RefundOutcome::ByPerson {
+            why: format!(
+                "{} has no refund API Switchyard uses: refund in the channel's admin",
+                self.kind()
+            ),
+        })
+    }
+
+    /// Returns the channel reported from `cursor` on (`None`: the first read). The default:
+    /// the channel reports none (`switchyard return` records them).
+    async fn poll_returns(&self, cursor: Option<&str>) -> Result<ReturnsPage, ChannelError> {
+        let _ = cursor;
+        Ok(ReturnsPage::default())
+    }
+}
+
+/// One returned line to refund: the channel's line id, the units and their amount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundLine {
+    pub line_id: String,
+    pub quantity: u32,
+    /// Unit price × quantity, in the order's currency.
+    pub amount: rust_decimal::Decimal,
+}
+
+/// A refund to write back to the channel for the lines of one return (RMA).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    pub order_external_id: String,
+    pub currency: String,
+    pub lines: Vec<RefundLine>,
+    /// The sum of the lines' amounts.
+    pub amount: rust_decimal::Decimal,
+    /// Switchyard's RMA id; the note written on the refund names it.
+    pub rma_id: i64,
+    /// The channel's own id of the return, when the channel reported it (eBay refunds ride on
+    /// the return request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_external_id: Option<String>,
+    /// How many of the order's other RMAs the channel had already refunded with exactly these
+    /// lines and amounts when this refund was queued. A channel that shows no note on its
+    /// refunds (eBay) takes the request as done only when it holds more such refunds than this.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub identical_refunded: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// An amount with exactly two decimals (`25.00`), as refund APIs take money.
+pub fn two_places(amount: rust_decimal::Decimal) -> String {
+    let mut a = amount.round_dp(2);
+    a.rescale(2);
+    a.to_string()
+}
+
+impl Refund {
+    /// The note every connector writes on the refund where the channel keeps one: how a
+    /// retry after a crash finds the refund it already made.
+    pub fn note(&self, idempotency_key: &str) -> String {
+        format!("Switchyard RMA {} ({idempotency_key})", self.rma_id)
+    }
+}
+
+/// What writing a refund back came to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum RefundOutcome {
+    /// The channel holds the refund (made now or found from an earlier attempt).
+    Refunded { refund_id: String },
+    /// The channel has no refund API Switchyard can use: a person refunds in its admin.
+    ByPerson { why: String },
+}
+
+/// A return the channel reports (a buyer's return request, a return opened in the admin).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelReturn {
+    /// The channel's id of the return.
+    pub external_id: String,
+    pub order_external_id: String,
+    /// (channel line id, units).
+    pub lines: Vec<(String, u32)>,
+    pub reason: Option<String>,
+}
+
+/// A page of returns the channel reports, and where the next one starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReturnsPage {
+    pub returns: Vec<ChannelReturn>,
+    /// Where to read next time (connector-specific: a time or a page cursor).
+    pub next_cursor: Option<String>,
 }

@@ -69,6 +69,19 @@ pub struct RecordedShipment {
     pub tracking_number: String,
 }
 
+/// A refund as the channel's own record of the order shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRefund {
+    /// The channel's refund id.
+    pub id: String,
+    /// Decimal text in the order's currency.
+    pub amount: String,
+    /// (the channel's line id, units) refunded.
+    pub lines: Vec<(String, u32)>,
+    /// The note or reason written on the refund.
+    pub note: String,
+}
+
 /// The common face of every simulated channel.
 #[async_trait]
 pub trait SimulatedChannel: Send + Sync {
@@ -100,4 +113,22 @@ pub trait SimulatedChannel: Send + Sync {
     /// The listing reference Switchyard's connector stores for `sku` when its catalog discovery
     /// finds it, so a benchmark can seed listings without paying the channel's read limits.
     fn listing_reference(&self, sku: &str) -> Option<serde_json::Value>;
+    /// The seller cancellations the channel itself recorded for an order, in order, each as
+    /// the channel keeps it (its reason code; with the line and units where it cancels lines).
+    /// Empty where the channel has no seller cancellation API.
+    fn seller_cancellation_record(&self, _order_id: &str) -> Vec<String> {
+        Vec::new()
+    }
+    /// Every refund the channel holds for an order (a duplicate refund shows twice); empty
+    /// where the simulator has no refunds.
+    fn refunds(&self, order_id: &str) -> Vec<RecordedRefund> {
+        let _ = order_id;
+        Vec::new()
+    }
+    /// Opens a return of these (line id, units) as the buyer would, where the channel reports
+    /// returns through its API; its return id, or `None` where it reports none.
+    async fn open_return(&self, order_id: &str, lines: &[(String, u32)]) -> Option<String> {
+        let _ = (order_id, lines);
+        None
+    }
 }

@@ -304,3 +304,51 @@ pub struct DriftBody {
     /// Only this channel.
     pub channel: Option<String>,
 }
+
+/// One line's units to cancel.
+#[derive(ToSchema)]
+pub struct CancelLineDoc {
+    #[schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")]
+    pub line_id: String,
+    #[schema(minimum = 1, maximum = 4294967295_i64)]
+    pub quantity: i64,
+}
+
+/// Body of `POST /orders/{order}/cancel`.
+#[derive(ToSchema)]
+pub struct CancelBody {
+    /// out_of_stock, customer_request, fraud, address_undeliverable, pricing_error, other.
+    #[schema(
+        pattern = r"^(out_of_stock|customer_request|fraud|address_undeliverable|pricing_error|other)$"
+    )]
+    pub reason: String,
+    /// Only these lines (where the channel cancels lines), at least one; absent: the whole
+    /// order.
+    #[schema(min_items = 1)]
+    pub lines: Option<Vec<CancelLineDoc>>,
+}
+
+/// A seller cancellation on the channel as recorded.
+#[derive(ToSchema)]
+pub struct Cancellation {
+    pub id: i64,
+    pub order_id: i64,
+    pub channel_id: String,
+    pub external_id: String,
+    pub number: String,
+    /// The canonical reason.
+    pub reason: String,
+    /// The channel's own code for it.
+    pub reason_code: String,
+    pub whole: bool,
+    pub lines: Vec<CancelLineDoc>,
+    /// awaiting_partner, queued, done, needs_person, failed.
+    pub state: String,
+    /// Partner submissions that cancel first.
+    pub waits_for: Vec<String>,
+    pub idempotency_key: Option<String>,
+    pub requested_by: String,
+    pub detail: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}

@@ -7,6 +7,10 @@
 //! at `/api/v1/openapi.json`.
 
 mod docs;
+mod events;
+mod kpis;
+mod ops;
+mod returns;
 
 use std::sync::Arc;
 
@@ -25,7 +29,7 @@ use switchyard_core::store::OrderFilter;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi};
 
-use crate::app::{Actor, AppError, MAX_LIMIT, Operations, ShipCommand};
+use crate::app::{Actor, AppError, CancelCommand, MAX_LIMIT, Operations, ShipCommand};
 use docs::*;
 
 /// One configured token: its name, hash and role.
@@ -193,8 +197,8 @@ fn path_rejected(e: PathRejection) -> ApiError {
 fn parse_i64(field: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
     value
         .map(|v| {
-            v.trim()
-                .parse::<i64>()
+            // Strictly digits: `str::trim` would also take Unicode spaces (U+0085) around them.
+            v.parse::<i64>()
                 .map_err(|_| bad(field, format!("`{v}` is not an integer")))
         })
         .transpose()
@@ -459,6 +463,101 @@ async fn cancel_at_partner(
     let Path(order) = p.map_err(path_rejected)?;
     let b: LocationJson = body(&bytes)?;
     ok(s.ops.cancel_at_partner(&actor, &order, &b.location).await?)
+}
+
+#[utoipa::path(post, path = "/api/v1/orders/{order}/cancel", tag = "orders",
+    params(("order" = String, Path, description = "Order id, CHANNEL:EXTERNAL_ID or order number")),
+    request_body = CancelBody,
+    description = "Cancel the order (or lines, where the channel cancels lines) on its sales \
+        channel as the seller, with a reason mapped to the channel's own code. Partners holding \
+        it cancel first; the channel call is an outbox item. 409 when units already shipped, \
+        the order is closed, or the channel cancels only whole orders. Channels without a \
+        cancellation API (Etsy, Amazon) record it as `needs_person`. Role: operator.",
+    responses((status = 200, body = Cancellation), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn cancel_on_channel(
+    State(s): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    p: Result<Path<String>, PathRejection>,
+    bytes: Bytes,
+) -> ApiResult {
+    let actor = s.authorize(&headers, AdminRole::Operator)?;
+    let Path(order) = p.map_err(path_rejected)?;
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct L {
+        line_id: String,
+        // JSON's integers include `2.0`; the document says integer, so both are taken.
+        #[serde(deserialize_with = "whole_number")]
+        quantity: i64,
+    }
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct B {
+        reason: String,
+        #[serde(default)]
+        lines: Option<Vec<L>>,
+    }
+    let b: B = body(&bytes)?;
+    let lines = match b.lines {
+        None => None,
+        Some(lines) => {
+            let mut out = Vec::with_capacity(lines.len());
+            for (i, l) in lines.into_iter().enumerate() {
+                no_text(&format!("lines[{i}].line_id"), &l.line_id)?;
+                let quantity = u32::try_from(l.quantity)
+                    .map_err(|_| bad(&format!("lines[{i}].quantity"), "must be 1 to 4294967295"))?;
+                out.push(switchyard_core::cancellation::CancelLine {
+                    line_id: l.line_id,
+                    quantity,
+                });
+            }
+            Some(out)
+        }
+    };
+    let cmd = CancelCommand {
+        order,
+        reason: b.reason,
+        lines,
+    };
+    ok(s.ops.cancel_on_channel(&actor, cmd).await?)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CancellationsQuery {
+    /// Only cancellations in this state.
+    #[param(value_type = Option<String>, pattern = "^(awaiting_partner|queued|done|needs_person|failed)$")]
+    state: Option<String>,
+    /// Only this order's (id, CHANNEL:EXTERNAL_ID or order number).
+    order: Option<String>,
+    /// Rows (1-1000, default 100).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
+    limit: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/cancellations", tag = "orders", params(CancellationsQuery),
+    description = "Seller cancellations on the channels, newest first. `state=needs_person` \
+        lists what a person must cancel in a channel's admin (a channel without a \
+        cancellation API). Role: viewer.",
+    responses((status = 200, body = Vec<Cancellation>), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 503, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn cancellations(
+    State(s): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    q: Result<Query<CancellationsQuery>, QueryRejection>,
+) -> ApiResult {
+    s.authorize(&headers, AdminRole::Viewer)?;
+    let Query(q) = q.map_err(query_rejected)?;
+    let rows = limit(q.limit.as_deref(), 100)?;
+    ok(s.ops
+        .cancellations(q.state.as_deref(), q.order.as_deref(), rows)
+        .await?)
 }
 
 #[derive(Debug, Deserialize)]
@@ -859,9 +958,11 @@ impl Modify for BearerAuth {
             the operator actions on them. Roles: viewer reads; operator also ships, releases, \
             replays, retries, cancels at partners, re-processes and audits; admin also sets \
             stock, runs drift checks and reads the action log."),
-    paths(list_orders, order_detail, ship, cancel_at_partner, holds, release, dead_letters,
+    paths(list_orders, order_detail, ship, cancel_at_partner, cancel_on_channel, cancellations, holds, release, dead_letters,
         replay, partner_events, retry_event, quarantine, reprocess, stock, ledger, stock_set,
-        stock_import, audit, drift, actions),
+        stock_import, audit, drift, actions, kpis::kpis, returns::list_returns,
+        returns::return_detail, returns::receive, returns::refund, returns::refunded,
+        returns::cancel),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -869,7 +970,10 @@ pub struct ApiDoc;
 /// The document as served: with a configuration, the location and channel fields list the
 /// ids it configures (anything else is refused), and SKUs in paths are non-blank text.
 pub fn openapi_json(config: Option<&Config>) -> String {
-    let mut doc = match serde_json::to_value(ApiDoc::openapi()) {
+    let mut api = ApiDoc::openapi();
+    api.merge(ops::OpsDoc::openapi());
+    api.merge(events::EventsDoc::openapi());
+    let mut doc = match serde_json::to_value(api) {
         Ok(doc) => doc,
         Err(e) => return format!("{{\"error\": \"{e}\"}}"),
     };
@@ -891,7 +995,7 @@ pub fn openapi_json(config: Option<&Config>) -> String {
     // Bodies are read strictly: a member the document does not name is refused.
     if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
         for (name, schema) in schemas.iter_mut() {
-            if name.ends_with("Body") || name == "CountRow" {
+            if name.ends_with("Body") || name == "CountRow" || name == "CancelLineDoc" {
                 schema["additionalProperties"] = false.into();
             }
         }
@@ -954,6 +1058,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
             "/api/v1/orders/{order}/cancel-at-partner",
             post(cancel_at_partner),
         )
+        .route("/api/v1/orders/{order}/cancel", post(cancel_on_channel))
+        .route("/api/v1/cancellations", get(cancellations))
         .route("/api/v1/holds", get(holds))
         .route("/api/v1/holds/{order}/release", post(release))
         .route("/api/v1/dead-letters", get(dead_letters))
@@ -969,6 +1075,24 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/audit", post(audit))
         .route("/api/v1/drift", post(drift))
         .route("/api/v1/actions", get(actions))
+        .merge(ops::routes())
+        .route("/api/v1/events", get(events::list_events))
+        .route("/api/v1/webhooks", get(events::webhooks))
+        .route(
+            "/api/v1/webhooks/dead-letters",
+            get(events::webhook_dead_letters),
+        )
+        .route(
+            "/api/v1/webhooks/dead-letters/{id}/replay",
+            post(events::replay_webhook),
+        )
+        .route("/api/v1/kpis", get(kpis::kpis))
+        .route("/api/v1/returns", get(returns::list_returns))
+        .route("/api/v1/returns/{id}", get(returns::return_detail))
+        .route("/api/v1/returns/{id}/receive", post(returns::receive))
+        .route("/api/v1/returns/{id}/refund", post(returns::refund))
+        .route("/api/v1/returns/{id}/refunded", post(returns::refunded))
+        .route("/api/v1/returns/{id}/cancel", post(returns::cancel))
         .fallback(|| async {
             ApiError::App(AppError::NotFound("no such route".into())).into_response()
         })
@@ -993,6 +1117,10 @@ mod tests {
             "/api/v1/partner-events/{id}/retry",
             "/api/v1/quarantine/{id}/reprocess",
             "/api/v1/stock/{sku}/ledger",
+            "/api/v1/kpis",
+            "/api/v1/returns",
+            "/api/v1/returns/{id}/receive",
+            "/api/v1/returns/{id}/refund",
         ] {
             assert!(paths.contains_key(p), "{p} missing");
         }

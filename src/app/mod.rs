@@ -8,16 +8,32 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use switchyard_core::config::Config;
+use switchyard_core::exceptions::{ExceptionKind, Subject};
 use switchyard_core::ports::Channel;
 use switchyard_core::store::{
     ActionRecord, ActionRow, CancelRequest, DeadLetter, Drift, HeldOrder, LedgerEntry, ListingRow,
     OnHandRow, OnHandSource, OperatorStore, OrderDetail, OrderFilter, OrderListRow, PickLine,
-    QuarantineRow, ReleaseReceipt, ReturnReceipt, ShipReceipt, Store, StoreError, TargetEventRow,
-    TimelineEvent, now_ms,
+    QuarantineRow, ReleaseReceipt, ShipReceipt, Store, StoreError, TargetEventRow, TimelineEvent,
+    now_ms,
 };
 use thiserror::Error;
 
 use crate::daemon::auditor::{self, AuditReport};
+
+mod exceptions;
+
+pub use exceptions::{ChannelHealth, PartnerHealth};
+mod events;
+pub use events::{EventPage, WebhookStatus, parse_types};
+mod cancel;
+pub use cancel::CancelCommand;
+mod insight;
+pub use insight::{
+    CancellationRate, Dashboard, ExceptionItem, KpiReport, MAX_KPI_WINDOW_MS, OnTimeRate,
+    PartnerKpi, day_start,
+};
+mod returns;
+pub use returns::{ReturnsQuery, rma_states};
 
 /// Fulfilment states an order can be in (`orders.fulfil_state`).
 pub const ORDER_STATES: [&str; 7] = [
@@ -124,6 +140,14 @@ impl Actor {
         }
     }
 
+    /// The web console, by the name of the token its session logged in with.
+    pub fn console(token_name: &str) -> Self {
+        Actor {
+            via: "ui",
+            name: Some(token_name.to_string()),
+        }
+    }
+
     /// As the action log records it.
     pub fn id(&self) -> String {
         match &self.name {
@@ -136,7 +160,7 @@ impl Actor {
     pub fn decided_by(&self) -> String {
         match &self.name {
             Some(n) if self.via == "cli" => format!("operator {n}"),
-            Some(n) => format!("operator {n} (api)"),
+            Some(n) => format!("operator {n} ({})", self.via),
             None => "operator".into(),
         }
     }
@@ -188,6 +212,12 @@ pub struct Operations {
     no_config: Option<String>,
     /// Connectors of a running daemon; without them drift checks build their own.
     channels: BTreeMap<String, Arc<dyn Channel>>,
+    /// The engine's exceptions (`with_exceptions`).
+    exceptions: Option<Arc<dyn switchyard_core::store::ExceptionStore>>,
+    /// A running daemon's view of its channels and partners (`with_board`).
+    board: Option<Arc<crate::daemon::health::Board>>,
+    /// KPI and activity queries (`with_kpis`), where the caller opened them.
+    kpis: Option<Arc<dyn switchyard_core::store::KpiStore>>,
 }
 
 impl Operations {
@@ -206,6 +236,9 @@ impl Operations {
             config,
             no_config,
             channels: BTreeMap::new(),
+            exceptions: None,
+            board: None,
+            kpis: None,
         }
     }
 
@@ -475,6 +508,10 @@ impl Operations {
                 .await?)
         }
         .await;
+        if let Ok(r) = &result {
+            self.cleared(ExceptionKind::OrderHeld, Subject::Order(r.order_id))
+                .await;
+        }
         self.recorded(actor, "release", target, detail, result, |r| {
             format!("{} → {}", r.lines.join(", "), r.location_id)
         })
@@ -488,6 +525,10 @@ impl Operations {
             .replay_dead_letter(id)
             .await
             .map_err(AppError::from);
+        if result.is_ok() {
+            self.cleared(ExceptionKind::DeadLetter, Subject::DeadLetter(id))
+                .await;
+        }
         self.recorded(
             actor,
             "replay_dead_letter",
@@ -506,6 +547,14 @@ impl Operations {
             .retry_target_events(id)
             .await
             .map_err(AppError::from);
+        match (&result, id) {
+            (Ok(_), Some(id)) => {
+                self.cleared(ExceptionKind::PartnerEventFailed, Subject::PartnerEvent(id))
+                    .await
+            }
+            (Ok(_), None) => self.cleared_all(ExceptionKind::PartnerEventFailed).await,
+            _ => {}
+        }
         let target = id.map_or("partner_event:*".to_string(), |i| {
             format!("partner_event:{i}")
         });
@@ -586,6 +635,10 @@ impl Operations {
             Ok(loc.clone())
         }
         .await;
+        if result.is_ok() {
+            self.cleared(ExceptionKind::UnknownSku, Subject::Sku(sku.to_string()))
+                .await;
+        }
         self.recorded(
             actor,
             "stock_set",
@@ -622,6 +675,10 @@ impl Operations {
             Ok(loc.clone())
         }
         .await;
+        if result.is_ok() {
+            self.cleared_skus(rows.iter().map(|(sku, _)| sku.as_str()))
+                .await;
+        }
         self.recorded(
             actor,
             "stock_import",
@@ -630,28 +687,6 @@ impl Operations {
             result,
             |l| format!("{} SKU(s) set at {l}", rows.len()),
         )
-        .await
-    }
-
-    /// Records units a customer sent back.
-    pub async fn record_return(
-        &self,
-        actor: &Actor,
-        order: &str,
-        line: &str,
-        quantity: i64,
-        restock: bool,
-    ) -> AppResult<ReturnReceipt> {
-        let detail = serde_json::json!({"order": order, "line": line, "quantity": quantity, "restock": restock});
-        let target = self.order_target(order).await;
-        let result = self
-            .store
-            .record_return(order, line, quantity, restock, now_ms())
-            .await
-            .map_err(AppError::from);
-        self.recorded(actor, "return", target, detail, result, |r| {
-            format!("return {}", r.return_id)
-        })
         .await
     }
 
@@ -732,6 +767,13 @@ impl Operations {
             .reprocess_quarantined(inbox_id)
             .await
             .map_err(AppError::from);
+        if result.is_ok() {
+            self.cleared(
+                ExceptionKind::PayloadQuarantined,
+                Subject::Delivery(inbox_id),
+            )
+            .await;
+        }
         self.recorded(
             actor,
             "reprocess_quarantined",

@@ -2,6 +2,8 @@
 
 mod check;
 mod edi;
+mod events;
+mod exceptions;
 mod normalize;
 mod orders;
 mod partners;
@@ -41,6 +43,10 @@ pub struct Args {
     /// More logging (-v debug, -vv trace). `RUST_LOG` wins when set.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// How logs are written to stderr: `text` for people, `json` (one object a line, with
+    /// the span fields such as `order_id` and `channel`) for log collectors.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "SWITCHYARD_LOG_FORMAT")]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -78,8 +84,15 @@ pub enum Command {
     },
     /// Record a shipment, consume its stock and write tracking back to the channel.
     Ship(orders::ShipArgs),
-    /// Record units a customer sent back (`--restock` puts them back on hand).
+    /// Record units a customer sent back (`--restock` puts them back on hand, `--dispose` or
+    /// neither writes them off; `--refund` refunds them on the channel).
     Return(returns::ReturnArgs),
+    /// Returns (RMAs): the channels' reported returns and those recorded here; receive,
+    /// refund on the channel, confirm a refund a person made, cancel.
+    Returns {
+        #[command(subcommand)]
+        action: returns::ReturnsCmd,
+    },
     /// Orders as Switchyard holds them.
     Orders {
         #[command(subcommand)]
@@ -102,6 +115,25 @@ pub enum Command {
         #[command(subcommand)]
         action: edi::EdiCmd,
     },
+    /// Things a person must look at (held orders, dead letters, failing channels, …).
+    Exceptions {
+        #[command(subcommand)]
+        action: exceptions::ExceptionsCmd,
+    },
+    /// The event log: what happened, in commit order.
+    Events(events::EventsArgs),
+    /// Outbound webhook subscriptions, their dead letters and replays.
+    Webhooks {
+        #[command(subcommand)]
+        action: events::WebhooksCmd,
+    },
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +148,12 @@ pub enum QuarantineCmd {
 }
 
 pub fn init_tracing(verbose: u8, quiet: bool) {
+    init_tracing_as(verbose, quiet, LogFormat::Text)
+}
+
+/// Logging to stderr as text or as JSON lines (each with its span's fields, e.g. the order
+/// and channel a worker is handling).
+pub fn init_tracing_as(verbose: u8, quiet: bool, format: LogFormat) {
     let default = match verbose {
         0 if quiet => "warn",
         0 => "info",
@@ -124,10 +162,23 @@ pub fn init_tracing(verbose: u8, quiet: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    match format {
+        LogFormat::Text => {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .try_init();
+        }
+        LogFormat::Json => {
+            let _ = tracing_subscriber::fmt()
+                .json()
+                .with_current_span(true)
+                .with_span_list(true)
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .try_init();
+        }
+    }
 }
 
 pub fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
@@ -154,14 +205,15 @@ pub async fn operations(args: &Args) -> anyhow::Result<Operations> {
         (None, Ok(c)) => c.store.url.clone(),
         (None, Err(e)) => anyhow::bail!("{e:#}"),
     };
-    let (store, operator) = switchyard_store::open_with_operator(&url)
+    let stores = switchyard_store::open_all(&url)
         .await
         .with_context(|| format!("opening store {url}"))?;
     Ok(Operations::new(
-        store,
-        operator,
+        stores.store,
+        stores.operator,
         config.map(Arc::new).map_err(|e| format!("{e:#}")),
-    ))
+    )
+    .with_exceptions(stores.exceptions))
 }
 
 pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
@@ -219,10 +271,14 @@ pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
         Command::Picks { action } => orders::picks(&args, action).await,
         Command::Ship(ship) => orders::ship(&args, ship).await,
         Command::Return(r) => returns::run(&args, r).await,
+        Command::Returns { action } => returns::returns(&args, action).await,
         Command::Orders { action } => orders::orders(&args, action).await,
         Command::Route(route) => route::what_if(&args, route).await,
         Command::DeadLetters { action } => orders::dead_letters(&args, action).await,
         Command::Partners { action } => partners::run(&args, action).await,
         Command::Edi { action } => edi::run(action),
+        Command::Exceptions { action } => exceptions::run(&args, action).await,
+        Command::Events(a) => events::events(&args, a).await,
+        Command::Webhooks { action } => events::webhooks(&args, action).await,
     }
 }

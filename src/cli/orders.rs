@@ -9,7 +9,7 @@ use clap::{Args as ClapArgs, Subcommand};
 use switchyard_core::store::{OrderDetail, OrderFilter, PickLine, now_ms};
 
 use super::{Args, operations};
-use crate::app::{Actor, AppError, ShipCommand};
+use crate::app::{Actor, AppError, CancelCommand, ShipCommand};
 
 fn show_ms(ms: i64) -> String {
     chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
@@ -75,6 +75,34 @@ pub enum OrdersCmd {
         /// The partner's location id.
         #[arg(long)]
         location: String,
+    },
+    /// Cancel the order (or lines of it) on its sales channel as the seller, with a reason
+    /// (out_of_stock, customer_request, fraud, address_undeliverable, pricing_error, other).
+    /// Partners holding it cancel first; refused when units already shipped.
+    Cancel {
+        order: String,
+        #[arg(long)]
+        reason: String,
+        /// A line to cancel (repeat with `--qty` for each); without it, the whole order.
+        #[arg(long = "line")]
+        lines: Vec<String>,
+        /// Units of the `--line` at the same position.
+        #[arg(long = "qty")]
+        qtys: Vec<u32>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Seller cancellations, newest first (`--state needs_person`: what a person must cancel
+    /// in a channel's admin, where the channel has no cancellation API).
+    Cancellations {
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        order: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
     },
     /// The operator action log, newest first (every command given through the CLI or the
     /// admin API, with who gave it).
@@ -226,6 +254,100 @@ pub async fn orders(args: &Args, cmd: &OrdersCmd) -> anyhow::Result<ExitCode> {
                  re-routed once the partner confirms",
                 c.order_id, c.location_id, c.submission_key
             );
+        }
+        OrdersCmd::Cancel {
+            order,
+            reason,
+            lines,
+            qtys,
+            json,
+        } => {
+            if lines.len() != qtys.len() {
+                bail!(
+                    "give one --qty for each --line ({} line(s), {} qty)",
+                    lines.len(),
+                    qtys.len()
+                );
+            }
+            let lines = (!lines.is_empty()).then(|| {
+                lines
+                    .iter()
+                    .zip(qtys)
+                    .map(|(l, q)| switchyard_core::cancellation::CancelLine {
+                        line_id: l.clone(),
+                        quantity: *q,
+                    })
+                    .collect()
+            });
+            let c = ops
+                .cancel_on_channel(
+                    &Actor::cli(None),
+                    CancelCommand {
+                        order: order.clone(),
+                        reason: reason.clone(),
+                        lines,
+                    },
+                )
+                .await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&c)?);
+            } else {
+                println!(
+                    "order {} ({}): cancellation {} on {} with `{}` ({}): {}{}",
+                    c.number,
+                    c.order_id,
+                    c.id,
+                    c.channel_id,
+                    c.reason_code,
+                    if c.whole { "whole order" } else { "lines" },
+                    c.state.as_str(),
+                    c.detail
+                        .as_deref()
+                        .map(|d| format!(" — {d}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        OrdersCmd::Cancellations {
+            state,
+            order,
+            limit,
+            json,
+        } => {
+            let rows = ops
+                .cancellations(state.as_deref(), order.as_deref(), *limit)
+                .await?;
+            if *json {
+                for r in &rows {
+                    println!("{}", serde_json::to_string(r)?);
+                }
+            } else if rows.is_empty() {
+                println!("no cancellations");
+            } else {
+                println!("id\torder\tchannel\treason\tcode\tscope\tstate\tdetail");
+                for r in &rows {
+                    let scope = if r.whole {
+                        "whole".to_string()
+                    } else {
+                        r.lines
+                            .iter()
+                            .map(|l| format!("{}×{}", l.line_id, l.quantity))
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    };
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        r.id,
+                        r.number,
+                        r.channel_id,
+                        r.reason,
+                        r.reason_code,
+                        scope,
+                        r.state.as_str(),
+                        r.detail.as_deref().unwrap_or("")
+                    );
+                }
+            }
         }
         OrdersCmd::Actions { order, limit } => {
             let target = match order {

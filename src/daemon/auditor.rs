@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use switchyard_core::config::{ChannelConfig, Config};
+use switchyard_core::exceptions::{ExceptionKind, Subject};
 use switchyard_core::stock::{ListingCheck, Violation, audit, listing_level, oversell_exposure};
 use switchyard_core::store::{Store, now_ms};
 use tokio::sync::watch;
@@ -145,6 +146,27 @@ async fn round(app: &App) {
                     .set(units);
             }
             app.metrics.stock_audits.inc();
+            if report.violations.is_empty() {
+                app.exceptions
+                    .clear(ExceptionKind::AuditViolation, Subject::Stock)
+                    .await;
+            } else {
+                let checks: Vec<String> = by_check
+                    .iter()
+                    .map(|(check, n)| format!("{check} ×{n}"))
+                    .collect();
+                app.exceptions
+                    .raise(
+                        ExceptionKind::AuditViolation,
+                        Subject::Stock,
+                        &format!(
+                            "the stock audit found {} violation(s): {} (switchyard stock audit)",
+                            report.violations.len(),
+                            checks.join(", ")
+                        ),
+                    )
+                    .await;
+            }
             if let Err(e) = app.store.record_audit(now_ms(), &report.violations).await {
                 app.store_failed("recording the audit", &e);
             }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use switchyard_core::exceptions::{ExceptionKind, Subject};
 use switchyard_core::ports::Channel;
 use switchyard_core::store::{Drift, Store, now_ms};
 use tokio::sync::watch;
@@ -72,8 +73,31 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
                     .stock_drift
                     .get_or_create(&labels)
                     .inc_by(drifts.len() as u64);
-                if !drifts.is_empty() {
+                let subject = Subject::Channel(channel_id.clone());
+                if drifts.is_empty() {
+                    app.exceptions
+                        .clear(ExceptionKind::DriftFound, subject)
+                        .await;
+                } else {
                     app.wake.push.wake_all();
+                    let skus: Vec<&str> = drifts.iter().take(10).map(|d| d.sku.as_str()).collect();
+                    app.exceptions
+                        .raise(
+                            ExceptionKind::DriftFound,
+                            subject,
+                            &format!(
+                                "{channel_id}: {} listing(s) changed on the channel ({}{}); \
+                                 Switchyard's level is being pushed back",
+                                drifts.len(),
+                                skus.join(", "),
+                                if drifts.len() > skus.len() {
+                                    ", …"
+                                } else {
+                                    ""
+                                }
+                            ),
+                        )
+                        .await;
                 }
             }
             Err(e) => {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use switchyard_core::exceptions::{ExceptionKind, Subject};
 use switchyard_core::fulfillment::{FulfillmentLine, FulfillmentOrder, RequestedShipping};
 use switchyard_core::model::Address;
 use switchyard_core::ports::PollCursor;
@@ -56,6 +57,19 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
                     }
                     if !keys.is_empty() {
                         app.wake.outbox.notify_one();
+                        app.exceptions
+                            .raise(
+                                ExceptionKind::PartnerOverdue,
+                                Subject::Location(l.id.clone()),
+                                &format!(
+                                    "{}: {} order(s) without a ship notice within {secs} s; \
+                                     cancellation asked before routing elsewhere ({})",
+                                    l.id,
+                                    keys.len(),
+                                    keys.join(", ")
+                                ),
+                            )
+                            .await;
                     }
                 }
                 Err(e) => {
@@ -140,6 +154,21 @@ async fn apply_events(app: &App) -> bool {
                     app.store_failed("recording a failed partner event", &e);
                     return false;
                 }
+                if park {
+                    app.exceptions
+                        .raise(
+                            ExceptionKind::PartnerEventFailed,
+                            Subject::PartnerEvent(item.id),
+                            &format!(
+                                "{} event {} ({}) parked after {} attempt(s): {e}",
+                                item.location_id,
+                                item.id,
+                                item.event.dedup_id,
+                                item.attempts + 1
+                            ),
+                        )
+                        .await;
+                }
             }
         }
     }
@@ -181,6 +210,8 @@ pub async fn poll(app: Arc<App>, location_id: String, mut stopped: watch::Receiv
         let mut more = false;
         match target.poll_events(&cursor).await {
             Ok(page) => {
+                app.board
+                    .partner(&location_id, |p| p.last_poll_ok_ms = Some(now_ms()));
                 let max_seen = match (cursor.max_seen, page.max_seen) {
                     (Some(a), Some(b)) => Some(a.max(b)),
                     (a, b) => a.or(b),
@@ -212,6 +243,10 @@ pub async fn poll(app: Arc<App>, location_id: String, mut stopped: watch::Receiv
                 }
             }
             Err(e) => {
+                app.board.partner(&location_id, |p| {
+                    p.last_error = Some(e.to_string());
+                    p.last_error_ms = Some(now_ms());
+                });
                 tracing::warn!(location = %location_id, error = %e, "polling the partner failed")
             }
         }

@@ -91,6 +91,12 @@ pub const AUDIT_CHECKS: [&str; 4] = [
     "listed_above_available",
 ];
 
+/// A kind of exception (`core::exceptions::ExceptionKind`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ByKind {
+    pub kind: String,
+}
+
 type Counters<L> = Family<L, Counter>;
 type Gauges<L> = Family<L, Gauge>;
 
@@ -134,6 +140,8 @@ pub struct Metrics {
     pub stock_oversell_exposure: Gauges<ByChannel>,
     /// Orders not shipped with less than `late_margin_secs` left before their ship-by.
     pub orders_at_risk: Gauge,
+    /// Exceptions open (not acknowledged, not resolved), per kind; every kind from the start.
+    pub exceptions_open: Gauges<ByKind>,
     // Refreshed at each scrape.
     pub inbox_pending: Gauge,
     pub quarantined: Gauge,
@@ -146,6 +154,8 @@ pub struct Metrics {
     pub api_calls: Counters<ByChannel>,
     pub api_throttled: Counters<ByChannel>,
     pub store_writable: Gauge,
+    /// The fulfilment KPIs over the last 24 hours (`kpi_metrics.rs`).
+    pub kpi: super::kpi_metrics::KpiGauges,
 }
 
 impl Default for Metrics {
@@ -299,6 +309,11 @@ impl Metrics {
                 "Orders not shipped with less than late_margin_secs left before their ship-by",
                 Gauge::default()
             ),
+            exceptions_open: reg!(
+                "exceptions_open",
+                "Exceptions open for a person (not acknowledged or resolved), per kind",
+                Gauges::default()
+            ),
             inbox_pending: reg!(
                 "inbox_pending",
                 "Inbox items not yet normalized",
@@ -351,14 +366,34 @@ impl Metrics {
                 "1 while the store accepts writes, 0 while it refuses them",
                 Gauge::default()
             ),
+            kpi: super::kpi_metrics::KpiGauges::register(&mut registry),
             registry,
         }
     }
 
     /// A registry with every per-channel and per-location series present at zero from the
     /// start, so `rate()`, `increase()` and alert rules see them before the first event.
+    /// Sets every kind's open count (kinds missing from `counts` to 0).
+    pub fn set_exceptions_open(
+        &self,
+        counts: &[(switchyard_core::exceptions::ExceptionKind, i64)],
+    ) {
+        for kind in switchyard_core::exceptions::ExceptionKind::ALL {
+            let n = counts
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map_or(0, |(_, n)| *n);
+            self.exceptions_open
+                .get_or_create(&ByKind {
+                    kind: kind.as_str().to_string(),
+                })
+                .set(n);
+        }
+    }
+
     pub fn for_config(config: &switchyard_core::config::Config) -> Self {
         let m = Metrics::new();
+        m.set_exceptions_open(&[]);
         for c in &config.channels {
             let ch = ByChannel::new(&c.id);
             for family in [

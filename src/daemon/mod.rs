@@ -1,13 +1,18 @@
 //! The long-running daemon: an HTTP server for webhooks and health, plus one worker per
 //! pipeline step. Workers only talk through the store; in-process wake-ups just cut latency.
 
+mod alerts;
 pub mod auditor;
+mod cancel;
 pub mod drift;
+pub mod exceptions;
 mod faults;
 mod fetcher;
 pub mod fulfil;
+pub mod health;
 mod http;
 mod inbox_writer;
+mod kpi_metrics;
 mod late;
 mod listings;
 mod metrics;
@@ -16,8 +21,10 @@ mod outbox;
 mod partner_stock;
 mod poller;
 mod pusher;
+mod returns;
 mod router;
 mod server;
+pub mod webhooks;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -121,6 +128,10 @@ impl ChannelWakers {
 pub struct App {
     pub config: Config,
     pub store: Arc<dyn Store>,
+    /// The same store's operator side (seller cancellations' records).
+    pub operator: Arc<dyn switchyard_core::store::OperatorStore>,
+    /// The same store's KPI queries (`/metrics`, the admin API, the console).
+    pub kpis: Arc<dyn switchyard_core::store::KpiStore>,
     pub inbox: inbox_writer::InboxWriter,
     pub channels: BTreeMap<String, Arc<dyn Channel>>,
     /// Fulfilment partners by location id (locations with an `adapter:`).
@@ -132,6 +143,10 @@ pub struct App {
     pub health: StoreHealth,
     /// Identical errors logged once per interval, with a count.
     pub repeats: Arc<Repeats>,
+    /// Raises and clears exceptions (things a person must look at).
+    pub exceptions: exceptions::Raiser,
+    /// What the workers last saw of each channel and partner.
+    pub board: Arc<health::Board>,
 }
 
 /// A running daemon. Dropping it does not stop it; call [`Daemon::shutdown`].
@@ -147,9 +162,16 @@ pub struct Daemon {
 impl Daemon {
     /// Opens the store, builds every connector, binds the server and starts all workers.
     pub async fn start(config: Config, timing: Timing) -> anyhow::Result<Daemon> {
-        let (store, operator) = switchyard_store::open_with_operator(&config.store.url)
+        let switchyard_store::Stores {
+            store,
+            operator,
+            exceptions: exception_store,
+            kpis,
+        } = switchyard_store::open_all(&config.store.url)
             .await
             .with_context(|| format!("opening store {}", config.store.url))?;
+        let alert_sinks = switchyard_connectors::alerts::build(&config.alerts)
+            .map_err(|e| anyhow::anyhow!("alerts: {e}"))?;
         store
             .sync_kits(&config.kit_components())
             .await
@@ -185,9 +207,17 @@ impl Daemon {
         let fetch_wake = ChannelWakers::new(channels.keys());
         let push_wake = ChannelWakers::new(channels.keys());
         let metrics = Metrics::for_config(&config);
+        let board = Arc::new(health::Board::new(
+            switchyard_core::store::now_ms(),
+            channels.keys(),
+            targets.keys(),
+        ));
+        let repeats = Arc::new(Repeats::new(timing.log_repeat_interval));
         let app = Arc::new(App {
             config,
             store,
+            operator: operator.clone(),
+            kpis,
             inbox,
             channels,
             targets,
@@ -198,7 +228,9 @@ impl Daemon {
             },
             metrics,
             health: StoreHealth::new(timing.log_repeat_interval),
-            repeats: Arc::new(Repeats::new(timing.log_repeat_interval)),
+            exceptions: exceptions::Raiser::new(exception_store.clone(), repeats.clone()),
+            repeats,
+            board,
             timing,
         });
         let (stop, stopped) = watch::channel(false);
@@ -210,11 +242,16 @@ impl Daemon {
                 operator,
                 Ok(Arc::new(app.config.clone())),
             )
-            .with_channels(app.channels.clone());
-            let state = Arc::new(crate::api::ApiState::new(Arc::new(ops), &app.config));
+            .with_channels(app.channels.clone())
+            .with_exceptions(exception_store.clone())
+            .with_board(app.board.clone())
+            .with_kpis(app.kpis.clone());
+            let ops = Arc::new(ops);
+            let state = Arc::new(crate::api::ApiState::new(ops.clone(), &app.config));
+            let console = crate::console::router(ops, &app.config);
             tasks.spawn(http::serve(
                 listener,
-                crate::api::router(state),
+                crate::api::router(state).merge(console),
                 http::Limits::from_config(&app.config.server),
                 app.clone(),
                 stopped.clone(),
@@ -231,7 +268,15 @@ impl Daemon {
         tasks.spawn(outbox::run(app.clone(), stopped.clone()));
         tasks.spawn(auditor::run(app.clone(), stopped.clone()));
         tasks.spawn(late::run(app.clone(), stopped.clone()));
+        tasks.spawn(exceptions::run(app.clone(), stopped.clone()));
+        if !alert_sinks.is_empty() {
+            tasks.spawn(alerts::run(app.clone(), alert_sinks, stopped.clone()));
+        }
+        tasks.spawn(cancel::run(app.clone(), stopped.clone()));
         tasks.spawn(fulfil::run(app.clone(), stopped.clone()));
+        for hook in &app.config.webhooks {
+            tasks.spawn(webhooks::run(app.clone(), hook.clone(), stopped.clone()));
+        }
         for id in app.targets.keys() {
             tasks.spawn(fulfil::poll(app.clone(), id.clone(), stopped.clone()));
             tasks.spawn(partner_stock::run(app.clone(), id.clone(), stopped.clone()));
@@ -242,6 +287,7 @@ impl Daemon {
             tasks.spawn(listings::run(app.clone(), id.clone(), stopped.clone()));
             tasks.spawn(pusher::run(app.clone(), id.clone(), stopped.clone()));
             tasks.spawn(drift::run(app.clone(), id.clone(), stopped.clone()));
+            tasks.spawn(returns::run(app.clone(), id.clone(), stopped.clone()));
         }
         tracing::info!(%addr, admin = ?admin_addr, channels = app.channels.len(), "switchyard is running");
         Ok(Daemon {

@@ -6,12 +6,14 @@ use super::metrics::ChannelOutcome;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use switchyard_core::exceptions::{ExceptionKind, Subject};
 use switchyard_core::intake::IntakeRules;
 use switchyard_core::lifecycle::{ChannelTerms, apply_channel_terms};
 use switchyard_core::model::Order;
 use switchyard_core::ports::{Channel, NormalizeError, RawOrder};
 use switchyard_core::store::Applied;
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use super::App;
 use super::faults::Backoff;
@@ -67,6 +69,12 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
         let mut changed = false;
         let mut failed = false;
         for item in &batch {
+            let span = tracing::info_span!(
+                "normalize",
+                channel = %item.channel_id,
+                inbox_id = item.id,
+                order_id = tracing::field::Empty
+            );
             let config = app.config.channels.iter().find(|c| c.id == item.channel_id);
             let outcome = match (app.channels.get(&item.channel_id), config) {
                 (Some(channel), Some(config)) => normalize_for_channel(
@@ -81,7 +89,7 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
                 )),
             };
             if let Err(e) = &outcome {
-                tracing::warn!(channel = %item.channel_id, inbox_id = item.id, error = %e, "payload quarantined");
+                span.in_scope(|| tracing::warn!(channel = %item.channel_id, inbox_id = item.id, error = %e, "payload quarantined"));
             }
             let hold_ms = config.map_or(0, |c| {
                 i64::try_from(c.hold_new_orders_secs)
@@ -91,17 +99,37 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
             match app
                 .store
                 .apply_inbox_held(item, outcome.as_ref(), hold_ms)
+                .instrument(span.clone())
                 .await
             {
                 Ok(applied) => {
                     let label = match applied {
-                        Applied::Changed { .. } => {
+                        Applied::Changed { order_id, new } => {
+                            span.record("order_id", order_id);
+                            span.in_scope(|| tracing::debug!(order_id, new, "order stored"));
                             changed = true;
                             "changed"
                         }
                         Applied::Unchanged { .. } => "unchanged",
                         Applied::Stale { .. } => "stale",
-                        Applied::Quarantined => "quarantined",
+                        Applied::Quarantined => {
+                            let why = outcome
+                                .as_ref()
+                                .err()
+                                .map_or_else(String::new, ToString::to_string);
+                            app.exceptions
+                                .raise(
+                                    ExceptionKind::PayloadQuarantined,
+                                    Subject::Delivery(item.id),
+                                    &format!(
+                                        "delivery {} from {} quarantined: {why}",
+                                        item.id, item.channel_id
+                                    ),
+                                )
+                                .instrument(span.clone())
+                                .await;
+                            "quarantined"
+                        }
                     };
                     app.metrics
                         .inbox_applied

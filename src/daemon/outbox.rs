@@ -4,10 +4,13 @@
 use super::metrics::ChannelKind;
 use std::sync::Arc;
 
+use switchyard_core::exceptions::{ExceptionKind, Subject};
 use switchyard_core::fulfillment::{CancelOutcome, OrderRef};
 use switchyard_core::model::Shipment;
+use switchyard_core::ports::{Refund, RefundOutcome};
 use switchyard_core::store::{OutboxItem, now_ms};
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use super::faults::Backoff;
 use super::{App, retry_at_ms};
@@ -33,7 +36,14 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
         }
         let mut failed = false;
         for item in &due {
-            let result = deliver(&app, item).await;
+            let span = tracing::info_span!(
+                "outbox",
+                channel = %item.channel_id,
+                kind = %item.kind,
+                key = %item.idempotency_key,
+                order_id = item.payload.get("order_id").and_then(|v| v.as_i64())
+            );
+            let result = deliver(&app, item).instrument(span.clone()).await;
             let labels = ChannelKind::new(&item.channel_id, &item.kind);
             let stored = match result {
                 Ok(Done::Plain) => {
@@ -58,6 +68,31 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
                     app.wake.fulfil.notify_one();
                     stored
                 }
+                Ok(Done::ChannelCancelled {
+                    cancellation_id,
+                    detail,
+                }) => {
+                    app.metrics.outbox_delivered.get_or_create(&labels).inc();
+                    tracing::info!(key = %item.idempotency_key, cancellation_id, %detail, "cancelled on the channel");
+                    app.operator
+                        .complete_channel_cancel(item.id, cancellation_id, &detail)
+                        .await
+                }
+                Ok(Done::Refund { rma_id, outcome }) => {
+                    app.metrics.outbox_delivered.get_or_create(&labels).inc();
+                    match &outcome {
+                        RefundOutcome::Refunded { refund_id } => {
+                            tracing::info!(key = %item.idempotency_key, %refund_id, "refund written back")
+                        }
+                        RefundOutcome::ByPerson { why } => {
+                            tracing::warn!(key = %item.idempotency_key, %why, "refund left to a person")
+                        }
+                    }
+                    app.store
+                        .returns()
+                        .record_refund(item.id, rma_id, &outcome, now_ms())
+                        .await
+                }
                 Err((error, retryable, cause)) => {
                     app.metrics.outbox_failures.get_or_create(&labels).inc();
                     let give_up = !retryable || item.attempts + 1 >= app.timing.outbox_max_attempts;
@@ -68,7 +103,19 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
                     }
                     let retry_at =
                         (!give_up).then(|| retry_at_ms(now_ms(), item.attempts, cause.as_ref()));
-                    app.store.fail_outbox(item.id, &error, retry_at).await
+                    let failed = app.store.fail_outbox(item.id, &error, retry_at).await;
+                    if give_up && failed.is_ok() {
+                        raise_dead_letter(&app, item, &error)
+                            .instrument(span.clone())
+                            .await;
+                    }
+                    match (give_up, super::cancel::cancellation_id(item)) {
+                        (true, Some(id)) if failed.is_ok() => {
+                            let detail = format!("the channel refused: {error}");
+                            app.operator.fail_channel_cancel(id, &detail).await
+                        }
+                        _ => failed,
+                    }
                 }
             };
             if let Err(e) = stored {
@@ -91,6 +138,36 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
     }
 }
 
+/// A side effect given up is an exception on its dead letter (cleared by its replay).
+async fn raise_dead_letter(app: &App, item: &OutboxItem, error: &str) {
+    let id = match app.store.dead_letters(20).await {
+        Ok(rows) => rows
+            .into_iter()
+            .find(|d| d.idempotency_key == item.idempotency_key && d.replayed_at.is_none())
+            .map(|d| d.id),
+        Err(e) => {
+            app.store_failed("reading dead letters", &e);
+            None
+        }
+    };
+    let Some(id) = id else {
+        return;
+    };
+    app.exceptions
+        .raise(
+            ExceptionKind::DeadLetter,
+            Subject::DeadLetter(id),
+            &format!(
+                "{} for {} ({}) gave up after {} attempt(s): {error}",
+                item.kind,
+                item.channel_id,
+                item.idempotency_key,
+                item.attempts + 1
+            ),
+        )
+        .await;
+}
+
 /// Why an item was not delivered, whether trying again may help, and the channel's error when
 /// it came from one (a rate limit's `Retry-After` sets the next attempt).
 type Failure = (String, bool, Option<switchyard_core::ports::ChannelError>);
@@ -105,6 +182,16 @@ enum Done {
     CancelAnswered {
         order: OrderRef,
         outcome: CancelOutcome,
+    },
+    /// The channel confirmed a seller cancellation.
+    ChannelCancelled {
+        cancellation_id: i64,
+        detail: String,
+    },
+    /// The channel's answer to a return's refund, recorded on the RMA.
+    Refund {
+        rma_id: i64,
+        outcome: RefundOutcome,
     },
 }
 
@@ -169,6 +256,45 @@ async fn deliver(app: &App, item: &OutboxItem) -> Result<Done, Failure> {
                 }
                 Err(e) => Err((e.to_string(), e.is_retryable(), None)),
             }
+        }
+        "cancel_order" => {
+            let channel = app.channels.get(&item.channel_id).ok_or_else(|| {
+                (
+                    format!("channel `{}` is not configured", item.channel_id),
+                    false,
+                    None,
+                )
+            })?;
+            let request: switchyard_core::cancellation::ChannelCancel =
+                serde_json::from_value(item.payload.clone())
+                    .map_err(|e| (format!("payload unreadable: {e}"), false, None))?;
+            channel
+                .cancel_order(&request, &item.idempotency_key)
+                .await
+                .map(|detail| Done::ChannelCancelled {
+                    cancellation_id: request.cancellation_id,
+                    detail,
+                })
+                .map_err(|e| (e.to_string(), e.is_retryable(), Some(e)))
+        }
+        "refund" => {
+            let channel = app.channels.get(&item.channel_id).ok_or_else(|| {
+                (
+                    format!("channel `{}` is not configured", item.channel_id),
+                    false,
+                    None,
+                )
+            })?;
+            let refund: Refund = serde_json::from_value(item.payload.clone())
+                .map_err(|e| (format!("payload unreadable: {e}"), false, None))?;
+            channel
+                .refund(&refund, &item.idempotency_key)
+                .await
+                .map(|outcome| Done::Refund {
+                    rma_id: refund.rma_id,
+                    outcome,
+                })
+                .map_err(|e| (e.to_string(), e.is_retryable(), Some(e)))
         }
         other => Err((format!("unknown outbox kind `{other}`"), false, None)),
     }

@@ -38,6 +38,9 @@ pub async fn run(app: Arc<App>, location_id: String, mut stopped: watch::Receive
         match target.inventory().await {
             Ok(levels) => match feed(&app, &location_id, &levels).await {
                 Ok(changed) => {
+                    app.board.partner(&location_id, |p| {
+                        p.last_inventory_ok_ms = Some(switchyard_core::store::now_ms());
+                    });
                     app.metrics
                         .partner_inventory_reads
                         .get_or_create(&labels)
@@ -60,6 +63,10 @@ pub async fn run(app: Arc<App>, location_id: String, mut stopped: watch::Receive
                     .partner_inventory_read_failures
                     .get_or_create(&labels)
                     .inc();
+                app.board.partner(&location_id, |p| {
+                    p.last_error = Some(e.to_string());
+                    p.last_error_ms = Some(switchyard_core::store::now_ms());
+                });
                 tracing::warn!(location = %location_id, error = %e, "reading the partner's inventory failed")
             }
         }

@@ -7,13 +7,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use switchyard_core::ports::PollCursor;
-use switchyard_core::store::Source;
+use switchyard_core::exceptions::{ExceptionKind, Subject};
+use switchyard_core::ports::{ChannelError, PollCursor};
+use switchyard_core::store::{Source, now_ms};
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use super::App;
 
-pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver<bool>) {
+pub async fn run(app: Arc<App>, channel_id: String, stopped: watch::Receiver<bool>) {
+    let span = tracing::info_span!("poll", channel = %channel_id);
+    poll(app, channel_id, stopped).instrument(span).await
+}
+
+async fn poll(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver<bool>) {
     let (Some(channel), Some(cfg)) = (
         app.channels.get(&channel_id).cloned(),
         app.config.channels.iter().find(|c| c.id == channel_id),
@@ -23,6 +30,8 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
     let interval = Duration::from_secs(cfg.poll_interval_secs.max(1));
     let overlap = chrono::Duration::seconds(cfg.poll_overlap_secs as i64);
     let mut failures: i64 = 0;
+    // Unknown at start: the first answer clears what a previous run raised.
+    let mut auth_failing: Option<bool> = None;
     loop {
         let cursor = match app.store.poll_cursor(&channel_id).await {
             Ok(Some(c)) => c,
@@ -49,10 +58,47 @@ pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver
         let page = match polled {
             Ok(p) => {
                 failures = 0;
+                app.board.channel(&channel_id, |c| {
+                    c.last_poll_ok_ms = Some(now_ms());
+                    c.auth_failing = false;
+                });
+                if auth_failing != Some(false) {
+                    app.exceptions
+                        .clear(
+                            ExceptionKind::ChannelAuthFailing,
+                            Subject::Channel(channel_id.clone()),
+                        )
+                        .await;
+                    auth_failing = Some(false);
+                }
                 p
             }
             Err(e) => {
                 failures += 1;
+                let auth = matches!(e, ChannelError::Auth(_));
+                app.board.channel(&channel_id, |c| {
+                    c.last_error = Some(e.to_string());
+                    c.last_error_ms = Some(now_ms());
+                    c.auth_failing = auth;
+                    if let ChannelError::RateLimited {
+                        retry_after: Some(wait),
+                    } = &e
+                    {
+                        c.throttled_until_ms = Some(
+                            now_ms().saturating_add(i64::try_from(wait.as_millis()).unwrap_or(0)),
+                        );
+                    }
+                });
+                if auth {
+                    app.exceptions
+                        .raise(
+                            ExceptionKind::ChannelAuthFailing,
+                            Subject::Channel(channel_id.clone()),
+                            &format!("{channel_id} refuses Switchyard's credentials: {e}"),
+                        )
+                        .await;
+                    auth_failing = Some(true);
+                }
                 app.metrics
                     .poll_errors
                     .get_or_create(&ByChannel::new(&channel_id))

@@ -44,7 +44,12 @@ const PASS_ROWS: usize = 10_000;
 /// passes, so many overlap) read hundreds of thousands of rows per pass and held gigabytes.
 const IN_FLIGHT_ROWS: usize = 50_000;
 
-pub async fn run(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver<bool>) {
+pub async fn run(app: Arc<App>, channel_id: String, stopped: watch::Receiver<bool>) {
+    let span = tracing::info_span!("push", channel = %channel_id);
+    tracing::Instrument::instrument(push(app, channel_id, stopped), span).await
+}
+
+async fn push(app: Arc<App>, channel_id: String, mut stopped: watch::Receiver<bool>) {
     let (Some(channel), Some(cfg)) = (
         app.channels.get(&channel_id).cloned(),
         app.config.channels.iter().find(|c| c.id == channel_id),
@@ -235,6 +240,8 @@ async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant, bool,
             app.metrics.stock_push_calls.get_or_create(labels).inc();
             match channel.push_stock(&levels).await {
                 Ok(report) => {
+                    app.board
+                        .channel(channel_id, |c| c.last_push_ok_ms = Some(now_ms()));
                     for sku in &report.applied {
                         if let Some((d, level)) = by_sku.get(sku.as_str()) {
                             let basis = limiting_part(&d.parts);
@@ -275,6 +282,19 @@ async fn pass(ctx: &Ctx, due: Vec<DirtyListing>) -> (Vec<String>, Instant, bool,
                     }
                 }
                 Err(e) => {
+                    app.board.channel(channel_id, |c| {
+                        c.last_error = Some(format!("stock push: {e}"));
+                        c.last_error_ms = Some(now_ms());
+                        if let switchyard_core::ports::ChannelError::RateLimited {
+                            retry_after: Some(wait),
+                        } = &e
+                        {
+                            c.throttled_until_ms = Some(
+                                now_ms()
+                                    .saturating_add(i64::try_from(wait.as_millis()).unwrap_or(0)),
+                            );
+                        }
+                    });
                     app.metrics.stock_push_errors.get_or_create(labels).inc();
                     super::faults::repeated!(app.repeats, warn, format!("push {channel_id}\0{e}"), channel = %channel_id, error = %e, skus = chunk.len(), "stock push failed");
                     // One time for the whole chunk: its rows come back together.

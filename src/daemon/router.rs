@@ -6,9 +6,11 @@
 use super::metrics::ByChannel;
 use std::sync::Arc;
 
-use switchyard_core::routing::{Reroute, Router};
+use switchyard_core::exceptions::{ExceptionKind, Subject};
+use switchyard_core::routing::{Reroute, RoutePlan, Router};
 use switchyard_core::store::{RerouteWork, RoutableOrder};
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use super::App;
 use super::faults::Backoff;
@@ -48,7 +50,8 @@ pub async fn run(app: Arc<App>, mut stopped: watch::Receiver<bool>) {
             continue;
         }
         for o in &batch {
-            if let Err(e) = route_one(&app, &router, o).await {
+            let span = tracing::info_span!("route", order_id = o.order_id, channel = %o.channel_id);
+            if let Err(e) = route_one(&app, &router, o).instrument(span).await {
                 app.store_failed("routing an order", &e);
                 failed = true;
                 break;
@@ -79,7 +82,8 @@ async fn rerouted(app: &App, router: &Router, partners: &[String]) -> bool {
         }
     };
     for w in &work {
-        if let Err(e) = reroute_one(app, router, partners, w).await {
+        let span = tracing::info_span!("reroute", order_id = w.order_id, channel = %w.channel_id);
+        if let Err(e) = reroute_one(app, router, partners, w).instrument(span).await {
             app.store_failed("re-routing an order", &e);
             return false;
         }
@@ -119,6 +123,7 @@ async fn reroute_one(
     if plan.is_held() {
         tracing::warn!(order_id = w.order_id, reason = ?plan.held_reason(), "refused lines have nowhere to go; order held");
         app.metrics.orders_held.get_or_create(&labels).inc();
+        raise_held(app, w.order_id, &plan).await;
     } else {
         tracing::info!(order_id = w.order_id, to = %plan.outcome(), because = %input.because.join("; "), "order re-routed");
         app.wake.outbox.notify_one();
@@ -144,10 +149,46 @@ async fn route_one(
     if plan.is_held() {
         tracing::info!(order_id = o.order_id, channel = %o.channel_id, reason = ?plan.held_reason(), "order held");
         app.metrics.orders_held.get_or_create(&labels).inc();
+        raise_held(app, o.order_id, &plan).await;
     } else {
         tracing::info!(order_id = o.order_id, channel = %o.channel_id, to = %plan.outcome(), rule = %plan.rule_summary(), "order routed");
         app.metrics.orders_routed.get_or_create(&labels).inc();
         app.wake.fulfil.notify_one();
     }
     Ok(())
+}
+
+/// A held order is an exception (cleared by its release); each SKU nobody carries is one more
+/// (cleared when the SKU is counted in).
+async fn raise_held(app: &App, order_id: i64, plan: &RoutePlan) {
+    let reason = plan.held_reason().unwrap_or_else(|| "held".into());
+    app.exceptions
+        .raise(
+            ExceptionKind::OrderHeld,
+            Subject::Order(order_id),
+            &format!("order {order_id} held: {reason}"),
+        )
+        .await;
+    let mut unknown: Vec<&str> = Vec::new();
+    for l in &plan.lines {
+        if l.location.is_none()
+            && l.decided_by == "unknown_sku"
+            && let Some(sku) = l.sku.as_deref()
+            && !unknown.contains(&sku)
+        {
+            unknown.push(sku);
+        }
+    }
+    for sku in unknown {
+        app.exceptions
+            .raise(
+                ExceptionKind::UnknownSku,
+                Subject::Sku(sku.to_string()),
+                &format!(
+                    "SKU `{sku}` (order {order_id}) is stocked nowhere, no kit and in no supplier \
+                     catalog: count it in or map it with sku_aliases"
+                ),
+            )
+            .await;
+    }
 }

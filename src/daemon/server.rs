@@ -284,6 +284,17 @@ async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> impl IntoRe
         .iter()
         .filter_map(|(id, c)| c.api_stats().map(|s| (id.clone(), s.calls, s.throttled)))
         .collect();
+    let now = switchyard_core::store::now_ms();
+    if app.metrics.kpi.due(now) {
+        let window = super::kpi_metrics::WINDOW_MS;
+        match app.kpis.kpis(now - window, now + 1).await {
+            Ok(f) => app
+                .metrics
+                .kpi
+                .set(now, &crate::app::KpiReport::new(now - window, now + 1, f)),
+            Err(e) => tracing::debug!(error = %e, "KPI metrics not read"),
+        }
+    }
     app.metrics.refresh(&Scrape {
         counts,
         depths,

@@ -71,6 +71,9 @@ pub struct Ledger {
     /// SKU → location → units there at the start.
     pub on_hand: BTreeMap<String, BTreeMap<String, i64>>,
     pub orders: Vec<PlacedOrder>,
+    /// Orders whose unstocked line the daemon cancels on the channel as the seller:
+    /// (channel, external id, whether the whole order goes).
+    pub seller_cancelled: Vec<(String, String, bool)>,
 }
 
 impl Ledger {

@@ -7,8 +7,10 @@
 pub mod channels;
 mod ledger;
 pub mod partners;
+mod returns;
 mod rules;
 mod script;
+mod serve;
 mod summary;
 
 use std::path::PathBuf;
@@ -45,9 +47,27 @@ pub struct DemoArgs {
     /// Also print the routing rules the demo runs with, as YAML.
     #[arg(long)]
     pub show_rules: bool,
+    /// After the scripted day, keep the daemon and the simulators running with the web
+    /// console and admin API on this address (`127.0.0.1:8081`) until Ctrl-C; a fresh admin
+    /// token is printed.
+    #[arg(long, value_name = "ADDR")]
+    pub serve: Option<String>,
 }
 
 pub const WAREHOUSE: &str = "main";
+/// A SKU one channel sells and nobody stocks: its line is held with nowhere to go, then
+/// cancelled on that channel by the daemon (`cancel_unfulfillable_after_secs`).
+pub const UNSTOCKED: &str = "GONE-001";
+/// How long such a line is held before the daemon cancels it, in the demo.
+pub const CANCEL_HELD_AFTER_SECS: u64 = 1;
+
+/// The channel that shows the seller cancellation: Walmart (it cancels single lines) when it
+/// runs, else the first with a cancellation API (whole orders).
+pub fn unfulfillable_channel(ids: &[&str]) -> Option<usize> {
+    ["walmart", "shopify", "woocommerce", "bigcommerce", "ebay"]
+        .iter()
+        .find_map(|want| ids.iter().position(|id| id == want))
+}
 pub const ON_HAND: i64 = 40;
 /// Tees kept on the own shelf besides the 3PL's (returns): channels list the sum, the rules
 /// still ship tees from the 3PL.
@@ -76,6 +96,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         )),
     };
     std::fs::create_dir_all(&dir)?;
+    let serve_token = args.serve.as_ref().map(|_| serve::token());
     let db = dir.join("demo.db");
     let _ = std::fs::remove_file(&db);
     let store_url = format!("sqlite://{}", db.display());
@@ -119,6 +140,13 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
+    let ids: Vec<&str> = channels.iter().map(|c| c.id.as_str()).collect();
+    if let Some(i) = unfulfillable_channel(&ids) {
+        channels[i]
+            .sim
+            .add_product(UNSTOCKED, "Discontinued item", "9.90", 0);
+        channel_configs[i].cancel_unfulfillable_after_secs = Some(CANCEL_HELD_AFTER_SECS);
+    }
     let config = Config {
         store: StoreConfig {
             url: store_url.clone(),
@@ -127,7 +155,10 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             listen: "127.0.0.1:0".into(),
             ..ServerConfig::default()
         },
-        admin: Default::default(),
+        admin: match &serve_token {
+            Some(token) => serve::admin(args.serve.as_deref(), token),
+            None => Default::default(),
+        },
         channels: channel_configs,
         locations: [LocationConfig {
             id: WAREHOUSE.into(),
@@ -147,6 +178,8 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         intake: Default::default(),
         audit_interval_secs: 5,
         late_margin_secs: 4 * 3600,
+        alerts: Default::default(),
+        webhooks: Vec::new(),
     };
     let mut config = config;
     config.routing = rules::load(&config)?;
@@ -198,7 +231,13 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let store = daemon.app.store.clone();
     let audit = crate::daemon::auditor::audit_now(&daemon.app.config, store.as_ref()).await;
     let metrics_text = daemon.app.metrics.render();
-    daemon.shutdown().await;
+    let serving = match &serve_token {
+        Some(token) => Some((daemon, token)),
+        None => {
+            daemon.shutdown().await;
+            None
+        }
+    };
     let report = match outcome {
         Ok(report) => report,
         Err(e) => {
@@ -218,6 +257,9 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         .await?;
     if std::env::var_os("SWITCHYARD_DEMO_METRICS").is_some() {
         println!("{metrics_text}");
+    }
+    if let Some((daemon, token)) = serving {
+        serve::until_interrupted(daemon, token).await;
     }
     if args.keep.is_none() {
         let _ = std::fs::remove_dir_all(&dir);

@@ -106,6 +106,61 @@ fn open_at_partner(partners: &Partners, ledger: &Ledger) -> Option<String> {
     None
 }
 
+/// An order with a line nobody stocks: it is held with nowhere to go, and after
+/// `cancel_unfulfillable_after_secs` the daemon cancels that line on the channel (the whole
+/// order where the channel cancels only whole orders, so there the order holds only that line).
+async fn seller_cancellation(
+    c: &DemoChannel,
+    ledger: &mut Ledger,
+    skus: &[String],
+) -> anyhow::Result<()> {
+    let lines_too = c.id == "walmart";
+    let own: Vec<(String, u32)> = match skus.first() {
+        Some(sku) if lines_too => vec![(sku.clone(), 1)],
+        _ => Vec::new(),
+    };
+    println!(
+        "[3/6] an order on {} with a line nobody stocks ({}): held, then cancelled there by the daemon after {} s (out of stock)",
+        c.id,
+        super::UNSTOCKED,
+        super::CANCEL_HELD_AFTER_SECS
+    );
+    let mut lines = own.clone();
+    lines.push((super::UNSTOCKED.to_string(), 1));
+    let external_id = c
+        .sim
+        .place_order(OrderSpec {
+            lines,
+            paid: true,
+            email: "unstocked@example.com".into(),
+            fate: WebhookFate::Deliver,
+        })
+        .await;
+    ledger.orders.push(PlacedOrder {
+        channel: c.id.clone(),
+        external_id: external_id.clone(),
+        parts: PlacedOrder::split(&own, rules::location_for),
+        paid: true,
+        cancelled: !lines_too,
+        webhook_lost: false,
+        webhook_duplicated: false,
+    });
+    ledger
+        .seller_cancelled
+        .push((c.id.clone(), external_id.clone(), !lines_too));
+    wait_for(
+        Duration::from_secs(30),
+        "the unstocked line to be cancelled on the channel",
+        || async {
+            let record = c.sim.seller_cancellation_record(&external_id);
+            Ok(record
+                .is_empty()
+                .then(|| format!("{}:{external_id} not cancelled there yet", c.id)))
+        },
+    )
+    .await
+}
+
 /// Lines for one order: mostly the own catalog, else apparel (3PL), a dropship item, both, or
 /// own-catalog lines with a partner's (the own part leaves by `ship`, the rest by its partner).
 fn order_lines(rng: &mut StdRng, skus: &[String], partners: &Partners) -> Vec<(String, u32)> {
@@ -279,6 +334,11 @@ pub async fn play(
     )
     .await?;
 
+    let ids: Vec<&str> = channels.iter().map(|c| c.id.as_str()).collect();
+    if let Some(i) = super::unfulfillable_channel(&ids) {
+        seller_cancellation(&channels[i], &mut ledger, skus).await?;
+    }
+
     println!(
         "[4/6] packing and shipping the own-warehouse part of paid orders with `switchyard ship`"
     );
@@ -367,9 +427,13 @@ pub async fn play(
         Ok(None)
     })
     .await?;
+    let converge_secs = converging.elapsed().as_secs_f64();
+    println!("  a customer returns a unit; it is received and refunded on its channel");
+    let refunded = super::returns::refund_one(daemon, channels, &ledger).await?;
     Ok(Report {
         ledger,
         ingest_secs,
-        converge_secs: converging.elapsed().as_secs_f64(),
+        converge_secs,
+        refunded,
     })
 }

@@ -16,6 +16,8 @@ pub struct Report {
     pub ledger: Ledger,
     pub ingest_secs: f64,
     pub converge_secs: f64,
+    /// The return the demo refunded, if a channel with a refund API shipped from the warehouse.
+    pub refunded: Option<super::returns::RefundedReturn>,
 }
 
 /// Lines as a sorted list, so two records of one parcel compare equal.
@@ -106,11 +108,40 @@ impl Report {
                 l.orders.iter().filter(|o| o.webhook_duplicated).count(),
             ),
         ));
-        let cancelled = l.orders.iter().filter(|o| o.cancelled).count();
+        for (channel, id, whole) in &l.seller_cancelled {
+            let record = channels
+                .iter()
+                .find(|c| &c.id == channel)
+                .map(|c| c.sim.seller_cancellation_record(id))
+                .unwrap_or_default();
+            let closed = held
+                .iter()
+                .find(|o| &o.channel_id == channel && &o.external_id == id)
+                .is_some_and(|o| !whole || o.status == "cancelled");
+            checks.push((
+                record.len() == 1 && closed,
+                format!(
+                    "seller cancellation of the unstocked line reached {channel} once ({}), in {}'s own record: {}",
+                    if *whole { "whole order" } else { "that line only" },
+                    channel,
+                    record.join("; ")
+                ),
+            ));
+        }
+        // The buyers' cancellations, and a seller cancellation of a whole order (the channel
+        // then reports the order cancelled too).
+        let by_seller = l
+            .seller_cancelled
+            .iter()
+            .filter(|(_, _, whole)| *whole)
+            .count();
+        let cancelled = l.orders.iter().filter(|o| o.cancelled).count() + by_seller;
         let cancelled_held = held.iter().filter(|o| o.status == "cancelled").count();
         checks.push((
             cancelled == cancelled_held,
-            format!("cancellations seen: {cancelled_held} of {cancelled}"),
+            format!(
+                "cancellations seen: {cancelled_held} of {cancelled} ({by_seller} by the seller)"
+            ),
         ));
         for c in channels {
             let expected = l.expected_levels(c.buffer);
@@ -228,6 +259,28 @@ impl Report {
                 "tracking written back exactly once per parcel on {back_once} of {with_tracking} shipped orders"
             ),
         ));
+        // The refund as the channel's own record of the order holds it: once, for the amount.
+        match &self.refunded {
+            Some(r) => {
+                let held = channels
+                    .iter()
+                    .find(|c| c.id == r.channel)
+                    .map(|c| c.sim.refunds(&r.order))
+                    .unwrap_or_default();
+                let amounts: Vec<&str> = held.iter().map(|h| h.amount.as_str()).collect();
+                checks.push((
+                    held.len() == 1 && amounts == [r.amount.as_str()],
+                    format!(
+                        "a returned unit refunded exactly once on {}:{} (RMA {}, {} asked; the channel holds {:?})",
+                        r.channel, r.order, r.rma_id, r.amount, amounts
+                    ),
+                ));
+            }
+            None => checks.push((
+                false,
+                "a returned unit refunded: no order shipped from the warehouse on a channel with a refund API".into(),
+            )),
+        }
         checks.push((
             counts.quarantined == 0 && counts.dead_letters == 0,
             format!(

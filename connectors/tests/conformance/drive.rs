@@ -20,9 +20,59 @@ use switchyard_core::fulfillment::{
     FulfillmentLine, FulfillmentOrder, FulfillmentTarget, OrderRef, RequestedShipping,
 };
 use switchyard_core::model::{Address, ChannelKind, Shipment, ShippedLine};
-use switchyard_core::ports::{Channel, ListingLevel, PollCursor, RawOrder, WebhookRequest};
+use switchyard_core::ports::{
+    Channel, ChannelError, ListingLevel, PollCursor, RawOrder, Refund, RefundLine, RefundOutcome,
+    WebhookRequest,
+};
 use switchyard_sim::record::Direction;
 use switchyard_sim::{Exchange, OrderSpec, SimulatedChannel, WebhookFate};
+
+/// A refund of `quantity` units of one line at `unit` each, for RMA `rma_id`.
+fn refund_of(order_id: &str, line_id: &str, quantity: u32, unit: Decimal, rma_id: i64) -> Refund {
+    let amount = unit * Decimal::from(quantity);
+    Refund {
+        order_external_id: order_id.to_string(),
+        currency: "USD".into(),
+        lines: vec![RefundLine {
+            line_id: line_id.to_string(),
+            quantity,
+            amount,
+        }],
+        amount,
+        rma_id,
+        return_external_id: None,
+        identical_refunded: 0,
+    }
+}
+
+/// Refunds once, again with the same key (found, not repeated), then asks for more than the
+/// order is worth (refused); the simulator's own record holds the one refund.
+async fn drive_refunds(
+    channel: &dyn Channel,
+    sim: &dyn SimulatedChannel,
+    order_id: &str,
+    line_id: &str,
+    unit: Decimal,
+) {
+    let key = format!("refund:{}:1", channel.id());
+    let refund = refund_of(order_id, line_id, 1, unit, 1);
+    let first = channel.refund(&refund, &key).await.expect("refund");
+    assert!(matches!(first, RefundOutcome::Refunded { .. }), "{first:?}");
+    let again = channel.refund(&refund, &key).await.expect("refund again");
+    assert_eq!(first, again, "the same key finds the same refund");
+    let held = sim.refunds(order_id);
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0].amount, switchyard_core::ports::two_places(unit));
+    let too_much = refund_of(order_id, line_id, 50, Decimal::from(2_000), 2);
+    let refused = channel
+        .refund(&too_much, &format!("refund:{}:2", channel.id()))
+        .await;
+    assert!(
+        matches!(refused, Err(ChannelError::Rejected(_))),
+        "{refused:?}"
+    );
+    assert_eq!(sim.refunds(order_id).len(), 1);
+}
 
 /// Exchanges one simulator keeps at most during a run.
 const KEEP: usize = 5_000;
@@ -71,6 +121,33 @@ fn level(
 }
 
 /// A webhook endpoint that answers 200 to anything (the sims record what they sent).
+/// A seller cancellation as the outbox hands it to the connector, with the channel's code.
+fn cancel_request(
+    kind: ChannelKind,
+    order_id: &str,
+    lines: &[(&str, u32)],
+    reason: switchyard_core::cancellation::CancelReason,
+) -> switchyard_core::cancellation::ChannelCancel {
+    switchyard_core::cancellation::ChannelCancel {
+        cancellation_id: 1,
+        order_external_id: order_id.into(),
+        order_number: order_id.into(),
+        whole: lines.is_empty(),
+        lines: lines
+            .iter()
+            .map(|(l, q)| switchyard_core::cancellation::CancelLine {
+                line_id: (*l).into(),
+                quantity: *q,
+            })
+            .collect(),
+        reason,
+        reason_code: switchyard_core::cancellation::channel_terms(kind)
+            .code(reason)
+            .expect("the channel has a code")
+            .into(),
+    }
+}
+
 pub async fn receiver() -> String {
     let app = Router::new().fallback(|| async { "ok" });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -176,9 +253,49 @@ pub async fn shopify() -> Vec<Exchange> {
     );
     let line = sim.line_item_ids(&id).remove(0);
     channel
-        .write_back_shipment(&shipment(&id, vec![(line, 2)]), "ship-1")
+        .write_back_shipment(&shipment(&id, vec![(line.clone(), 2)]), "ship-1")
         .await
         .expect("write-back");
+    // A seller cancellation (orderCancel), and one refused because the order has a fulfillment.
+    use switchyard_core::cancellation::CancelReason;
+    let unsold = sim
+        .place_order(order(&[("SKU-02", 1)], WebhookFate::Lose))
+        .await;
+    channel
+        .cancel_order(
+            &cancel_request(ChannelKind::Shopify, &unsold, &[], CancelReason::OutOfStock),
+            "channel-cancel:shop:1",
+        )
+        .await
+        .expect("orderCancel");
+    assert!(
+        channel
+            .cancel_order(
+                &cancel_request(ChannelKind::Shopify, &id, &[], CancelReason::Fraud),
+                "channel-cancel:shop:2",
+            )
+            .await
+            .is_err(),
+        "a fulfilled order is refused"
+    );
+    // Returns: none yet, then one opened on the shop arrives with its order line and units.
+    let none = channel.poll_returns(None).await.expect("returns");
+    assert!(none.returns.is_empty(), "{none:?}");
+    let opened = sim
+        .open_return(&id, &[(line.clone(), 1)])
+        .await
+        .expect("return opened");
+    let page = channel.poll_returns(None).await.expect("returns");
+    assert_eq!(page.returns.len(), 1, "{page:?}");
+    assert_eq!(page.returns[0].external_id, opened);
+    assert_eq!(page.returns[0].order_external_id, id);
+    assert_eq!(page.returns[0].lines, vec![(line.clone(), 1)]);
+    let again = channel
+        .poll_returns(page.next_cursor.as_deref())
+        .await
+        .expect("returns from the cursor");
+    assert_eq!(again.returns.len(), 1, "the newest order is read again");
+    drive_refunds(&channel, sim.as_ref(), &id, &line, Decimal::new(1999, 2)).await;
     sim.cancel_order(&id, WebhookFate::Deliver).await;
     sweep(&channel, None).await;
     let exchanges = sim.recorder().take();
@@ -244,13 +361,30 @@ pub async fn woocommerce() -> Vec<Exchange> {
     );
     let line = sim.order_json(&id).expect("order")["line_items"][0]["id"].to_string();
     channel
-        .write_back_shipment(&shipment(&id, vec![(line, 1)]), "ship-1")
+        .write_back_shipment(&shipment(&id, vec![(line.clone(), 1)]), "ship-1")
         .await
         .expect("write-back");
+    drive_refunds(&channel, sim.as_ref(), &id, &line, Decimal::new(1250, 2)).await;
     let other = sim
         .place_order(order(&[("SKU-001", 1)], WebhookFate::Lose))
         .await;
     sim.cancel_order(&other, WebhookFate::Deliver).await;
+    // A seller cancellation: the reason as a private note, then status `cancelled`.
+    let unsold = sim
+        .place_order(order(&[("SKU-002", 1)], WebhookFate::Lose))
+        .await;
+    channel
+        .cancel_order(
+            &cancel_request(
+                ChannelKind::Woocommerce,
+                &unsold,
+                &[],
+                switchyard_core::cancellation::CancelReason::OutOfStock,
+            ),
+            "channel-cancel:woo:1",
+        )
+        .await
+        .expect("cancel");
     sweep(&channel, None).await;
     let exchanges = sim.recorder().take();
     assert!(verify_sent(&channel, &exchanges).await >= 2);
@@ -430,13 +564,48 @@ pub async fn ebay() -> Vec<Exchange> {
         .expect("line id")
         .to_string();
     channel
-        .write_back_shipment(&shipment(&id, vec![(line, 2)]), "ship-1")
+        .write_back_shipment(&shipment(&id, vec![(line.clone(), 2)]), "ship-1")
         .await
         .expect("write-back");
+    drive_refunds(&channel, sim.as_ref(), &id, &line, Decimal::new(1250, 2)).await;
     let other = sim
         .place_order(order(&[("SKU-01", 1)], WebhookFate::Lose))
         .await;
     sim.cancel_order(&other, WebhookFate::Lose).await;
+    // A seller cancellation through the Post-Order API (search first, then create), and a
+    // shipped order found not eligible.
+    use switchyard_core::cancellation::CancelReason;
+    let unsold = sim
+        .place_order(order(&[("SKU-02", 1)], WebhookFate::Lose))
+        .await;
+    channel
+        .cancel_order(
+            &cancel_request(ChannelKind::Ebay, &unsold, &[], CancelReason::OutOfStock),
+            "channel-cancel:ebay:1",
+        )
+        .await
+        .expect("post-order cancellation");
+    assert!(
+        channel
+            .cancel_order(
+                &cancel_request(ChannelKind::Ebay, &id, &[], CancelReason::CustomerRequest),
+                "channel-cancel:ebay:2",
+            )
+            .await
+            .is_err()
+    );
+    // A buyer's return request for a shipped unit, read by the Post-Order return search
+    // (a first sweep, then one from the cursor's creation date).
+    let returned = sim
+        .open_return(&id, &[(line.clone(), 1)])
+        .await
+        .expect("ebay return request");
+    let page = channel.poll_returns(None).await.expect("ebay returns");
+    assert!(page.returns.iter().any(|r| r.external_id == returned));
+    channel
+        .poll_returns(page.next_cursor.as_deref())
+        .await
+        .expect("ebay returns since");
     sweep(&channel, Some(Utc::now() - chrono::Duration::hours(1))).await;
     sim.expire_tokens();
     channel.fetch_order(&id).await.expect("after revocation");
@@ -504,10 +673,27 @@ pub async fn walmart() -> Vec<Exchange> {
         .write_back_shipment(&shipment(&id, vec![("1".into(), 2)]), "ship-1")
         .await
         .expect("write-back");
+    drive_refunds(&channel, sim.as_ref(), &id, "1", Decimal::new(1250, 2)).await;
     let other = sim
         .place_order(order(&[("SKU-02", 1)], WebhookFate::Lose))
         .await;
     sim.cancel_order(&other, WebhookFate::Lose).await;
+    // A seller cancellation of one line (cancelOrderLines) with Walmart's reason.
+    let unsold = sim
+        .place_order(order(&[("SKU-03", 2), ("SKU-04", 1)], WebhookFate::Lose))
+        .await;
+    channel
+        .cancel_order(
+            &cancel_request(
+                ChannelKind::Walmart,
+                &unsold,
+                &[("2", 1)],
+                switchyard_core::cancellation::CancelReason::OutOfStock,
+            ),
+            "channel-cancel:wm:1",
+        )
+        .await
+        .expect("cancel lines");
     sweep(&channel, None).await;
     sim.expire_tokens();
     channel.fetch_order(&id).await.expect("after revocation");
@@ -667,13 +853,30 @@ pub async fn bigcommerce() -> Vec<Exchange> {
         30
     );
     channel
-        .write_back_shipment(&shipment(&id, vec![(line, 2)]), "ship-1")
+        .write_back_shipment(&shipment(&id, vec![(line.clone(), 2)]), "ship-1")
         .await
         .expect("write-back");
+    drive_refunds(&channel, sim.as_ref(), &id, &line, Decimal::new(1250, 2)).await;
     let other = sim
         .place_order(order(&[("SKU-01", 1)], WebhookFate::Lose))
         .await;
     sim.cancel_order(&other, WebhookFate::Deliver).await;
+    // A seller cancellation: status_id 5 with the reason in staff_notes.
+    let unsold = sim
+        .place_order(order(&[("SKU-02", 1)], WebhookFate::Lose))
+        .await;
+    channel
+        .cancel_order(
+            &cancel_request(
+                ChannelKind::Bigcommerce,
+                &unsold,
+                &[],
+                switchyard_core::cancellation::CancelReason::PricingError,
+            ),
+            "channel-cancel:bc:1",
+        )
+        .await
+        .expect("cancel");
     sweep(&channel, None).await;
     let exchanges = sim.recorder().take();
     let sent = verify_sent(&channel, &exchanges).await;

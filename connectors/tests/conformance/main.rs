@@ -102,6 +102,7 @@ const OPENAPI_FILES: &[(&str, &[&str])] = &[
         "bigcommerce",
         &[
             "bigcommerce/orders.v2.oas2.yml",
+            "bigcommerce/orders.v3.yml",
             "bigcommerce/product-variants_catalog.v3.yml",
             "bigcommerce/inventory.v3.yml",
         ],
@@ -266,6 +267,18 @@ fn check_exchange(
             check_rdt_request(ex),
         );
     }
+    if channel == "ebay" && path == "/post-order/v2/return/search" {
+        return (
+            format!("{} {path} (Post-Order return search)", ex.method),
+            check_post_order_return_search(ex),
+        );
+    }
+    if channel == "ebay" && path.starts_with("/post-order/v2/cancellation") {
+        return (
+            format!("{} {path} (Post-Order cancellation)", ex.method),
+            check_post_order_cancel(ex),
+        );
+    }
     if channel == "amazon" && path.starts_with("/sim-s3/") {
         return check_feed_document(checkers, ex);
     }
@@ -288,6 +301,266 @@ fn check_exchange(
     }
     let label = format!("{} {}", ex.method, generic_path(&path));
     (label, vec![issue("request", "operation not in the spec")])
+}
+
+/// eBay's Post-Order return search, by its published reference
+/// (post-order/post-order_v2_return_search__get.html): `Authorization: IAF <token>` and
+/// `X-EBAY-C-MARKETPLACE-ID`; documented query parameters only, `return_state` a
+/// `ReturnCountFilterEnum` value, dates ISO 8601, `limit`/`offset` integers; the answer
+/// `{countSummary, members[], paginationOutput, total}`, each member a `ReturnSummaryType`
+/// with `returnId`, `orderId` and `creationInfo.item` {itemId, transactionId, returnQuantity}.
+fn check_post_order_return_search(ex: &Exchange) -> Vec<Issue> {
+    let mut issues = Vec::new();
+    if ex.method != "GET" {
+        issues.push(issue("request", "the return search is a GET"));
+    }
+    if !ex
+        .request_header("authorization")
+        .is_some_and(|a| a.starts_with("IAF ") || a.starts_with("TOKEN "))
+    {
+        issues.push(issue(
+            "request",
+            "Authorization must be `IAF <OAuth token>`",
+        ));
+    }
+    if ex.request_header("x-ebay-c-marketplace-id").is_none() {
+        issues.push(issue("request", "X-EBAY-C-MARKETPLACE-ID is required"));
+    }
+    let query = ex.query.as_deref().unwrap_or("");
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = v.replace("%3A", ":").replace("%2B", "+");
+        match k {
+            "return_state" => {
+                let allowed = [
+                    "ALL_OPEN",
+                    "ALL_OPEN_REPLACEMENT",
+                    "ALL_OPEN_RETURN",
+                    "CLOSED",
+                    "EBAY_PLUS",
+                    "ITEM_DELIVERED",
+                    "ITEM_SHIPPED",
+                    "REPLACEMENT_CLOSED",
+                    "REPLACEMENT_DELIVERED",
+                    "REPLACEMENT_SHIPPED",
+                    "REPLACEMENT_STARTED",
+                    "RETURN_CLOSED",
+                    "RETURN_STARTED",
+                ];
+                if !allowed.contains(&v.as_str()) {
+                    issues.push(issue(
+                        "request",
+                        format!("return_state {v}: not a ReturnCountFilterEnum value"),
+                    ));
+                }
+            }
+            "creation_date_range_from" | "creation_date_range_to" => {
+                if chrono::DateTime::parse_from_rfc3339(&v).is_err() {
+                    issues.push(issue("request", format!("{k} {v}: not ISO 8601")));
+                }
+            }
+            "limit" | "offset" => {
+                if v.parse::<u32>().is_err() {
+                    issues.push(issue("request", format!("{k} {v}: not an integer")));
+                }
+            }
+            "item_id" | "order_id" | "return_id" | "role" | "sort" | "states"
+            | "transaction_id" => {}
+            other => issues.push(issue(
+                "request",
+                format!("query parameter {other}: not documented"),
+            )),
+        }
+    }
+    if ex.status == 200 {
+        let answer: Value = serde_json::from_slice(&ex.response_body).unwrap_or(Value::Null);
+        match answer.as_object() {
+            Some(o) => {
+                for k in o.keys().filter(|k| {
+                    !["countSummary", "members", "paginationOutput", "total"].contains(&k.as_str())
+                }) {
+                    issues.push(issue(
+                        "response",
+                        format!("`{k}` is not in the documented type"),
+                    ));
+                }
+            }
+            None => issues.push(issue("response", "expected a JSON object")),
+        }
+        for m in answer
+            .get("members")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let item = m.pointer("/creationInfo/item");
+            if !m.get("returnId").is_some_and(Value::is_string)
+                || !m.get("orderId").is_some_and(Value::is_string)
+                || !item
+                    .and_then(|i| i.get("itemId"))
+                    .is_some_and(Value::is_string)
+                || !item
+                    .and_then(|i| i.get("transactionId"))
+                    .is_some_and(Value::is_string)
+                || !item
+                    .and_then(|i| i.get("returnQuantity"))
+                    .is_some_and(Value::is_u64)
+            {
+                issues.push(issue(
+                    "response",
+                    "a member lacks returnId, orderId or creationInfo.item {itemId, transactionId, returnQuantity}",
+                ));
+            }
+        }
+    }
+    issues
+}
+
+/// eBay's Post-Order API (not among the specs on file), by its published reference:
+/// `Authorization: IAF <token>` and `X-EBAY-C-MARKETPLACE-ID` on every call
+/// (post-order/concepts/MakingACall.html); `POST /post-order/v2/cancellation` takes
+/// `CreateCancelRequest` {legacyOrderId (required), cancelReason (a `CancelReasonEnum` value a
+/// seller may give), buyerPaid, buyerPaidDate} and answers `CreateCancelResponse` {cancelId,
+/// orderEligibilityResult {eligible, failureReason[], eligibleCancelReason[],
+/// itemEligibilityResult[]}, warnings[]}; `GET /post-order/v2/cancellation/search` takes
+/// `legacy_order_id` (and paging/date/state filters) and answers {cancellations[],
+/// paginationOutput, total}.
+fn check_post_order_cancel(ex: &Exchange) -> Vec<Issue> {
+    let mut issues = Vec::new();
+    if !ex
+        .request_header("authorization")
+        .is_some_and(|a| a.starts_with("IAF ") || a.starts_with("TOKEN "))
+    {
+        issues.push(issue(
+            "request",
+            "Authorization must be `IAF <OAuth token>`",
+        ));
+    }
+    if ex.request_header("x-ebay-c-marketplace-id").is_none() {
+        issues.push(issue("request", "X-EBAY-C-MARKETPLACE-ID is required"));
+    }
+    let answer: Value = serde_json::from_slice(&ex.response_body).unwrap_or(Value::Null);
+    let only = |v: &Value, side: &'static str, allowed: &[&str], issues: &mut Vec<Issue>| {
+        if let Some(o) = v.as_object() {
+            for k in o.keys().filter(|k| !allowed.contains(&k.as_str())) {
+                issues.push(issue(side, format!("`{k}` is not in the documented type")));
+            }
+        } else {
+            issues.push(issue(side, "expected a JSON object"));
+        }
+    };
+    match (ex.method.as_str(), ex.path.as_str()) {
+        ("POST", "/post-order/v2/cancellation") => {
+            let body: Value = serde_json::from_slice(&ex.request_body).unwrap_or(Value::Null);
+            only(
+                &body,
+                "request",
+                &[
+                    "legacyOrderId",
+                    "cancelReason",
+                    "buyerPaid",
+                    "buyerPaidDate",
+                ],
+                &mut issues,
+            );
+            if !body.get("legacyOrderId").is_some_and(Value::is_string) {
+                issues.push(issue("request", "legacyOrderId (string) is required"));
+            }
+            let seller = [
+                "ADDRESS_ISSUES",
+                "BUYER_ASKED_CANCEL",
+                "OUT_OF_STOCK_OR_CANNOT_FULFILL",
+            ];
+            if !body
+                .get("cancelReason")
+                .and_then(Value::as_str)
+                .is_some_and(|r| seller.contains(&r))
+            {
+                issues.push(issue(
+                    "request",
+                    "cancelReason is not a seller CancelReasonEnum value",
+                ));
+            }
+            if ex.status == 200 {
+                only(
+                    &answer,
+                    "response",
+                    &["cancelId", "orderEligibilityResult", "warnings"],
+                    &mut issues,
+                );
+                if let Some(r) = answer.get("orderEligibilityResult") {
+                    only(
+                        r,
+                        "response",
+                        &[
+                            "eligible",
+                            "eligibleCancelReason",
+                            "failureReason",
+                            "itemEligibilityResult",
+                        ],
+                        &mut issues,
+                    );
+                }
+            }
+        }
+        ("GET", "/post-order/v2/cancellation/search") => {
+            let query = ex.query.as_deref().unwrap_or("");
+            for k in query
+                .split('&')
+                .filter(|p| !p.is_empty())
+                .map(|p| p.split('=').next().unwrap_or(""))
+            {
+                let documented = [
+                    "buyer_login_name",
+                    "cancel_id",
+                    "creation_date_range_from",
+                    "creation_date_range_to",
+                    "edit_date_range_from",
+                    "edit_date_range_to",
+                    "item_id",
+                    "legacy_order_id",
+                    "limit",
+                    "offset",
+                    "sort",
+                    "transaction_id",
+                ];
+                if !documented.contains(&k) {
+                    issues.push(issue(
+                        "request",
+                        format!("query parameter {k}: not documented"),
+                    ));
+                }
+            }
+            if ex.status == 200 {
+                only(
+                    &answer,
+                    "response",
+                    &["cancellations", "paginationOutput", "total"],
+                    &mut issues,
+                );
+                for c in answer
+                    .get("cancellations")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if !c.get("cancelId").is_some_and(Value::is_string)
+                        || !c.get("legacyOrderId").is_some_and(Value::is_string)
+                    {
+                        issues.push(issue(
+                            "response",
+                            "a cancellation lacks cancelId or legacyOrderId",
+                        ));
+                    }
+                }
+            }
+        }
+        (method, path) => issues.push(issue(
+            "request",
+            format!("{method} {path}: not a documented Post-Order cancellation call"),
+        )),
+    }
+    issues
 }
 
 /// Tokens API `createRestrictedDataToken` (its model is not among the specs on file): the

@@ -13,6 +13,9 @@
 //!
 //! The Shipment Tracking extension is not in these docs; its endpoint is checked against the
 //! fields its own documentation lists (woocommerce.com/document/shipment-tracking/, "REST API").
+//! Nor are order refunds: their endpoints and property tables are transcribed below from the
+//! published REST API reference (developer.woocommerce.com/docs/apis/rest-api/v3/order-refunds)
+//! and checked like the rest.
 
 use std::collections::HashMap;
 
@@ -89,6 +92,130 @@ const TRACKING_FIELDS: &[(&str, &str)] = &[
     ("tracking_link", "string"),
     ("tracking_number", "string"),
     ("date_shipped", "string"),
+];
+
+/// Order refunds, from the published reference (not in `specs/woocommerce`): the endpoints,
+/// and (table, property, type, the table it links to).
+const REFUND_ENDPOINTS: &[(&str, &str, &str)] = &[
+    (
+        "GET",
+        "/wp-json/wc/v3/orders/<id>/refunds",
+        "List all refunds",
+    ),
+    (
+        "POST",
+        "/wp-json/wc/v3/orders/<id>/refunds",
+        "Create a refund",
+    ),
+];
+const REFUND_TABLES: &[(&str, &str, &str, Option<&str>)] = &[
+    ("order-refund-properties", "id", "integer", None),
+    ("order-refund-properties", "date_created", "date-time", None),
+    (
+        "order-refund-properties",
+        "date_created_gmt",
+        "date-time",
+        None,
+    ),
+    ("order-refund-properties", "amount", "string", None),
+    ("order-refund-properties", "reason", "string", None),
+    ("order-refund-properties", "refunded_by", "integer", None),
+    (
+        "order-refund-properties",
+        "refunded_payment",
+        "boolean",
+        None,
+    ),
+    (
+        "order-refund-properties",
+        "meta_data",
+        "array",
+        Some("order-refund-meta-data-properties"),
+    ),
+    (
+        "order-refund-properties",
+        "line_items",
+        "array",
+        Some("order-refund-line-items-properties"),
+    ),
+    ("order-refund-properties", "tax_lines", "array", None),
+    ("order-refund-properties", "shipping_lines", "array", None),
+    ("order-refund-properties", "fee_lines", "array", None),
+    ("order-refund-properties", "api_refund", "boolean", None),
+    ("order-refund-properties", "api_restock", "boolean", None),
+    ("order-refund-meta-data-properties", "id", "integer", None),
+    ("order-refund-meta-data-properties", "key", "string", None),
+    ("order-refund-meta-data-properties", "value", "string", None),
+    ("order-refund-line-items-properties", "id", "integer", None),
+    ("order-refund-line-items-properties", "name", "string", None),
+    (
+        "order-refund-line-items-properties",
+        "product_id",
+        "integer",
+        None,
+    ),
+    (
+        "order-refund-line-items-properties",
+        "variation_id",
+        "integer",
+        None,
+    ),
+    (
+        "order-refund-line-items-properties",
+        "quantity",
+        "integer",
+        None,
+    ),
+    (
+        "order-refund-line-items-properties",
+        "tax_class",
+        "string",
+        None,
+    ),
+    (
+        "order-refund-line-items-properties",
+        "subtotal",
+        "string",
+        None,
+    ),
+    (
+        "order-refund-line-items-properties",
+        "subtotal_tax",
+        "string",
+        None,
+    ),
+    (
+        "order-refund-line-items-properties",
+        "total",
+        "string",
+        None,
+    ),
+    (
+        "order-refund-line-items-properties",
+        "total_tax",
+        "string",
+        None,
+    ),
+    ("order-refund-line-items-properties", "taxes", "array", None),
+    (
+        "order-refund-line-items-properties",
+        "meta_data",
+        "array",
+        Some("order-refund-meta-data-properties"),
+    ),
+    ("order-refund-line-items-properties", "sku", "string", None),
+    (
+        "order-refund-line-items-properties",
+        "price",
+        "string",
+        None,
+    ),
+    (
+        "order-refund-line-items-properties",
+        "refund_total",
+        "number",
+        None,
+    ),
 ];
 
 impl Woo {
@@ -179,6 +306,25 @@ impl Woo {
                         .insert(name, (ty, link));
                 }
             }
+        }
+        for (method, path, title) in REFUND_ENDPOINTS {
+            endpoints.push(Endpoint {
+                method: method.to_string(),
+                template: path
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                resource: Some("order-refund-properties".into()),
+                params: HashMap::new(),
+                title: format!("{title} (order-refunds reference)"),
+            });
+        }
+        for (table, name, ty, link) in REFUND_TABLES {
+            tables
+                .entry(table.to_string())
+                .or_default()
+                .insert(name.to_string(), (ty.to_string(), link.map(str::to_string)));
         }
         Self { endpoints, tables }
     }

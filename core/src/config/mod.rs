@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::intake::IntakeRules;
 use crate::model::ChannelKind;
 
+mod alerts;
 mod collect;
 mod de;
 mod env;
@@ -20,7 +21,9 @@ mod routing_load;
 mod stock;
 mod supplier_adapters;
 mod tree;
+mod webhooks;
 
+pub use alerts::{AlertEmail, AlertWebhook, AlertsConfig};
 pub use error::{ConfigError, ConfigErrors};
 pub use fulfillment::{
     AdapterConfig, AdapterKind, CsvColumn, CsvConfig, CsvField, EdiConfig, SftpConfig,
@@ -33,6 +36,7 @@ pub use routing::{
 pub use routing_load::{load_routing, load_routing_str};
 pub use stock::{KitComponent, KitConfig, SkuStockRules, StockRules};
 pub use supplier_adapters::{EmailAdapterConfig, HttpJsonAdapterConfig, SmtpSecurity};
+pub use webhooks::{WebhookConfig, WebhookStart};
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -62,6 +66,12 @@ pub struct Config {
     /// (`orders late`, the daemon's `orders_at_risk` metric).
     #[serde(default = "default_late_margin")]
     pub late_margin_secs: u64,
+    /// Where exceptions are announced (webhooks, e-mail) and how often.
+    #[serde(default)]
+    pub alerts: AlertsConfig,
+    /// Subscribers the daemon sends events to, signed (`X-Switchyard-Signature`).
+    #[serde(default)]
+    pub webhooks: Vec<WebhookConfig>,
 }
 
 fn default_late_margin() -> u64 {
@@ -302,6 +312,11 @@ pub struct ChannelConfig {
     /// a buyer's cancellation in the first minutes never reaches a partner (0: off).
     #[serde(default)]
     pub hold_new_orders_secs: u64,
+    /// Opt-in: lines held with nowhere to go for this long are cancelled on the channel with
+    /// reason out of stock (whole orders only where the channel cancels only whole orders;
+    /// listed for a person where it has no cancellation API). Absent: never.
+    #[serde(default)]
+    pub cancel_unfulfillable_after_secs: Option<u64>,
 }
 
 impl ChannelConfig {
@@ -339,6 +354,7 @@ impl ChannelConfig {
             handling_time_secs: None,
             sku_aliases: BTreeMap::new(),
             hold_new_orders_secs: 0,
+            cancel_unfulfillable_after_secs: None,
         }
     }
 }
@@ -499,6 +515,9 @@ impl Config {
                 "at least one token is required when admin.listen is set".into(),
             );
         }
+        for (path, message) in self.alerts.issues() {
+            issue(format!("alerts.{path}"), message);
+        }
         let mut names = std::collections::BTreeSet::new();
         for (i, t) in self.admin.tokens.iter().enumerate() {
             if !valid_id(&t.name) {
@@ -558,6 +577,12 @@ impl Config {
                         "maps a SKU to itself".into(),
                     );
                 }
+            }
+            if c.cancel_unfulfillable_after_secs == Some(0) {
+                issue(
+                    format!("channels[{i}].cancel_unfulfillable_after_secs"),
+                    "must be at least 1 (or left out)".into(),
+                );
             }
             if c.handling_time_secs == Some(0) {
                 issue(
@@ -747,6 +772,7 @@ impl Config {
             });
         }
         issues.extend(routing::issues(self));
+        issues.extend(webhooks::issues(&self.webhooks));
         issues
     }
 

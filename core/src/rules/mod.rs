@@ -5,8 +5,9 @@
 pub mod order_version;
 pub mod parcel;
 pub mod returns;
+pub mod rma;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 /// Kit definitions: a kit SKU → (component SKU, units per kit).
 pub type Kits = std::collections::BTreeMap<String, Vec<(String, i64)>>;

@@ -5,17 +5,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::ledger::Account;
-
-/// Everything the auditor compares, read by the store in one snapshot.
+/// Everything the auditor compares, read by the store in one snapshot. Nothing in it grows
+/// with the catalog: the ledger checks are made in the database, which returns only the
+/// places that disagree, and the rest is bounded by the open orders.
 #[derive(Debug, Clone, Default)]
 pub struct AuditSnapshot {
-    /// (sku, location) → on-hand as the stock table says.
-    pub on_hand: BTreeMap<(String, String), i64>,
-    /// (account, sku) → balance from the ledger.
-    pub ledger: BTreeMap<(Account, String), i64>,
-    /// (sku, location or unrouted) → units the reservation table holds.
-    pub reserved: BTreeMap<(String, Option<String>), i64>,
+    /// Where the on-hand or reservation table and the ledger disagree (`OnHandNotLedger`,
+    /// `ReservedNotLedger`), found by the store's SQL (`store::audit_sql`).
+    pub ledger_mismatches: Vec<Violation>,
+    /// sku → units the reservation table holds, for every SKU some order holds.
+    pub reserved: BTreeMap<String, i64>,
     /// sku → units the open, unshipped order lines ask for (kits expanded), recomputed from
     /// the orders themselves.
     pub open_demand: BTreeMap<String, i64>,
@@ -80,76 +79,18 @@ impl Violation {
 
 /// Runs every check; violations come sorted by check, then SKU.
 pub fn audit(s: &AuditSnapshot) -> Vec<Violation> {
-    let mut out = Vec::new();
-
-    // 1. On-hand equals the ledger's sum, for every (sku, location) either side knows.
-    let mut places: BTreeSet<(String, String)> = s.on_hand.keys().cloned().collect();
-    for (account, sku) in s.ledger.keys() {
-        if let Account::OnHand(loc) = account {
-            places.insert((sku.clone(), loc.clone()));
-        }
-    }
-    for (sku, loc) in places {
-        let table = s
-            .on_hand
-            .get(&(sku.clone(), loc.clone()))
-            .copied()
-            .unwrap_or(0);
-        let ledger = s
-            .ledger
-            .get(&(Account::OnHand(loc.clone()), sku.clone()))
-            .copied()
-            .unwrap_or(0);
-        if table != ledger {
-            out.push(Violation::OnHandNotLedger {
-                sku,
-                location: loc,
-                on_hand: table,
-                ledger,
-            });
-        }
-    }
-
-    // 2. Reservations equal the ledger's reserved accounts.
-    let mut holds: BTreeSet<(String, Option<String>)> = s.reserved.keys().cloned().collect();
-    for (account, sku) in s.ledger.keys() {
-        if let Account::Reserved(loc) = account {
-            holds.insert((sku.clone(), loc.clone()));
-        }
-    }
-    for (sku, loc) in holds {
-        let table = s
-            .reserved
-            .get(&(sku.clone(), loc.clone()))
-            .copied()
-            .unwrap_or(0);
-        let ledger = s
-            .ledger
-            .get(&(Account::Reserved(loc.clone()), sku.clone()))
-            .copied()
-            .unwrap_or(0);
-        if table != ledger {
-            out.push(Violation::ReservedNotLedger {
-                sku,
-                location: loc,
-                reserved: table,
-                ledger,
-            });
-        }
-    }
+    // 1, 2. On-hand and reservations equal the ledger (compared by the store, in SQL).
+    let mut out: Vec<Violation> = s.ledger_mismatches.clone();
 
     // 3. Reservations equal what open, unshipped orders ask for.
-    let mut per_sku: BTreeMap<&str, i64> = BTreeMap::new();
-    for ((sku, _), q) in &s.reserved {
-        *per_sku.entry(sku).or_default() += q;
-    }
-    let skus: BTreeSet<&str> = per_sku
+    let skus: BTreeSet<&str> = s
+        .reserved
         .keys()
-        .copied()
-        .chain(s.open_demand.keys().map(String::as_str))
+        .chain(s.open_demand.keys())
+        .map(String::as_str)
         .collect();
     for sku in skus {
-        let reserved = per_sku.get(sku).copied().unwrap_or(0);
+        let reserved = s.reserved.get(sku).copied().unwrap_or(0);
         let open_lines = s.open_demand.get(sku).copied().unwrap_or(0);
         if reserved != open_lines {
             out.push(Violation::ReservedNotOpenOrders {
@@ -195,12 +136,7 @@ mod tests {
 
     fn clean() -> AuditSnapshot {
         let mut s = AuditSnapshot::default();
-        s.on_hand.insert(("A".into(), "wh".into()), 10);
-        s.ledger
-            .insert((Account::OnHand("wh".into()), "A".into()), 10);
-        s.ledger.insert((Account::Count, "A".into()), -10);
-        s.reserved.insert(("A".into(), None), 2);
-        s.ledger.insert((Account::Reserved(None), "A".into()), 2);
+        s.reserved.insert("A".into(), 2);
         s.open_demand.insert("A".into(), 2);
         s.listings.push(ListingCheck {
             channel_id: "shop".into(),
@@ -220,8 +156,21 @@ mod tests {
     #[test]
     fn each_kind_of_inconsistency_is_named() {
         let mut s = clean();
-        s.on_hand.insert(("A".into(), "wh".into()), 11);
-        s.reserved.insert(("A".into(), None), 3);
+        s.ledger_mismatches = vec![
+            Violation::OnHandNotLedger {
+                sku: "A".into(),
+                location: "wh".into(),
+                on_hand: 11,
+                ledger: 10,
+            },
+            Violation::ReservedNotLedger {
+                sku: "A".into(),
+                location: None,
+                reserved: 3,
+                ledger: 2,
+            },
+        ];
+        s.reserved.insert("A".into(), 3);
         s.listings[0].listed = Some(9);
         let checks: Vec<&str> = audit(&s).iter().map(Violation::check).collect();
         assert_eq!(

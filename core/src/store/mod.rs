@@ -2,14 +2,39 @@
 //! writes a step's output together with the next step's work item, so a crash between any two
 //! calls loses nothing and repeats nothing.
 
+pub mod audit_sql;
+mod cancel;
+mod events;
+mod events_sql;
+mod exceptions;
+mod kpi;
 mod operator;
+mod returns;
 mod routing;
 mod sqlite;
 mod stock_sql;
 
+pub use cancel::{CancelResult, CancellationRow, UnfulfillableOrder};
+pub use events::{EventStore, WebhookCursor, WebhookDeadLetter};
+pub use exceptions::{
+    CLEARED_BY, ExceptionFilter, ExceptionRow, ExceptionStore, OperatorChange, Raised, SinkState,
+};
+pub use kpi::{
+    Activity, Cancellations, ChannelActivity, KpiFigures, KpiStore, OnTime, PartnerActivity,
+    PartnerRates, PushLag, ShipTime, Spread, TrackingTime,
+};
+/// The KPI queries both engines run (`$N` parameters).
+pub mod kpi_sql {
+    pub use super::kpi::{
+        CANCELLATIONS_SQL, LAST_POLL_SQL, LAST_PUSH_SQL, LAST_WRITE_BACK_SQL, ON_TIME_SQL,
+        OPEN_SUBMISSIONS_SQL, PARTNER_EVENTS_SQL, PARTNERS_SQL, TRACKING_WAITING_SQL,
+        activity_from, merge_waiting, push_lag_sql, ship_times_sql, spread, tracking_sql,
+    };
+}
 pub use operator::{
     ActionRecord, ActionRow, CancelRequest, OperatorStore, OrderFilter, OrderListRow, TimelineEvent,
 };
+pub use returns::{ExpectedReturns, ReceiveReceipt, ReturnsStore, RmaFilter, RmaRow};
 pub use routing::{DecidedOrder, HeldOrder, ReleaseReceipt, RerouteWork};
 pub use sqlite::SqliteStore;
 
@@ -232,6 +257,7 @@ pub struct LedgerEntry {
 /// What `switchyard return` recorded.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReturnReceipt {
+    /// The RMA the return became.
     pub return_id: i64,
     pub order_id: i64,
     /// Units put back per SKU (kits count as their components); empty without restock.
@@ -435,7 +461,7 @@ pub struct Counts {
 /// The whole persistence surface. Implemented for SQLite now; shaped so a PostgreSQL
 /// implementation can follow without touching callers.
 #[async_trait]
-pub trait Store: crate::connector_state::ConnectorState + Send + Sync {
+pub trait Store: crate::connector_state::ConnectorState + EventStore + Send + Sync {
     // --- ingest -------------------------------------------------------------------------
     /// Stores deliveries (duplicates are counted, not stored) and, for a poll, the cursor that
     /// fetched them, in one transaction.
@@ -537,8 +563,9 @@ pub trait Store: crate::connector_state::ConnectorState + Send + Sync {
     /// Replaces the kit definitions (kit, component, units per kit) and marks the listings of
     /// every kit whose definition changed dirty.
     async fn sync_kits(&self, kits: &[(String, String, i64)]) -> Result<()>;
-    /// Records units a customer sent back for one order line; with `restock` they go back on
-    /// hand where the order shipped from.
+    /// Records units a customer sent back for one order line as an RMA received at once
+    /// ([`ReturnsStore::receive_unannounced`]); with `restock` they go back on hand where the
+    /// order shipped from, else they are disposed.
     async fn record_return(
         &self,
         order_ref: &str,
@@ -704,6 +731,10 @@ pub trait Store: crate::connector_state::ConnectorState + Send + Sync {
     /// store takes writes now. The daemon probes while writes fail, to know when to accept
     /// webhooks again (`/readyz`).
     async fn probe_write(&self) -> Result<()>;
+
+    // --- returns ------------------------------------------------------------------------
+    /// The same engine's returns and refunds (RMAs).
+    fn returns(&self) -> &dyn ReturnsStore;
 }
 
 /// Bytes the write probe needs: a few pages, about what a small delivery takes.
@@ -744,7 +775,6 @@ pub fn write_back_key(channel_id: &str, external_id: &str, tracking: &str) -> St
     format!("ship:{channel_id}:{external_id}:{tracking}")
 }
 
-/// Milliseconds since the Unix epoch, the store's clock unit.
 /// The ship-by bound of an order at risk at `now_ms` with `margin_secs` of margin (see
 /// `lifecycle::at_risk`): every engine's `late_orders` and `count_at_risk` compare against it.
 pub fn risk_horizon(now_ms: i64, margin_secs: u64) -> i64 {
@@ -754,6 +784,7 @@ pub fn risk_horizon(now_ms: i64, margin_secs: u64) -> i64 {
     now_ms.saturating_add(margin_ms)
 }
 
+/// Milliseconds since the Unix epoch, the store's clock unit.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }

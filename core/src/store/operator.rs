@@ -99,4 +99,46 @@ pub trait OperatorStore: Send + Sync {
     /// `cancel_fulfillment` keyed `cancel:<submission key>`); the lines are re-routed once it
     /// confirms, as for an overdue order. Conflict when the partner holds nothing of it.
     async fn cancel_at_partner(&self, order_id: i64, location_id: &str) -> Result<CancelRequest>;
+
+    /// Cancels an order (or lines of it) on its channel for `ask.reason`
+    /// ([`crate::cancellation::plan`]): in one transaction its reservations are released
+    /// (ledger, dirty listings), the order's state follows, partners holding the units are
+    /// asked to cancel first, and either the channel call is queued (outbox `cancel_order`),
+    /// or the cancellation waits for the partners, or it is listed for a person. A refusal
+    /// (shipped units, a closed order, lines on a whole-order channel) writes nothing.
+    async fn cancel_on_channel(
+        &self,
+        order_id: i64,
+        ask: &crate::cancellation::CancelAsk,
+        requested_by: &str,
+    ) -> Result<super::CancelResult>;
+    /// Cancellations newest first, narrowed to a state and/or an order.
+    async fn cancellations(
+        &self,
+        state: Option<crate::cancellation::CancelState>,
+        order_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<super::CancellationRow>>;
+    /// Moves cancellations waiting for partners on: every partner confirmed → the channel call
+    /// is queued (same transaction); a partner shipped first → `failed`, the channel is not
+    /// told. Returns how many moved.
+    async fn advance_cancellations(&self, now_ms: i64) -> Result<u64>;
+    /// The channel confirmed: closes the outbox item and marks the cancellation done (one
+    /// transaction).
+    async fn complete_channel_cancel(
+        &self,
+        outbox_id: i64,
+        cancellation_id: i64,
+        detail: &str,
+    ) -> Result<()>;
+    /// The channel refused for good (the outbox item went to dead letters): marks it failed.
+    async fn fail_channel_cancel(&self, cancellation_id: i64, detail: &str) -> Result<()>;
+    /// Held orders of `channel_id` held since before `held_before_ms` with units reserved
+    /// nowhere, and no cancellation of theirs under way.
+    async fn unfulfillable_orders(
+        &self,
+        channel_id: &str,
+        held_before_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<super::UnfulfillableOrder>>;
 }

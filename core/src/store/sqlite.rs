@@ -18,19 +18,24 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection, Row, Sqlite, Transaction};
 
+use super::events_sql;
 use super::stock_sql::{self, Which, mark_sku_dirty, record_movements};
 use super::*;
-use crate::model::{Order, Shipment};
-use crate::rules::order_version::{
-    FulfilState, Known, VersionInput, VersionOutcome, apply_version, partly_ours, reserved_units,
-};
-use crate::rules::returns::{ParcelRecord, ReturnError, ReturnInput};
-use crate::rules::{self, Reservation};
+use crate::events;
+use crate::model::Order;
+use crate::rules::Reservation;
+use crate::rules::order_version::{Known, VersionInput, VersionOutcome, apply_version};
+use crate::rules::rma::{Disposition, RmaLine};
 use crate::stock::{Account, Movement};
 
+mod cancel;
+mod event_log;
+mod exceptions;
 mod fulfil;
+mod kpi;
 mod operator;
 mod reroute;
+mod returns;
 mod route;
 mod ship;
 mod state;
@@ -318,12 +323,16 @@ impl Store for SqliteStore {
         };
         let version = order.updated_at.timestamp_millis();
         let existing = sqlx::query(
-            "SELECT id, channel_updated_at, fulfil_state FROM orders WHERE channel_id = ? AND external_id = ?",
+            "SELECT id, channel_updated_at, fulfil_state, status FROM orders WHERE channel_id = ? AND external_id = ?",
         )
         .bind(&item.channel_id)
         .bind(&order.external_id)
         .fetch_optional(&mut *tx)
         .await?;
+        let previous_status: Option<String> = match &existing {
+            Some(row) => Some(row.try_get("status")?),
+            None => None,
+        };
         let (order_id, known) = match existing {
             Some(row) => {
                 let state: String = row.try_get("fulfil_state")?;
@@ -365,7 +374,9 @@ impl Store for SqliteStore {
                     .bind(order_id)
                     .fetch_one(&mut *tx)
                     .await?;
-            let shipped = stock_sql::shipped_lines(&mut tx, order_id).await?;
+            let mut shipped = stock_sql::shipped_lines(&mut tx, order_id).await?;
+            // Units cancelled on the channel are not to ship either (migration 0012).
+            shipped.extend(cancel::cancelled_lines(&mut tx, order_id).await?);
             (reserved, routed_to, parcels, shipped)
         };
         let kits = stock_sql::kits(&mut tx).await?;
@@ -434,6 +445,12 @@ impl Store for SqliteStore {
             .await?;
             order_id
         };
+        if new {
+            events_sql::order_event(&mut tx, order_id, now, |h, _, _| events::received(h)).await?;
+        }
+        if events::becomes_cancelled(previous_status.as_deref(), order) {
+            events_sql::order_event(&mut tx, order_id, now, |h, _, _| events::cancelled(h)).await?;
+        }
         if let Some(after) = &change.reservations {
             sqlx::query("DELETE FROM reservations WHERE order_id = ?")
                 .bind(order_id)
@@ -1041,95 +1058,24 @@ impl Store for SqliteStore {
         restock: bool,
         now_ms: i64,
     ) -> Result<ReturnReceipt> {
-        let mut tx = self.write().await?;
-        let order_id = resolve_order(&mut tx, order_ref)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("order `{order_ref}`")))?;
-        let row = sqlx::query("SELECT canonical, fulfil_state FROM orders WHERE id = ?")
-            .bind(order_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let state: String = row.try_get("fulfil_state")?;
-        let state: FulfilState = state
-            .parse()
-            .map_err(|e| corrupt("orders.fulfil_state", e))?;
-        let order: Order = json_col(&row, "canonical")?;
-        let already: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(SUM(quantity), 0) FROM returns WHERE order_id = ? AND line_id = ?",
-        )
-        .bind(order_id)
-        .bind(line_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let parcels: Vec<ParcelRecord> = sqlx::query_as::<_, (String, String)>(
-            "SELECT location_id, detail FROM shipments WHERE order_id = ? ORDER BY id",
-        )
-        .bind(order_id)
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|(location, detail)| ParcelRecord {
-            location,
-            lines: serde_json::from_str::<Shipment>(&detail)
-                .map(|s| s.lines)
-                .unwrap_or_default(),
-        })
-        .collect();
-        let kits = stock_sql::kits(&mut tx).await?;
-        let change = rules::returns::record_return(ReturnInput {
-            order: &order,
-            state,
-            line_id,
+        // An RMA received at once (rules::rma), so every return is one.
+        let disposition = if restock {
+            Disposition::Restock
+        } else {
+            Disposition::Dispose
+        };
+        let line = RmaLine {
+            line_id: line_id.to_string(),
             quantity,
-            restock,
-            already_returned: already,
-            parcels: &parcels,
-            kits: &kits,
-        })
-        .map_err(|e| match e {
-            ReturnError::UnknownLine { .. } => {
-                StoreError::NotFound(format!("order {order_ref}: {e}"))
-            }
-            e => StoreError::Conflict(format!("order {order_ref}: {e}")),
-        })?;
-        let return_id: i64 = sqlx::query_scalar(
-            "INSERT INTO returns (order_id, line_id, sku, quantity, restocked, location_id, returned_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(order_id)
-        .bind(line_id)
-        .bind(&change.sku)
-        .bind(quantity)
-        .bind(restock)
-        .bind(&change.location)
-        .bind(now_ms)
-        .fetch_one(&mut *tx)
-        .await?;
-        if let Some(loc) = &change.location {
-            let reference = format!("return {return_id} of order {order_ref} line {line_id}");
-            for (part, q) in &change.restocked {
-                sqlx::query(
-                    "INSERT INTO on_hand (sku, location_id, quantity, updated_at) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (sku, location_id) DO UPDATE SET quantity = quantity + ?3, updated_at = ?4",
-                )
-                .bind(part)
-                .bind(loc)
-                .bind(q)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await?;
-                mark_sku_dirty(&mut tx, part, &reference, now_ms).await?;
-            }
-            record_movements(&mut tx, &change.movements, &reference, now_ms).await?;
-        }
-        let restocked = change.restocked;
-        let location = change.location;
-        tx.commit().await?;
+        };
+        let r = self
+            .receive_unannounced(order_ref, &[line], disposition, false, now_ms)
+            .await?;
         Ok(ReturnReceipt {
-            return_id,
-            order_id,
-            restocked,
-            location_id: location,
+            return_id: r.rma.id,
+            order_id: r.rma.order_id,
+            restocked: r.restocked,
+            location_id: r.location_id,
         })
     }
 
@@ -1177,67 +1123,35 @@ impl Store for SqliteStore {
         // One read transaction: WAL gives it a consistent view while writers go on.
         let mut tx = self.pool.begin().await?;
         let mut snap = AuditSnapshot::default();
-        let on_hand: Vec<(String, String, i64)> =
-            sqlx::query_as("SELECT sku, location_id, quantity FROM on_hand")
+        let on_hand: Vec<(String, String, i64, i64)> =
+            sqlx::query_as(audit_sql::ON_HAND_NOT_LEDGER)
                 .fetch_all(&mut *tx)
                 .await?;
-        for (sku, loc, q) in on_hand {
-            snap.on_hand.insert((sku, loc), q);
+        snap.ledger_mismatches
+            .extend(on_hand.into_iter().map(audit_sql::on_hand_violation));
+        let reserved: Vec<(String, String, i64, i64)> =
+            sqlx::query_as(audit_sql::RESERVED_NOT_LEDGER)
+                .fetch_all(&mut *tx)
+                .await?;
+        for row in reserved {
+            snap.ledger_mismatches
+                .push(audit_sql::reserved_violation(row)?);
         }
-        let legs: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT account, sku, SUM(q) FROM (
-                SELECT to_account AS account, sku, quantity AS q FROM stock_ledger
-                UNION ALL SELECT from_account, sku, -quantity FROM stock_ledger)
-             GROUP BY account, sku",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        for (account, sku, balance) in legs {
-            let parsed = Account::parse(&account)
-                .ok_or_else(|| corrupt("stock_ledger account", &account))?;
-            snap.ledger.insert((parsed, sku), balance);
-        }
-        let reserved: Vec<(String, Option<String>, i64)> = sqlx::query_as(
-            "SELECT sku, location_id, SUM(quantity) FROM reservations GROUP BY sku, location_id",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        for (sku, loc, q) in reserved {
-            snap.reserved.insert((sku, loc), q);
-        }
+        let per_sku: Vec<(String, i64)> = sqlx::query_as(audit_sql::RESERVED_PER_SKU)
+            .fetch_all(&mut *tx)
+            .await?;
+        snap.reserved = per_sku.into_iter().collect();
         let kits = stock_sql::kits(&mut tx).await?;
-        let open: Vec<(i64, String, String)> = sqlx::query_as(
-            "SELECT id, canonical, fulfil_state FROM orders WHERE fulfil_state NOT IN ('shipped', 'closed')",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        // Parcels partners already sent, per order still open (one query, not one per order).
-        let mut shipped: std::collections::HashMap<i64, Vec<crate::model::ShippedLine>> =
-            std::collections::HashMap::new();
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT s.order_id, s.detail FROM shipments s JOIN orders o ON o.id = s.order_id
-             WHERE o.fulfil_state NOT IN ('shipped', 'closed')",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        for (order_id, detail) in rows {
-            if let Ok(s) = serde_json::from_str::<Shipment>(&detail) {
-                shipped.entry(order_id).or_default().extend(s.lines);
-            }
-        }
-        for (order_id, canonical, state) in open {
-            let order: Order =
-                serde_json::from_str(&canonical).map_err(|e| corrupt("orders.canonical", e))?;
-            let state: FulfilState = state
-                .parse()
-                .map_err(|e| corrupt("orders.fulfil_state", e))?;
-            let partly = partly_ours(&order, state, shipped.contains_key(&order_id));
-            let lines = shipped.get(&order_id).map_or(&[][..], Vec::as_slice);
-            // The same rule that keeps the order's reservations, so the two can be compared.
-            for (sku, q) in reserved_units(&order, state, partly, lines, &kits) {
-                *snap.open_demand.entry(sku).or_default() += q;
-            }
-        }
+        let open: Vec<(i64, String, String)> = sqlx::query_as(audit_sql::OPEN_ORDERS)
+            .fetch_all(&mut *tx)
+            .await?;
+        let parcels: Vec<(i64, String)> = sqlx::query_as(audit_sql::OPEN_ORDER_PARCELS)
+            .fetch_all(&mut *tx)
+            .await?;
+        let cancelled: Vec<(i64, String)> = sqlx::query_as(audit_sql::OPEN_ORDER_CANCELLATIONS)
+            .fetch_all(&mut *tx)
+            .await?;
+        snap.open_demand = audit_sql::open_demand(open, parcels, cancelled, &kits)?;
         tx.commit().await?;
         Ok(snap)
     }
@@ -1535,6 +1449,10 @@ impl Store for SqliteStore {
             .execute(&self.writer)
             .await?;
         Ok(())
+    }
+
+    fn returns(&self) -> &dyn ReturnsStore {
+        self
     }
 
     async fn counts(&self) -> Result<Counts> {

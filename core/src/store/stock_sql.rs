@@ -55,7 +55,8 @@ pub(super) async fn kits(
 
 /// Marks every channel listing of `sku`, and of every kit made with it, dirty. A listing already
 /// dirty gets a new `seq`, so a push computed before this change cannot clear it; `since` keeps
-/// the time of the oldest change not yet pushed.
+/// the time of the oldest change not yet pushed. Also writes the SKU's `stock.changed` event
+/// when its available level moved.
 pub(super) async fn mark_sku_dirty(tx: &mut Tx, sku: &str, cause: &str, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO stock_dirty (channel_id, sku, seq, cause, attempts, next_attempt_at, since)
@@ -71,6 +72,9 @@ pub(super) async fn mark_sku_dirty(tx: &mut Tx, sku: &str, cause: &str, now: i64
     .bind(sku)
     .execute(&mut **tx)
     .await?;
+    // Every change of on-hand or reservations marks its SKU here, after writing the change:
+    // the one place a stock event is due.
+    super::events_sql::stock_event(tx, sku, now).await?;
     Ok(())
 }
 

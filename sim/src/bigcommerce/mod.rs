@@ -6,6 +6,7 @@
 mod catalog;
 mod guard;
 mod orders;
+mod refunds;
 mod store;
 mod webhooks;
 
@@ -17,10 +18,10 @@ use async_trait::async_trait;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use serde_json::{Value, json};
 
-use crate::{OrderSpec, RecordedShipment, SimStats, SimulatedChannel, WebhookFate};
+use crate::{OrderSpec, RecordedRefund, RecordedShipment, SimStats, SimulatedChannel, WebhookFate};
 use store::{OrderProduct, SimOrder, Store, Variant, next_modified, now, order_json, parse_cents};
 
 pub use webhooks::{SentWebhook, sign as sign_webhook};
@@ -139,7 +140,10 @@ fn router(shared: Arc<Shared>) -> Router {
     let root = format!("/stores/{}", shared.config.store_hash);
     Router::new()
         .route(&format!("{root}/v2/orders"), get(orders::list))
-        .route(&format!("{root}/v2/orders/{{id}}"), get(orders::get_one))
+        .route(
+            &format!("{root}/v2/orders/{{id}}"),
+            get(orders::get_one).put(orders::update),
+        )
         .route(
             &format!("{root}/v2/orders/{{id}}/products"),
             get(orders::products),
@@ -151,6 +155,14 @@ fn router(shared: Arc<Shared>) -> Router {
         .route(
             &format!("{root}/v2/orders/{{id}}/shipments"),
             get(orders::list_shipments).post(orders::create_shipment),
+        )
+        .route(
+            &format!("{root}/v3/orders/{{id}}/payment_actions/refund_quotes"),
+            post(refunds::quote),
+        )
+        .route(
+            &format!("{root}/v3/orders/{{id}}/payment_actions/refunds"),
+            get(refunds::list).post(refunds::create),
         )
         .route(
             &format!("{root}/v3/catalog/variants"),
@@ -215,6 +227,23 @@ impl BigCommerceSim {
         self.shared.with_window(guard::Window::exhaust);
     }
 
+    /// Every `status_id` change made through `PUT /v2/orders/{id}`, (from, to), in order.
+    pub fn status_changes(&self, order_id: &str) -> Vec<(u64, u64)> {
+        let Ok(id) = order_id.parse::<u64>() else {
+            return Vec::new();
+        };
+        self.shared
+            .with_store(|s| s.order(id).map(|o| o.status_changes.clone()))
+            .unwrap_or_default()
+    }
+
+    /// The order's `staff_notes`.
+    pub fn staff_notes(&self, order_id: &str) -> Option<String> {
+        let id = order_id.parse::<u64>().ok()?;
+        self.shared
+            .with_store(|s| s.order(id).map(|o| o.staff_notes.clone()))
+    }
+
     /// Changes an order's status as the merchant would, firing `store/order/statusUpdated`.
     pub async fn set_order_status(&self, order_id: &str, status_id: u64, fate: WebhookFate) {
         let Ok(id) = order_id.parse::<u64>() else {
@@ -238,6 +267,15 @@ impl BigCommerceSim {
 
 #[async_trait]
 impl SimulatedChannel for BigCommerceSim {
+    fn seller_cancellation_record(&self, order_id: &str) -> Vec<String> {
+        let notes = self.staff_notes(order_id).unwrap_or_default();
+        self.status_changes(order_id)
+            .into_iter()
+            .filter(|(_, to)| *to == 5)
+            .map(|_| format!("status_id 5: {notes}"))
+            .collect()
+    }
+
     fn kind(&self) -> &'static str {
         "bigcommerce"
     }
@@ -298,6 +336,9 @@ impl SimulatedChannel for BigCommerceSim {
                 address_id,
                 lines,
                 shipments: Vec::new(),
+                staff_notes: String::new(),
+                status_changes: Vec::new(),
+                refunds: Vec::new(),
             });
             id
         });
@@ -339,6 +380,36 @@ impl SimulatedChannel for BigCommerceSim {
                                 sh.tracking_carrier.clone()
                             },
                             tracking_number: sh.tracking_number.clone(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    }
+
+    fn refunds(&self, order_id: &str) -> Vec<RecordedRefund> {
+        let Ok(id) = order_id.parse::<u64>() else {
+            return Vec::new();
+        };
+        self.shared.with_store(|s| {
+            s.order(id)
+                .map(|o| {
+                    o.refunds
+                        .iter()
+                        .map(|r| RecordedRefund {
+                            id: r.id.to_string(),
+                            amount: refunds::two_places(r.total_cents()),
+                            lines: r
+                                .items
+                                .iter()
+                                .map(|(l, q, ..)| (l.to_string(), *q))
+                                .collect(),
+                            note: r
+                                .items
+                                .iter()
+                                .map(|(.., reason)| reason.as_str())
+                                .collect::<Vec<_>>()
+                                .join("; "),
                         })
                         .collect()
                 })

@@ -136,6 +136,71 @@ pub async fn get_one(State(shared): State<Arc<Shared>>, Path(id): Path<String>) 
     found.map_or_else(not_found, |o| Json(o).into_response())
 }
 
+/// `PUT /v2/orders/{id}` (`order_Put`): `status_id` (0–14, the store's order statuses) and
+/// `staff_notes` are simulated; other documented fields are accepted and ignored. A status
+/// change fires `store/order/statusUpdated` like the store's own. An unknown order is 404, a
+/// body that is not a JSON object or a bad `status_id` 400.
+pub async fn update(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let Some(id) = order_id(&id) else {
+        return not_found();
+    };
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&body) else {
+        return v2_error(
+            StatusCode::BAD_REQUEST,
+            "The request body is not valid JSON.",
+        );
+    };
+    let status_id = match fields.get("status_id") {
+        None => None,
+        Some(v) => match v.as_u64().filter(|s| *s <= 14) {
+            Some(s) => Some(s),
+            None => return invalid("status_id"),
+        },
+    };
+    let notes = match fields.get("staff_notes") {
+        None => None,
+        Some(Value::String(n)) => Some(n.clone()),
+        Some(_) => return invalid("staff_notes"),
+    };
+    let api = shared.api_root();
+    let changed = shared.with_store(|s| {
+        let order = s.order_mut(id)?;
+        let previous = order.status_id;
+        if let Some(notes) = notes {
+            order.staff_notes = notes;
+        }
+        let change = status_id.filter(|new| *new != previous);
+        if let Some(new) = change {
+            order.status_id = new;
+            order.status_changes.push((previous, new));
+        }
+        order.modified = next_modified(order.modified);
+        Some((
+            order_json(order, &api, &shared.config.currency),
+            change.map(|new| (previous, new)),
+        ))
+    });
+    let Some((order, change)) = changed else {
+        return not_found();
+    };
+    if let Some((previous, new)) = change {
+        let status = serde_json::json!({"previous_status_id": previous, "new_status_id": new});
+        let (msg, body) =
+            super::webhooks::event(&shared, "store/order/statusUpdated", id, Some(status));
+        let shared = Arc::clone(&shared);
+        let order_ref = id.to_string();
+        tokio::spawn(async move {
+            super::webhooks::deliver(&shared, &msg, &order_ref, body, crate::WebhookFate::Deliver)
+                .await;
+        });
+    }
+    Json(order).into_response()
+}
+
 pub async fn products(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,

@@ -71,9 +71,46 @@ pub struct SimOrder {
     pub address_id: u64,
     pub lines: Vec<OrderProduct>,
     pub shipments: Vec<SimShipment>,
+    /// `staff_notes`, as the last `PUT` set them.
+    pub staff_notes: String,
+    /// Every `status_id` change an API `PUT` made, (from, to), in order (the store's own
+    /// record, which tests count).
+    pub status_changes: Vec<(u64, u64)>,
+    pub refunds: Vec<SimRefund>,
+}
+
+/// A refund made through the payment actions (`POST …/payment_actions/refunds`).
+#[derive(Debug, Clone)]
+pub struct SimRefund {
+    pub id: u64,
+    pub created: DateTime<Utc>,
+    /// (order product id, units, cents, reason).
+    pub items: Vec<(u64, u32, i64, String)>,
+    /// (provider id, cents, offline).
+    pub payments: Vec<(String, i64, bool)>,
+}
+
+impl SimRefund {
+    pub fn total_cents(&self) -> i64 {
+        self.items.iter().map(|(_, _, c, _)| c).sum()
+    }
 }
 
 impl SimOrder {
+    pub fn refunded_cents(&self) -> i64 {
+        self.refunds.iter().map(SimRefund::total_cents).sum()
+    }
+
+    /// Units of an order product refunded so far.
+    pub fn refunded_units(&self, product_line: u64) -> u32 {
+        self.refunds
+            .iter()
+            .flat_map(|r| r.items.iter())
+            .filter(|(l, ..)| *l == product_line)
+            .map(|(_, q, ..)| *q)
+            .sum()
+    }
+
     pub fn total_cents(&self) -> i64 {
         self.lines
             .iter()
@@ -193,6 +230,7 @@ pub fn order_json(o: &SimOrder, api: &str, currency: &str) -> Value {
         "date_shipped": o.shipments.last().map(|s| rfc2822(s.created)).unwrap_or_default(),
         "status_id": o.status_id,
         "status": status,
+        "staff_notes": o.staff_notes,
         "subtotal_ex_tax": total,
         "subtotal_inc_tax": total,
         "subtotal_tax": money(0),

@@ -20,6 +20,8 @@ pub fn api_of(path: &str) -> &'static str {
         "sell.fulfillment"
     } else if path.starts_with("/sell/inventory/") {
         "sell.inventory"
+    } else if path.starts_with("/post-order/") {
+        "post-order"
     } else if path.starts_with("/commerce/notification/") {
         "commerce.notification"
     } else {
@@ -33,7 +35,14 @@ pub async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Ne
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        // The Post-Order API takes the same OAuth user token as `IAF <token>`.
+        .and_then(|v| {
+            if api == "post-order" {
+                v.strip_prefix("IAF ")
+            } else {
+                v.strip_prefix("Bearer ")
+            }
+        })
         .map(|t| t.trim().to_string());
     let Some(token) = token else {
         return ebay_error(401, 1002, "OAuth", "Missing access token");
@@ -47,7 +56,21 @@ pub async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Ne
     let Some(kind) = kind else {
         return invalid_token();
     };
-    if api.starts_with("sell.") && kind != TokenKind::User {
+    if api == "post-order"
+        && request
+            .headers()
+            .get("x-ebay-c-marketplace-id")
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|v| v.trim().is_empty())
+    {
+        return ebay_error(
+            400,
+            1002,
+            "API_POSTORDER",
+            "X-EBAY-C-MARKETPLACE-ID is required",
+        );
+    }
+    if (api.starts_with("sell.") || api == "post-order") && kind != TokenKind::User {
         return ebay_error(
             403,
             1100,

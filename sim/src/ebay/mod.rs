@@ -7,12 +7,15 @@
 //! the simulator sends no notifications; tests build a signed message themselves
 //! ([`EbaySim::order_notification`]) against a key they register ([`EbaySim::set_public_key`]).
 
+mod cancel;
 mod errors;
 mod form;
 mod guard;
 mod inventory;
 mod notify;
 mod orders;
+mod refunds;
+mod returns;
 mod store;
 mod token;
 
@@ -27,7 +30,7 @@ use axum::routing::{get, post};
 use chrono::{SubsecRound, Utc};
 use serde_json::Value;
 
-use crate::{OrderSpec, RecordedShipment, SimStats, SimulatedChannel, WebhookFate};
+use crate::{OrderSpec, RecordedRefund, RecordedShipment, SimStats, SimulatedChannel, WebhookFate};
 /// Requests one `bulk_update_price_quantity` call may carry.
 pub const MAX_STOCK_BATCH: usize = inventory::MAX_REQUESTS;
 
@@ -137,6 +140,13 @@ pub async fn start(config: EbaySimConfig) -> std::io::Result<Arc<EbaySim>> {
 }
 
 impl EbaySim {
+    /// Seller cancellations the Post-Order API accepted for the order: (cancelId, reason).
+    pub fn seller_cancellations(&self, order_id: &str) -> Vec<(String, String)> {
+        self.shared
+            .with_store(|s| s.order(order_id).map(|o| o.seller_cancellations.clone()))
+            .unwrap_or_default()
+    }
+
     /// Same as [`start`].
     pub async fn start(config: EbaySimConfig) -> std::io::Result<Arc<EbaySim>> {
         start(config).await
@@ -216,6 +226,10 @@ fn router(shared: Arc<Shared>) -> Router {
             get(orders::list_fulfillments).post(orders::create_fulfillment),
         )
         .route(
+            "/sell/fulfillment/v1/order/{id}/issue_refund",
+            post(refunds::issue),
+        )
+        .route(
             "/sell/inventory/v1/inventory_item/{sku}",
             get(inventory::get_item),
         )
@@ -224,6 +238,9 @@ fn router(shared: Arc<Shared>) -> Router {
             "/sell/inventory/v1/bulk_update_price_quantity",
             post(inventory::bulk_update),
         )
+        .route("/post-order/v2/cancellation", post(cancel::create))
+        .route("/post-order/v2/cancellation/search", get(cancel::search))
+        .route("/post-order/v2/return/search", get(returns::search))
         .route(
             "/commerce/notification/v1/public_key/{kid}",
             get(notify::public_key),
@@ -242,6 +259,13 @@ fn router(shared: Arc<Shared>) -> Router {
 
 #[async_trait]
 impl SimulatedChannel for EbaySim {
+    fn seller_cancellation_record(&self, order_id: &str) -> Vec<String> {
+        self.seller_cancellations(order_id)
+            .into_iter()
+            .map(|(id, reason)| format!("{reason} (cancelId {id})"))
+            .collect()
+    }
+
     fn kind(&self) -> &'static str {
         "ebay"
     }
@@ -308,9 +332,23 @@ impl SimulatedChannel for EbaySim {
                 email: spec.email.clone(),
                 lines,
                 fulfillments: Vec::new(),
+                seller_cancellations: Vec::new(),
+                refunds: Vec::new(),
+                returns: Vec::new(),
             });
             order_id
         })
+    }
+
+    /// Opens a buyer's return request for one shipped line item (eBay: one return request per
+    /// order line item), served by `GET /post-order/v2/return/search`; refused (`None`) for
+    /// more or other than one line, or units not shipped or already on an open return.
+    async fn open_return(&self, order_id: &str, lines: &[(String, u32)]) -> Option<String> {
+        let [(line, qty)] = lines else {
+            return None;
+        };
+        self.shared
+            .with_store(|s| returns::open(s, order_id, line, *qty, Utc::now().trunc_subsecs(3)))
     }
 
     async fn cancel_order(&self, order_id: &str, _fate: WebhookFate) {
@@ -341,6 +379,37 @@ impl SimulatedChannel for EbaySim {
 
     fn shipments(&self, order_id: &str) -> Vec<RecordedShipment> {
         self.shared.with_store(|s| s.shipments(order_id))
+    }
+
+    fn refunds(&self, order_id: &str) -> Vec<RecordedRefund> {
+        self.shared.with_store(|s| {
+            let Some(order) = s.order(order_id) else {
+                return Vec::new();
+            };
+            order
+                .refunds
+                .iter()
+                .map(|r| RecordedRefund {
+                    id: r.refund_id.clone(),
+                    amount: store::money(r.cents()),
+                    // eBay refunds money per line; the units are what that money buys.
+                    lines: r
+                        .lines
+                        .iter()
+                        .map(|(l, c)| {
+                            let unit = order
+                                .lines
+                                .iter()
+                                .find(|x| &x.line_item_id == l)
+                                .map_or(0, |x| x.unit_cents);
+                            let units = if unit > 0 { c / unit } else { 0 };
+                            (l.clone(), u32::try_from(units).unwrap_or(0))
+                        })
+                        .collect(),
+                    note: r.comment.clone().unwrap_or_default(),
+                })
+                .collect()
+        })
     }
 
     fn stats(&self) -> SimStats {

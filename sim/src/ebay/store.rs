@@ -57,9 +57,53 @@ pub struct SimOrder {
     pub email: String,
     pub lines: Vec<Line>,
     pub fulfillments: Vec<Fulfillment>,
+    /// Seller cancellations the Post-Order API accepted: (cancelId, cancelReason), in order
+    /// (eBay's own record, which tests count).
+    pub seller_cancellations: Vec<(String, String)>,
+    /// Refunds issued with `issueRefund`, oldest first.
+    pub refunds: Vec<SimRefund>,
+    /// Return requests the buyer opened (Post-Order returns), oldest first.
+    pub returns: Vec<SimReturn>,
+}
+
+/// A buyer's return request for one order line item (Post-Order `ReturnSummaryType`).
+#[derive(Debug, Clone)]
+pub struct SimReturn {
+    pub return_id: String,
+    pub line_item_id: String,
+    pub quantity: u32,
+    pub created: DateTime<Utc>,
+    /// `ReturnStateEnum`: `RETURN_REQUESTED` while open, `CLOSED` once done.
+    pub state: &'static str,
+}
+
+/// A refund issued with `issueRefund`: its id, when, and the money per line item.
+#[derive(Debug, Clone)]
+pub struct SimRefund {
+    pub refund_id: String,
+    pub date: DateTime<Utc>,
+    pub comment: Option<String>,
+    /// (line item id, cents).
+    pub lines: Vec<(String, i64)>,
+}
+
+impl SimRefund {
+    pub fn cents(&self) -> i64 {
+        self.lines.iter().map(|(_, c)| c).sum()
+    }
 }
 
 impl SimOrder {
+    /// Cents refunded so far on a line item.
+    pub fn refunded_cents(&self, line_item_id: &str) -> i64 {
+        self.refunds
+            .iter()
+            .flat_map(|r| &r.lines)
+            .filter(|(l, _)| l == line_item_id)
+            .map(|(_, c)| c)
+            .sum()
+    }
+
     /// NOT_STARTED until a fulfillment exists, FULFILLED once every unit is covered.
     pub fn fulfillment_status(&self) -> &'static str {
         if self.fulfillments.is_empty() {
@@ -171,8 +215,26 @@ pub fn order_json(o: &SimOrder, currency: &str) -> Value {
         .iter()
         .map(|l| {
             let cost = l.unit_cents * i64::from(l.quantity);
+            // Line-item refunds are listed on their line (`lineItems.refunds`).
+            let refunds: Vec<Value> = o
+                .refunds
+                .iter()
+                .flat_map(|r| {
+                    r.lines
+                        .iter()
+                        .filter(|(id, _)| *id == l.line_item_id)
+                        .map(|(_, c)| {
+                            json!({
+                                "refundId": r.refund_id,
+                                "amount": amount(*c),
+                                "refundDate": ebay_time(r.date),
+                            })
+                        })
+                })
+                .collect();
             json!({
                 "lineItemId": l.line_item_id,
+                "refunds": refunds,
                 "legacyItemId": format!("1100{}", l.line_item_id),
                 "sku": l.sku,
                 "title": l.title,
@@ -214,6 +276,26 @@ pub fn order_json(o: &SimOrder, currency: &str) -> Value {
             "buyerRegistrationAddress": {"fullName": "Sim Buyer", "email": o.email},
         },
         "pricingSummary": {"priceSubtotal": amount(subtotal), "total": amount(subtotal)},
+        // Every refund issued (processed at once here, asynchronously on eBay).
+        "paymentSummary": {
+            "payments": if o.paid {
+                vec![json!({
+                    "paymentMethod": "CREDIT_CARD",
+                    "paymentStatus": "PAID",
+                    "paymentDate": ebay_time(o.created),
+                    "amount": amount(subtotal),
+                })]
+            } else {
+                Vec::new()
+            },
+            "refunds": o.refunds.iter().map(|r| json!({
+                "refundId": r.refund_id,
+                "refundStatus": "REFUNDED",
+                "refundDate": ebay_time(r.date),
+                "amount": amount(r.cents()),
+            })).collect::<Vec<_>>(),
+            "totalDueSeller": amount(subtotal - o.refunds.iter().map(SimRefund::cents).sum::<i64>()),
+        },
         "cancelStatus": {
             "cancelState": if o.cancelled { "CANCELED" } else { "NONE_REQUESTED" },
             "cancelRequests": [],

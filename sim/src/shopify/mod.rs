@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use crate::{OrderSpec, RecordedShipment, SimStats, SimulatedChannel, WebhookFate};
+use crate::{OrderSpec, RecordedRefund, RecordedShipment, SimStats, SimulatedChannel, WebhookFate};
 use cost::Bucket;
 use server::{Shared, SimState};
 use store::Store;
@@ -141,6 +141,23 @@ impl ShopifySim {
             .map_or(0, |o| o.fulfillments.len())
     }
 
+    /// Reasons of the seller cancellations (`orderCancel`) the order received, in order.
+    pub fn seller_cancellations(&self, order_id: &str) -> Vec<String> {
+        let st = self.shared.lock();
+        parse_order_id(order_id)
+            .and_then(|id| st.store.orders.get(&id))
+            .map(|o| o.seller_cancellations.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether the order is cancelled on the shop.
+    pub fn is_cancelled(&self, order_id: &str) -> bool {
+        let st = self.shared.lock();
+        parse_order_id(order_id)
+            .and_then(|id| st.store.orders.get(&id))
+            .is_some_and(|o| o.cancelled_at.is_some())
+    }
+
     /// Shopify's fraud analysis rates the order `level` (`LOW`, `MEDIUM`, `HIGH`, `NONE`,
     /// `PENDING`); no webhook is sent (polling sees the new `updatedAt`). False for an
     /// unknown order.
@@ -194,6 +211,10 @@ fn parse_order_id(id: &str) -> Option<u64> {
 
 #[async_trait]
 impl SimulatedChannel for ShopifySim {
+    fn seller_cancellation_record(&self, order_id: &str) -> Vec<String> {
+        self.seller_cancellations(order_id)
+    }
+
     fn kind(&self) -> &'static str {
         "shopify"
     }
@@ -291,8 +312,40 @@ impl SimulatedChannel for ShopifySim {
             .collect()
     }
 
+    fn refunds(&self, order_id: &str) -> Vec<RecordedRefund> {
+        let st = self.shared.lock();
+        let Some(order) = parse_order_id(order_id).and_then(|id| st.store.orders.get(&id)) else {
+            return Vec::new();
+        };
+        order
+            .refunds
+            .iter()
+            .map(|r| RecordedRefund {
+                id: r.id.to_string(),
+                amount: format!("{:.2}", r.amount),
+                lines: r.lines.iter().map(|(l, q)| (l.to_string(), *q)).collect(),
+                note: r.note.clone().unwrap_or_default(),
+            })
+            .collect()
+    }
+
     fn stats(&self) -> SimStats {
         self.shared.lock().stats
+    }
+
+    /// Opens a return of fulfilled units as staff do with `returnCreate` (status `OPEN`),
+    /// served as `Order.returns`; refused (`None`) for units not fulfilled or already on a
+    /// return.
+    async fn open_return(&self, order_id: &str, lines: &[(String, u32)]) -> Option<String> {
+        let order = parse_order_id(order_id)?;
+        let mut wanted = Vec::new();
+        for (line, qty) in lines {
+            wanted.push((schema::parse_gid("LineItem", line)?, *qty));
+        }
+        let mut st = self.shared.lock();
+        st.store
+            .open_return(order, &wanted, Self::now())
+            .map(|id| id.to_string())
     }
 
     fn journal(&self) -> &crate::Journal {

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::schema::{Obj, Out, gid, parse_gid};
-use super::store::{FulfillmentRec, ShipmentLog, Store};
+use rust_decimal::Decimal;
+
+use super::store::{FulfillmentRec, RefundRec, ShipmentLog, Store};
 
 /// Shopify's cap on every input array.
 pub(crate) const MAX_INPUT_ARRAY: usize = 250;
@@ -21,6 +23,8 @@ pub(crate) fn resolve(
     match name {
         "inventorySetQuantities" => set_quantities(args, store, api_version, now),
         "fulfillmentCreate" => fulfillment_create(args, store, now).map(|o| (o, 0)),
+        "orderCancel" => order_cancel(args, store, now).map(|o| (o, 0)),
+        "refundCreate" => refund_create(args, store, now).map(|o| (o, 0)),
         other => Err(format!("Field '{other}' doesn't exist on type 'Mutation'")),
     }
 }
@@ -340,6 +344,241 @@ fn fulfillment_create(
     });
     Ok(fulfillment_payload(
         Out::obj(Obj::Fulfillment(rec)),
+        Vec::new(),
+    ))
+}
+
+/// `OrderCancelReason` (admin_2025-04.graphql).
+const CANCEL_REASONS: [&str; 6] = [
+    "CUSTOMER",
+    "DECLINED",
+    "FRAUD",
+    "INVENTORY",
+    "OTHER",
+    "STAFF",
+];
+
+fn cancel_payload(job: Out, errors: Vec<Out>) -> Out {
+    Out::obj(Obj::Record {
+        ty: "OrderCancelPayload",
+        fields: vec![
+            ("job", job),
+            ("orderCancelUserErrors", Out::List(errors.clone())),
+            ("userErrors", Out::List(errors)),
+        ],
+    })
+}
+
+fn cancel_error(field: &str, message: &str, code: &str) -> Out {
+    Out::obj(Obj::Record {
+        ty: "OrderCancelUserError",
+        fields: vec![
+            ("field", Out::s(json!([field]))),
+            ("message", Out::s(message)),
+            ("code", Out::s(code)),
+        ],
+    })
+}
+
+/// `orderCancel(orderId, reason, refund, restock, notifyCustomer, staffNote)`: cancels the
+/// whole order (Shopify has no line cancellation) and answers with the job that does it
+/// (done at once here). Refused: an unknown order (`NOT_FOUND`), an order already cancelled or
+/// with fulfillments (`INVALID`: what shipped is refunded, not cancelled).
+fn order_cancel(
+    args: &Map<String, Value>,
+    store: &mut Store,
+    now: DateTime<Utc>,
+) -> Result<Out, String> {
+    let order_gid = args
+        .get("orderId")
+        .and_then(Value::as_str)
+        .ok_or("Argument 'orderId' on Field 'orderCancel' is required")?;
+    let reason = args
+        .get("reason")
+        .and_then(Value::as_str)
+        .ok_or("Argument 'reason' on Field 'orderCancel' is required")?;
+    if !CANCEL_REASONS.contains(&reason) {
+        return Err(format!(
+            "Argument 'reason' on Field 'orderCancel' has an invalid value ({reason})"
+        ));
+    }
+    for required in ["refund", "restock"] {
+        if !args.get(required).is_some_and(Value::is_boolean) {
+            return Err(format!(
+                "Argument '{required}' on Field 'orderCancel' is required"
+            ));
+        }
+    }
+    let fail = |field: &str, message: &str, code: &str| {
+        Ok(cancel_payload(
+            Out::Null,
+            vec![cancel_error(field, message, code)],
+        ))
+    };
+    let Some(id) = parse_gid("Order", order_gid) else {
+        return fail("orderId", "Order does not exist", "NOT_FOUND");
+    };
+    let job_id = store.next_id();
+    let Some(order) = store.orders.get_mut(&id) else {
+        return fail("orderId", "Order does not exist", "NOT_FOUND");
+    };
+    if order.cancelled_at.is_some() {
+        return fail("orderId", "Order has already been cancelled", "INVALID");
+    }
+    if !order.fulfillments.is_empty() {
+        return fail(
+            "orderId",
+            "Cannot cancel an order that has fulfillments",
+            "INVALID",
+        );
+    }
+    order.touch(now);
+    order.cancelled_at = Some(order.updated_at);
+    order.cancel_reason = Some(reason.to_string());
+    order.seller_cancellations.push(reason.to_string());
+    for fo in &mut order.fulfillment_orders {
+        fo.cancelled = true;
+    }
+    let job = Out::obj(Obj::Record {
+        ty: "Job",
+        fields: vec![("id", Out::s(gid("Job", job_id))), ("done", Out::s(true))],
+    });
+    Ok(cancel_payload(job, Vec::new()))
+}
+
+fn refund_payload(refund: Out, order: Out, errors: Vec<Out>) -> Out {
+    Out::obj(Obj::Record {
+        ty: "RefundCreatePayload",
+        fields: vec![
+            ("refund", refund),
+            ("order", order),
+            ("userErrors", Out::List(errors)),
+        ],
+    })
+}
+
+/// `refundCreate`: refund line items (never more units than were bought less those refunded)
+/// and money through transactions (`kind: REFUND`, the parent a successful sale of the order,
+/// never more than was paid less what was refunded). Refusals are `userErrors`.
+fn refund_create(
+    args: &Map<String, Value>,
+    store: &mut Store,
+    now: DateTime<Utc>,
+) -> Result<Out, String> {
+    let input = args
+        .get("input")
+        .and_then(Value::as_object)
+        .ok_or("Argument 'input' on Field 'refundCreate' is required")?;
+    let fail = |field: &str, msg: &str| {
+        Ok(refund_payload(
+            Out::Null,
+            Out::Null,
+            vec![user_error(vec![field.into()], msg, None)],
+        ))
+    };
+    let order_gid = input
+        .get("orderId")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let Some(order_id) = parse_gid("Order", order_gid) else {
+        return fail("orderId", "Order does not exist");
+    };
+    let refund_id = store.next_id();
+    let Some(order) = store.orders.get_mut(&order_id) else {
+        return fail("orderId", "Order does not exist");
+    };
+    let mut lines: Vec<(u64, u32)> = Vec::new();
+    let items = input
+        .get("refundLineItems")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if items.len() > MAX_INPUT_ARRAY {
+        return fail("refundLineItems", "Too many line items");
+    }
+    for it in &items {
+        let id = it
+            .get("lineItemId")
+            .and_then(Value::as_str)
+            .and_then(|s| parse_gid("LineItem", s));
+        let qty = it
+            .get("quantity")
+            .and_then(Value::as_u64)
+            .and_then(|q| u32::try_from(q).ok())
+            .unwrap_or(0);
+        let Some(line) = id.and_then(|id| order.lines.iter().find(|l| l.id == id)) else {
+            return fail("refundLineItems", "Line item does not exist");
+        };
+        let already = order.refunded_units(line.id)
+            + lines
+                .iter()
+                .filter(|(l, _)| *l == line.id)
+                .map(|(_, q)| *q)
+                .sum::<u32>();
+        if qty == 0 || already + qty > line.quantity {
+            return fail(
+                "refundLineItems",
+                "Quantity cannot refund more items than were purchased",
+            );
+        }
+        lines.push((line.id, qty));
+    }
+    let mut amount = Decimal::ZERO;
+    let transactions = input
+        .get("transactions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for t in &transactions {
+        if t.get("kind").and_then(Value::as_str) != Some("REFUND") {
+            return fail("transactions", "Transaction kind must be REFUND");
+        }
+        let parent = t
+            .get("parentId")
+            .and_then(Value::as_str)
+            .and_then(|s| parse_gid("OrderTransaction", s));
+        if order.financial_status != "paid" || parent != Some(order.sale_transaction_id()) {
+            return fail("transactions", "Parent transaction does not exist");
+        }
+        let Some(a) = t
+            .get("amount")
+            .and_then(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .or_else(|| v.as_f64().map(|f| f.to_string()))
+            })
+            .and_then(|a| a.parse::<Decimal>().ok())
+            .filter(|a| *a > Decimal::ZERO)
+        else {
+            return fail("transactions", "Amount must be greater than 0");
+        };
+        amount += a;
+    }
+    if order.refunded() + amount > order.total() {
+        return fail(
+            "transactions",
+            "Refund amount exceeds the amount that can be refunded",
+        );
+    }
+    if lines.is_empty() && amount == Decimal::ZERO {
+        return fail("refundLineItems", "Nothing to refund");
+    }
+    order.touch(now);
+    let rec = RefundRec {
+        id: refund_id,
+        note: input
+            .get("note")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        created_at: order.updated_at,
+        amount,
+        lines,
+    };
+    order.refunds.push(rec.clone());
+    let currency = order.currency.clone();
+    Ok(refund_payload(
+        Out::obj(super::schema::refund_obj(&rec, &currency)),
+        Out::obj(Obj::Order(order.clone())),
         Vec::new(),
     ))
 }

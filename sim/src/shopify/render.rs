@@ -91,7 +91,7 @@ pub(crate) fn rest_order(o: &OrderRec) -> Value {
         "processed_at": rest_time(&o.created_at),
         "updated_at": rest_time(&o.updated_at),
         "cancelled_at": o.cancelled_at.as_ref().map(rest_time),
-        "cancel_reason": o.cancelled_at.map(|_| "customer"),
+        "cancel_reason": o.cancel_reason.as_deref().map(str::to_lowercase),
         "closed_at": null,
         "confirmed": true,
         "test": false,

@@ -7,7 +7,9 @@ use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
-use super::store::{AddressRec, FoLine, FoRec, FulfillmentRec, LineRec, OrderRec, Variant};
+use super::store::{
+    AddressRec, FoLine, FoRec, FulfillmentRec, LineRec, OrderRec, ReturnLineRec, ReturnRec, Variant,
+};
 
 /// A resolved field value, before projection onto a selection set.
 #[derive(Debug, Clone)]
@@ -55,6 +57,8 @@ pub(crate) enum Obj {
     Variant(Variant, u64),
     InventoryItem(Variant, u64),
     InventoryLevel(Variant, u64),
+    Return(ReturnRec, OrderRec),
+    ReturnLine(ReturnLineRec, OrderRec),
 }
 
 pub(crate) fn gid(kind: &str, id: u64) -> String {
@@ -87,6 +91,20 @@ fn money(amount: Decimal, currency: &str) -> Obj {
         fields: vec![
             ("shopMoney", Out::obj(v2.clone())),
             ("presentmentMoney", Out::obj(v2)),
+        ],
+    }
+}
+
+/// A refund as `Order.refunds` and `refundCreate` show it.
+pub(crate) fn refund_obj(r: &super::store::RefundRec, currency: &str) -> Obj {
+    Obj::Record {
+        ty: "Refund",
+        fields: vec![
+            ("id", Out::s(gid("Refund", r.id))),
+            ("legacyResourceId", Out::s(r.id.to_string())),
+            ("note", Out::opt_s(r.note.clone())),
+            ("createdAt", Out::s(gql_time(&r.created_at))),
+            ("totalRefundedSet", Out::obj(money(r.amount, currency))),
         ],
     }
 }
@@ -171,6 +189,8 @@ impl Obj {
             Obj::Variant(..) => "ProductVariant".into(),
             Obj::InventoryItem(..) => "InventoryItem".into(),
             Obj::InventoryLevel(..) => "InventoryLevel".into(),
+            Obj::Return(..) => "Return".into(),
+            Obj::ReturnLine(..) => "ReturnLineItem".into(),
         }
     }
 
@@ -351,6 +371,62 @@ impl Obj {
                 }
                 _ => return Err(unknown(name, &ty)),
             }),
+            Obj::Return(r, order) => Ok(match name {
+                "id" => Out::s(gid("Return", r.id)),
+                "name" => Out::s(format!("{}-R{}", order.name(), r.number)),
+                "status" => Out::s(r.status),
+                "totalQuantity" => Out::s(r.lines.iter().map(|l| l.quantity).sum::<u32>()),
+                "order" => Out::obj(Obj::Order(order.clone())),
+                "returnLineItems" => {
+                    let items = r
+                        .lines
+                        .iter()
+                        .map(|l| {
+                            (
+                                cursor(l.id, &l.id.to_string()),
+                                Obj::ReturnLine(l.clone(), order.clone()),
+                            )
+                        })
+                        .collect();
+                    return connection("ReturnLineItemType", items, args);
+                }
+                _ => return Err(unknown(name, &ty)),
+            }),
+            Obj::ReturnLine(l, order) => Ok(match name {
+                "id" => Out::s(gid("ReturnLineItem", l.id)),
+                "quantity" => Out::s(l.quantity),
+                "refundableQuantity" => Out::s(
+                    l.quantity
+                        .saturating_sub(order.refunded_units(l.line_item_id).min(l.quantity)),
+                ),
+                "refundedQuantity" => Out::s(order.refunded_units(l.line_item_id).min(l.quantity)),
+                // The simulated buyer gives no reason.
+                "returnReason" => Out::s("UNKNOWN"),
+                "returnReasonNote" => Out::s(""),
+                "customerNote" => Out::Null,
+                "fulfillmentLineItem" => {
+                    let line = order
+                        .lines
+                        .iter()
+                        .find(|x| x.id == l.line_item_id)
+                        .ok_or_else(|| unknown(name, &ty))?;
+                    Out::obj(Obj::Record {
+                        ty: "FulfillmentLineItem",
+                        fields: vec![
+                            (
+                                "id",
+                                Out::s(gid("FulfillmentLineItem", l.fulfillment_line_item_id)),
+                            ),
+                            ("quantity", Out::s(order.line_fulfilled(line.id))),
+                            (
+                                "lineItem",
+                                Out::obj(Obj::LineItem(line.clone(), order.currency.clone())),
+                            ),
+                        ],
+                    })
+                }
+                _ => return Err(unknown(name, &ty)),
+            }),
             Obj::InventoryLevel(v, loc) => Ok(match name {
                 "id" => Out::s(format!(
                     "gid://shopify/InventoryLevel/{}?inventory_item_id={}",
@@ -394,7 +470,21 @@ fn prototype(base: &str) -> Option<Obj> {
     let fo = order.fulfillment_orders.first()?.clone();
     let fo_line = fo.lines.first()?.clone();
     let variant = store.variants.first()?.clone();
+    let ret_line = ReturnLineRec {
+        id: 1,
+        fulfillment_line_item_id: 1,
+        line_item_id: line.id,
+        quantity: 1,
+    };
+    let ret = ReturnRec {
+        id: 1,
+        number: 1,
+        status: "OPEN",
+        lines: vec![ret_line.clone()],
+    };
     Some(match base {
+        "Return" => Obj::Return(ret, order),
+        "ReturnLineItemType" => Obj::ReturnLine(ret_line, order),
         "Order" => Obj::Order(order),
         "LineItem" => Obj::LineItem(line, order.currency),
         "FulfillmentOrder" => Obj::FulfillmentOrder(fo, order),
@@ -411,11 +501,20 @@ fn edge_type(base: &str) -> &'static str {
         "ProductVariant" => "ProductVariantEdge",
         "FulfillmentOrder" => "FulfillmentOrderEdge",
         "FulfillmentOrderLineItem" => "FulfillmentOrderLineItemEdge",
+        "Return" => "ReturnEdge",
+        "ReturnLineItemType" => "ReturnLineItemTypeEdge",
         _ => "Edge",
     }
 }
 
 fn financial(o: &OrderRec) -> &'static str {
+    if o.financial_status == "paid" && !o.refunds.is_empty() {
+        return if o.refunded() >= o.total() {
+            "REFUNDED"
+        } else {
+            "PARTIALLY_REFUNDED"
+        };
+    }
     match o.financial_status {
         "paid" => "PAID",
         "authorized" => "AUTHORIZED",
@@ -435,7 +534,7 @@ fn order_field(o: &OrderRec, name: &str, args: &Map<String, Value>) -> Option<Re
         "createdAt" | "processedAt" => Out::s(gql_time(&o.created_at)),
         "updatedAt" => Out::s(gql_time(&o.updated_at)),
         "cancelledAt" => Out::opt_s(o.cancelled_at.as_ref().map(gql_time)),
-        "cancelReason" => Out::opt_s(o.cancelled_at.map(|_| "CUSTOMER")),
+        "cancelReason" => Out::opt_s(o.cancel_reason.clone()),
         "closed" => Out::s(false),
         "test" => Out::s(false),
         "currencyCode" => Out::s(o.currency.clone()),
@@ -500,6 +599,74 @@ fn order_field(o: &OrderRec, name: &str, args: &Map<String, Value>) -> Option<Re
                     .map(|f| Out::obj(Obj::Fulfillment(f.clone())))
                     .collect(),
             )
+        }
+        "refunds" => {
+            let limit = arg_u64(args, "first").map_or(usize::MAX, |n| n as usize);
+            Out::List(
+                o.refunds
+                    .iter()
+                    .take(limit)
+                    .map(|r| Out::obj(refund_obj(r, &o.currency)))
+                    .collect(),
+            )
+        }
+        // A paid order has one successful sale through the simulator's test gateway.
+        "transactions" => {
+            let limit = arg_u64(args, "first").map_or(usize::MAX, |n| n as usize);
+            let sale = (o.financial_status == "paid").then(|| {
+                Out::obj(Obj::Record {
+                    ty: "OrderTransaction",
+                    fields: vec![
+                        (
+                            "id",
+                            Out::s(gid("OrderTransaction", o.sale_transaction_id())),
+                        ),
+                        ("kind", Out::s("SALE")),
+                        ("status", Out::s("SUCCESS")),
+                        ("gateway", Out::s("bogus")),
+                        ("amountSet", Out::obj(money(o.total(), &o.currency))),
+                    ],
+                })
+            });
+            Out::List(sale.into_iter().take(limit).collect())
+        }
+        // `query` filters on `status` terms (`status:OPEN OR status:REQUESTED`); the other
+        // filter (`id`) is not needed by any client and is refused rather than ignored.
+        "returns" => {
+            let wanted: Option<Vec<String>> = match args.get("query").and_then(Value::as_str) {
+                None => None,
+                Some(q) => {
+                    let mut statuses = Vec::new();
+                    for term in q.split_whitespace() {
+                        if term.eq_ignore_ascii_case("OR") {
+                            continue;
+                        }
+                        match term.split_once(':') {
+                            Some(("status", v)) => {
+                                statuses.push(v.trim_matches('\'').to_ascii_uppercase())
+                            }
+                            _ => return Some(Err(format!("Unsupported returns filter: {term}"))),
+                        }
+                    }
+                    Some(statuses)
+                }
+            };
+            let items = o
+                .returns
+                .iter()
+                .filter(|r| {
+                    wanted
+                        .as_ref()
+                        .is_none_or(|w| w.iter().any(|s| s == r.status))
+                })
+                .map(|r| {
+                    (
+                        cursor(r.id, &r.id.to_string()),
+                        Obj::Return(r.clone(), o.clone()),
+                    )
+                })
+                .collect();
+            return Some(connection("Return", items, args));
         }
         "fulfillmentOrders" => {
             let items = o

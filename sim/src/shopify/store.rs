@@ -108,6 +108,11 @@ pub(crate) struct OrderRec {
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,
     pub cancelled_at: Option<DateTime<FixedOffset>>,
+    /// `OrderCancelReason` of the cancellation (`CUSTOMER` for the buyer's own).
+    pub cancel_reason: Option<String>,
+    /// Reasons of every seller cancellation `orderCancel` accepted, in order (the channel's own
+    /// record, which tests count).
+    pub seller_cancellations: Vec<String>,
     /// REST `financial_status`: `paid` or `pending`.
     pub financial_status: &'static str,
     pub currency: String,
@@ -118,6 +123,61 @@ pub(crate) struct OrderRec {
     /// Shopify's own assessment (`RiskAssessmentResult`: `LOW`, `MEDIUM`, `HIGH`, `NONE`,
     /// `PENDING`), served as `risk.assessments[].riskLevel`.
     pub risk_level: &'static str,
+    /// Refunds made with `refundCreate`, oldest first.
+    pub refunds: Vec<RefundRec>,
+    /// Returns opened on the order (`returnCreate` / a buyer's request), oldest first.
+    pub returns: Vec<ReturnRec>,
+}
+
+/// A return: its `ReturnStatus` and the fulfilled units it takes back.
+#[derive(Debug, Clone)]
+pub(crate) struct ReturnRec {
+    pub id: u64,
+    pub number: u32,
+    /// `ReturnStatus`: `REQUESTED` (a buyer's request) or `OPEN` (approved / opened by staff).
+    pub status: &'static str,
+    pub lines: Vec<ReturnLineRec>,
+}
+
+/// A return line item: the fulfillment line item it returns (and its order line), units.
+#[derive(Debug, Clone)]
+pub(crate) struct ReturnLineRec {
+    pub id: u64,
+    pub fulfillment_line_item_id: u64,
+    pub line_item_id: u64,
+    pub quantity: u32,
+}
+
+/// A refund of an order: its note, the money returned and the lines it covers.
+#[derive(Debug, Clone)]
+pub(crate) struct RefundRec {
+    pub id: u64,
+    pub note: Option<String>,
+    pub created_at: DateTime<FixedOffset>,
+    pub amount: Decimal,
+    /// (line item id, units).
+    pub lines: Vec<(u64, u32)>,
+}
+
+impl OrderRec {
+    /// The id of the order's one payment transaction (a paid order's `SALE`).
+    pub fn sale_transaction_id(&self) -> u64 {
+        self.id * 10 + 1
+    }
+
+    pub fn refunded(&self) -> Decimal {
+        self.refunds.iter().map(|r| r.amount).sum()
+    }
+
+    /// Units of a line refunded so far.
+    pub fn refunded_units(&self, line_id: u64) -> u32 {
+        self.refunds
+            .iter()
+            .flat_map(|r| r.lines.iter())
+            .filter(|(l, _)| *l == line_id)
+            .map(|(_, q)| *q)
+            .sum()
+    }
 }
 
 impl OrderRec {
@@ -363,6 +423,8 @@ impl Store {
             created_at: created,
             updated_at: created,
             cancelled_at: None,
+            cancel_reason: None,
+            seller_cancellations: Vec::new(),
             financial_status: if paid { "paid" } else { "pending" },
             currency: "USD".into(),
             lines: recs,
@@ -381,6 +443,8 @@ impl Store {
                 phone: None,
             },
             fulfillments: Vec::new(),
+            refunds: Vec::new(),
+            returns: Vec::new(),
             risk_level: "LOW",
             fulfillment_orders: vec![FoRec {
                 id: fo_id,
@@ -412,6 +476,7 @@ impl Store {
         if order.cancelled_at.is_none() {
             order.touch(now);
             order.cancelled_at = Some(order.updated_at);
+            order.cancel_reason = Some("CUSTOMER".into());
             for fo in &mut order.fulfillment_orders {
                 if fo.lines.iter().any(|l| l.remaining > 0) {
                     fo.cancelled = true;
@@ -424,5 +489,61 @@ impl Store {
     pub fn next_adjustment_group(&mut self) -> u64 {
         self.adjustment_groups += 1;
         self.next_id()
+    }
+
+    /// Opens a return of fulfilled units, as `returnCreate` does: each (line item id, units)
+    /// must be fulfilled and not already on an open or requested return, else nothing changes
+    /// and `None`. The order changes (a new `updatedAt`).
+    pub fn open_return(
+        &mut self,
+        order_id: u64,
+        lines: &[(u64, u32)],
+        now: DateTime<Utc>,
+    ) -> Option<u64> {
+        let order = self.orders.get(&order_id)?;
+        let mut recs = Vec::new();
+        for (line_id, qty) in lines {
+            let on_returns: u32 = order
+                .returns
+                .iter()
+                .filter(|r| matches!(r.status, "OPEN" | "REQUESTED"))
+                .flat_map(|r| r.lines.iter())
+                .filter(|l| l.line_item_id == *line_id)
+                .map(|l| l.quantity)
+                .sum();
+            if *qty == 0 || order.line_fulfilled(*line_id) < on_returns + qty {
+                return None;
+            }
+            // The first fulfillment that shipped this line: its fulfillment line item.
+            let f = order
+                .fulfillments
+                .iter()
+                .find(|f| f.lines.iter().any(|(l, _)| l == line_id))?;
+            let position = f.lines.iter().position(|(l, _)| l == line_id)?;
+            recs.push((f.id * 100 + position as u64 + 1, *line_id, *qty));
+        }
+        if recs.is_empty() {
+            return None;
+        }
+        let id = self.next_id();
+        let mut return_lines = Vec::new();
+        for (fli, line_item_id, quantity) in recs {
+            return_lines.push(ReturnLineRec {
+                id: self.next_id(),
+                fulfillment_line_item_id: fli,
+                line_item_id,
+                quantity,
+            });
+        }
+        let order = self.orders.get_mut(&order_id)?;
+        order.touch(now);
+        let number = order.returns.len() as u32 + 1;
+        order.returns.push(ReturnRec {
+            id,
+            number,
+            status: "OPEN",
+            lines: return_lines,
+        });
+        Some(id)
     }
 }

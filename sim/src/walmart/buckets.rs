@@ -16,6 +16,8 @@ pub enum Api {
     OneOrder,
     Acknowledge,
     Shipping,
+    /// Cancelling order lines; it draws on the same order-writes allowance as shipping.
+    Cancel,
     Inventory,
     FeedSubmit,
     FeedStatus,
@@ -80,7 +82,7 @@ impl WalmartBuckets {
             Api::ReleasedOrders => self.released_orders,
             Api::OneOrder => self.one_order,
             Api::Acknowledge => self.acknowledge,
-            Api::Shipping => self.shipping,
+            Api::Shipping | Api::Cancel => self.shipping,
             Api::Inventory => self.inventory,
             Api::FeedSubmit => self.feed_submit,
             Api::FeedStatus => self.feed_status,

@@ -24,6 +24,9 @@ pub fn classify(method: &Method, path: &str) -> Option<Api> {
         (&Method::GET, ["v3", "orders", _]) => Api::OneOrder,
         (&Method::POST, ["v3", "orders", _, "acknowledge"]) => Api::Acknowledge,
         (&Method::POST, ["v3", "orders", _, "shipping"]) => Api::Shipping,
+        (&Method::POST, ["v3", "orders", _, "cancel"]) => Api::Cancel,
+        // Refunds are order writes too; they draw from the same bucket as shipping updates.
+        (&Method::POST, ["v3", "orders", _, "refund"]) => Api::Shipping,
         (_, ["v3", "inventory"]) => Api::Inventory,
         (&Method::GET, ["v3", "inventories"]) => Api::Inventory,
         (_, ["v3", "inventories", _]) => Api::Inventory,

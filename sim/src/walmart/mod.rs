@@ -14,6 +14,7 @@ mod feeds;
 mod guard;
 mod inventory;
 mod orders;
+mod refunds;
 mod store;
 mod token;
 
@@ -29,7 +30,7 @@ use axum::routing::{get, post};
 use chrono::Utc;
 use serde_json::Value;
 
-use crate::{OrderSpec, RecordedShipment, SimStats, SimulatedChannel, WebhookFate};
+use crate::{OrderSpec, RecordedRefund, RecordedShipment, SimStats, SimulatedChannel, WebhookFate};
 use store::{Item, LineStatus, SimLine, SimOrder, Store, order_json, truncate_ms};
 
 pub use buckets::{Api, BucketSpec, WalmartBuckets};
@@ -138,6 +139,14 @@ pub async fn start(config: WalmartSimConfig) -> std::io::Result<Arc<WalmartSim>>
 }
 
 impl WalmartSim {
+    /// Every line cancellation `cancelOrderLines` accepted on the order: (lineNumber, units,
+    /// cancellationReason), in order.
+    pub fn seller_cancellations(&self, po: &str) -> Vec<(String, u32, String)> {
+        self.shared
+            .with_store(|s| s.order(po).map(|o| o.seller_cancellations.clone()))
+            .unwrap_or_default()
+    }
+
     /// Same as [`start`].
     pub async fn start(config: WalmartSimConfig) -> std::io::Result<Arc<WalmartSim>> {
         start(config).await
@@ -232,6 +241,8 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/v3/orders/{po}", get(orders::get_one))
         .route("/v3/orders/{po}/acknowledge", post(orders::acknowledge))
         .route("/v3/orders/{po}/shipping", post(orders::ship))
+        .route("/v3/orders/{po}/cancel", post(orders::cancel))
+        .route("/v3/orders/{po}/refund", post(refunds::refund))
         .route("/v3/inventory", get(inventory::get).put(inventory::put))
         .route("/v3/inventories", get(inventory::all_nodes))
         .route("/v3/inventories/{sku}", get(inventory::sku_nodes))
@@ -248,6 +259,13 @@ fn router(shared: Arc<Shared>) -> Router {
 
 #[async_trait]
 impl SimulatedChannel for WalmartSim {
+    fn seller_cancellation_record(&self, order_id: &str) -> Vec<String> {
+        self.seller_cancellations(order_id)
+            .into_iter()
+            .map(|(line, units, reason)| format!("line {line} ×{units} {reason}"))
+            .collect()
+    }
+
     fn kind(&self) -> &'static str {
         "walmart"
     }
@@ -303,7 +321,9 @@ impl SimulatedChannel for WalmartSim {
                             status: "Created".into(),
                             units: *quantity,
                             tracking: None,
+                            reason: None,
                         }],
+                        refunds: Vec::new(),
                         status_date: now,
                     }
                 })
@@ -319,12 +339,13 @@ impl SimulatedChannel for WalmartSim {
                 acknowledged: false,
                 shipments: Vec::new(),
                 method_code: "Standard".into(),
+                seller_cancellations: Vec::new(),
             });
             po
         })
     }
 
-    /// Cancels every unit not yet shipped.
+    /// Cancels every unit not yet shipped (the buyer's cancellation).
     async fn cancel_order(&self, order_id: &str, _fate: WebhookFate) {
         self.shared.with_store(|s| {
             let Some(order) = s.order_mut(order_id) else {
@@ -367,6 +388,28 @@ impl SimulatedChannel for WalmartSim {
         self.shared.with_store(|s| {
             s.order(order_id)
                 .map(|o| o.shipments.clone())
+                .unwrap_or_default()
+        })
+    }
+
+    fn refunds(&self, order_id: &str) -> Vec<RecordedRefund> {
+        self.shared.with_store(|s| {
+            s.order(order_id)
+                .map(|o| {
+                    o.lines
+                        .iter()
+                        .flat_map(|l| {
+                            l.refunds
+                                .iter()
+                                .map(|(id, cents, comments, _)| RecordedRefund {
+                                    id: id.clone(),
+                                    amount: format!("{}.{:02}", cents / 100, cents % 100),
+                                    lines: vec![(l.number.clone(), 0)],
+                                    note: comments.clone(),
+                                })
+                        })
+                        .collect()
+                })
                 .unwrap_or_default()
         })
     }

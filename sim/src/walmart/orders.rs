@@ -351,6 +351,7 @@ fn ship_lines(shared: &Shared, po: &str, body: &str) -> Result<(), Refused> {
                 status: "Shipped".into(),
                 units: request.units,
                 tracking: Some(request.tracking.clone()),
+                reason: None,
             });
             order.touch(request.line);
             let carrier = request
@@ -454,4 +455,136 @@ fn take_units(statuses: &mut Vec<LineStatus>, mut units: u32) {
         units -= taken;
     }
     statuses.retain(|s| s.units > 0);
+}
+
+/// `CancelLineStatusType.cancellationReason` (raw_orders.json).
+const CANCEL_REASONS: [&str; 5] = [
+    "CUSTOMER_REQUESTED_SELLER_TO_CANCEL",
+    "SELLER_CANCEL_PRICING_ERROR",
+    "SELLER_CANCEL_OUT_OF_STOCK",
+    "SELLER_CANCEL_FRAUD_STOP_SHIPMENT",
+    "SELLER_CANCEL_ADDRESS_NOT_SERVICEABLE",
+];
+
+/// `POST /v3/orders/{purchaseOrderId}/cancel` (cancelOrderLines): per line, `Cancelled`
+/// statuses with a `cancellationReason` from the enum and a quantity. Only units not yet
+/// shipped (Created or Acknowledged) can be cancelled; a request asking more, an unknown line,
+/// a status other than `Cancelled` or a reason outside the enum is refused as a whole (400).
+/// Answers the order with its cancelled lines, as the spec says.
+pub async fn cancel(
+    State(shared): State<Arc<Shared>>,
+    Path(po): Path<String>,
+    body: String,
+) -> Response {
+    cancel_lines(&shared, &po, &body)
+        .map(|()| one(&shared, &po))
+        .unwrap_or_else(|r| *r)
+}
+
+fn cancel_lines(shared: &Shared, po: &str, body: &str) -> Result<(), Refused> {
+    let body: Value = serde_json::from_str(body)
+        .map_err(|_| bad_request(API, "orderCancellation", "Request body is not valid JSON"))?;
+    let lines = body
+        .pointer("/orderCancellation/orderLines/orderLine")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad_request(API, "orderCancellation.orderLines.orderLine", "missing"))?;
+    shared.with_store(|s| {
+        let order = s.order_mut(po).ok_or_else(|| {
+            Box::new(not_found(
+                API,
+                &format!("No order found for purchaseOrderId {po}"),
+            ))
+        })?;
+        // (line index, units, reason): validated before anything changes.
+        let mut requests: Vec<(usize, u32, String)> = Vec::new();
+        for line in lines {
+            let number = line
+                .get("lineNumber")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad_request(API, "lineNumber", "missing"))?;
+            let index = order
+                .lines
+                .iter()
+                .position(|l| l.number == number)
+                .ok_or_else(|| {
+                    bad_request(API, "lineNumber", &format!("Invalid lineNumber {number}"))
+                })?;
+            let statuses = line
+                .pointer("/orderLineStatuses/orderLineStatus")
+                .and_then(Value::as_array)
+                .ok_or_else(|| bad_request(API, "orderLineStatus", "missing"))?;
+            for status in statuses {
+                if status.get("status").and_then(Value::as_str) != Some("Cancelled") {
+                    return Err(bad_request(API, "status", "status must be Cancelled"));
+                }
+                let reason = status
+                    .get("cancellationReason")
+                    .and_then(Value::as_str)
+                    .filter(|r| CANCEL_REASONS.contains(r))
+                    .ok_or_else(|| {
+                        bad_request(
+                            API,
+                            "cancellationReason",
+                            &format!(
+                                "cancellationReason must be one of {}",
+                                CANCEL_REASONS.join(", ")
+                            ),
+                        )
+                    })?;
+                let units: u32 = status
+                    .pointer("/statusQuantity/amount")
+                    .and_then(Value::as_str)
+                    .and_then(|a| a.parse().ok())
+                    .filter(|&u| u > 0)
+                    .ok_or_else(|| {
+                        bad_request(
+                            API,
+                            "statusQuantity.amount",
+                            "must be a positive count in a string",
+                        )
+                    })?;
+                requests.push((index, units, reason.to_string()));
+            }
+        }
+        for index in 0..order.lines.len() {
+            let wanted: u32 = requests.iter().filter(|r| r.0 == index).map(|r| r.1).sum();
+            let open = order.units_in(index, "Created") + order.units_in(index, "Acknowledged");
+            if wanted > open {
+                return Err(bad_request(
+                    API,
+                    "statusQuantity.amount",
+                    &format!(
+                        "line {} has {open} unit(s) that can still be cancelled ({wanted} asked); \
+                         shipped units cannot be cancelled",
+                        order.lines[index].number
+                    ),
+                ));
+            }
+        }
+        for (index, units, reason) in requests {
+            let mut left = units;
+            for wanted in ["Created", "Acknowledged"] {
+                for status in order.lines[index]
+                    .statuses
+                    .iter_mut()
+                    .filter(|s| s.status == wanted)
+                {
+                    let taken = status.units.min(left);
+                    status.units -= taken;
+                    left -= taken;
+                }
+            }
+            order.lines[index].statuses.retain(|s| s.units > 0);
+            order.lines[index].statuses.push(LineStatus {
+                status: "Cancelled".into(),
+                units,
+                tracking: None,
+                reason: Some(reason.clone()),
+            });
+            order.touch(index);
+            let number = order.lines[index].number.clone();
+            order.seller_cancellations.push((number, units, reason));
+        }
+        Ok(())
+    })
 }

@@ -39,6 +39,8 @@ pub struct LineStatus {
     pub status: String,
     pub units: u32,
     pub tracking: Option<Tracking>,
+    /// `cancellationReason` of a `Cancelled` status.
+    pub reason: Option<String>,
 }
 
 pub struct SimLine {
@@ -50,6 +52,8 @@ pub struct SimLine {
     pub quantity: u32,
     pub statuses: Vec<LineStatus>,
     pub status_date: DateTime<Utc>,
+    /// Refunds of the line: (refund id, cents refunded, comments, reason).
+    pub refunds: Vec<(String, i64, String, String)>,
 }
 
 pub struct SimOrder {
@@ -64,6 +68,9 @@ pub struct SimOrder {
     pub shipments: Vec<RecordedShipment>,
     /// `shippingInfo.methodCode`: Standard, Express, OneDay, Freight, WhiteGlove or Value.
     pub method_code: String,
+    /// Every line cancellation `cancelOrderLines` accepted: (lineNumber, units, reason), in
+    /// order (the marketplace's own record, which tests count).
+    pub seller_cancellations: Vec<(String, u32, String)>,
 }
 
 impl SimOrder {
@@ -179,7 +186,9 @@ pub fn order_json(order: &SimOrder, currency: &str) -> Value {
                         "statusQuantity": {"unitOfMeasurement": "EACH", "amount": s.units.to_string()},
                     });
                     if s.status == "Cancelled" {
-                        status["cancellationReason"] = json!("CUSTOMER_REQUESTED_SELLER_TO_CANCEL");
+                        status["cancellationReason"] = json!(
+                            s.reason.as_deref().unwrap_or("CUSTOMER_REQUESTED_SELLER_TO_CANCEL")
+                        );
                     }
                     if let Some(t) = &s.tracking {
                         status["trackingInfo"] = json!({
@@ -192,7 +201,7 @@ pub fn order_json(order: &SimOrder, currency: &str) -> Value {
                     status
                 })
                 .collect();
-            json!({
+            let mut rendered = json!({
                 "lineNumber": line.number,
                 "item": {"productName": line.title, "sku": line.sku},
                 "charges": {"charge": [{
@@ -204,7 +213,32 @@ pub fn order_json(order: &SimOrder, currency: &str) -> Value {
                 "statusDate": line.status_date.timestamp_millis(),
                 "orderLineStatuses": {"orderLineStatus": statuses},
                 "fulfillment": {"fulfillmentOption": "S2H", "shipMethod": "STANDARD"}
-            })
+            });
+            // A refunded line carries its refund (RefundType): the latest id, every comment,
+            // every charge refunded (negative amounts, as the refund request sends them).
+            if let Some((id, ..)) = line.refunds.last() {
+                let comments: Vec<&str> = line.refunds.iter().map(|r| r.2.as_str()).collect();
+                let charges: Vec<Value> = line
+                    .refunds
+                    .iter()
+                    .map(|(_, cents, _, reason)| {
+                        json!({
+                            "refundReason": reason,
+                            "charge": {
+                                "chargeType": "PRODUCT",
+                                "chargeName": "Item Price",
+                                "chargeAmount": money(-cents, currency),
+                            }
+                        })
+                    })
+                    .collect();
+                rendered["refund"] = json!({
+                    "refundId": id,
+                    "refundComments": comments.join("; "),
+                    "refundCharges": {"refundCharge": charges},
+                });
+            }
+            rendered
         })
         .collect();
     json!({

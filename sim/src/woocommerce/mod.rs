@@ -7,6 +7,7 @@ mod guard;
 mod orders;
 mod params;
 mod products;
+mod refunds;
 mod store;
 mod tracking;
 mod webhooks;
@@ -21,7 +22,7 @@ use axum::routing::{get, post};
 use chrono::{FixedOffset, Offset, Utc};
 use serde_json::Value;
 
-use crate::{OrderSpec, RecordedShipment, SimStats, SimulatedChannel, WebhookFate};
+use crate::{OrderSpec, RecordedRefund, RecordedShipment, SimStats, SimulatedChannel, WebhookFate};
 use store::{
     LineItem, Product, ProductKind, SimOrder, Store, next_modified, order_json, parse_cents,
     truncate,
@@ -297,6 +298,10 @@ fn router(shared: Arc<Shared>) -> Router {
             &format!("{wc}/orders/{{id}}/notes"),
             get(orders::list_notes).post(orders::add_note),
         )
+        .route(
+            &format!("{wc}/orders/{{id}}/refunds"),
+            get(refunds::list).post(refunds::create),
+        )
         .route(&format!("{wc}/products"), get(products::list))
         .route(
             &format!("{wc}/products/batch"),
@@ -329,6 +334,17 @@ fn router(shared: Arc<Shared>) -> Router {
 
 #[async_trait]
 impl SimulatedChannel for WooSim {
+    fn seller_cancellation_record(&self, order_id: &str) -> Vec<String> {
+        if self.order_status(order_id).as_deref() != Some("cancelled") {
+            return Vec::new();
+        }
+        self.notes(order_id)
+            .into_iter()
+            .filter(|(note, customer)| !customer && note.starts_with("Cancelled by the seller"))
+            .map(|(note, _)| note)
+            .collect()
+    }
+
     fn kind(&self) -> &'static str {
         "woocommerce"
     }
@@ -416,6 +432,7 @@ impl SimulatedChannel for WooSim {
                 lines,
                 notes: Vec::new(),
                 trackings: Vec::new(),
+                refunds: Vec::new(),
             };
             let body = serde_json::to_vec(&order_json(
                 &order,
@@ -466,6 +483,31 @@ impl SimulatedChannel for WooSim {
 
     fn stats(&self) -> SimStats {
         self.shared.with_store(|s| s.stats)
+    }
+
+    fn refunds(&self, order_id: &str) -> Vec<RecordedRefund> {
+        let Ok(id) = order_id.parse::<u64>() else {
+            return Vec::new();
+        };
+        self.shared.with_store(|s| {
+            s.order(id)
+                .map(|o| {
+                    o.refunds
+                        .iter()
+                        .map(|r| RecordedRefund {
+                            id: r.id.to_string(),
+                            amount: store::money(r.amount_cents),
+                            lines: r
+                                .lines
+                                .iter()
+                                .map(|(l, q, _)| (l.to_string(), *q))
+                                .collect(),
+                            note: r.reason.clone(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
     }
 
     fn journal(&self) -> &crate::Journal {

@@ -83,6 +83,33 @@ pub struct SimOrder {
     pub lines: Vec<LineItem>,
     pub notes: Vec<Note>,
     pub trackings: Vec<Tracking>,
+    pub refunds: Vec<Refund>,
+}
+
+/// A refund of an order (`shop_order_refund`).
+#[derive(Debug, Clone)]
+pub struct Refund {
+    pub id: u64,
+    pub created: DateTime<Utc>,
+    pub amount_cents: i64,
+    pub reason: String,
+    pub refunded_payment: bool,
+    /// (order line item id, units, cents).
+    pub lines: Vec<(u64, u32, i64)>,
+}
+
+impl SimOrder {
+    /// What the order's line items are worth (the simulator has no tax or shipping).
+    pub fn total_cents(&self) -> i64 {
+        self.lines
+            .iter()
+            .map(|l| l.price_cents * i64::from(l.quantity))
+            .sum()
+    }
+
+    pub fn refunded_cents(&self) -> i64 {
+        self.refunds.iter().map(|r| r.amount_cents).sum()
+    }
 }
 
 /// One webhook delivery attempt, for tests to inspect.
@@ -372,15 +399,16 @@ pub fn order_json(o: &SimOrder, offset: FixedOffset, site: &str) -> Value {
     };
     obj.insert("meta_data".into(), meta);
     obj.insert("line_items".into(), Value::Array(line_items));
-    for k in [
-        "tax_lines",
-        "shipping_lines",
-        "fee_lines",
-        "coupon_lines",
-        "refunds",
-    ] {
+    for k in ["tax_lines", "shipping_lines", "fee_lines", "coupon_lines"] {
         obj.insert(k.into(), json!([]));
     }
+    // Order - Refunds properties: id, reason, total (negative, as the order shows it).
+    let refunds: Vec<Value> = o
+        .refunds
+        .iter()
+        .map(|r| json!({"id": r.id, "reason": r.reason, "total": money(-r.amount_cents)}))
+        .collect();
+    obj.insert("refunds".into(), Value::Array(refunds));
     obj.insert(
         "_links".into(),
         json!({
@@ -431,6 +459,40 @@ pub fn product_json(p: &Product, variations: &[u64], offset: FixedOffset) -> Val
     }
     obj.insert("attributes".into(), json!([]));
     obj.insert("meta_data".into(), json!([]));
+    Value::Object(obj)
+}
+
+/// A refund as `GET/POST /orders/{id}/refunds` show it (the order refund properties).
+pub fn refund_json(r: &Refund, offset: FixedOffset) -> Value {
+    let mut obj = serde_json::Map::new();
+    obj.insert("id".into(), r.id.into());
+    dates(&mut obj, "date_created", Some(r.created), offset);
+    obj.insert("amount".into(), money(r.amount_cents).into());
+    obj.insert("reason".into(), r.reason.clone().into());
+    obj.insert("refunded_by".into(), 1.into());
+    obj.insert("refunded_payment".into(), r.refunded_payment.into());
+    obj.insert("meta_data".into(), json!([]));
+    let lines: Vec<Value> = r
+        .lines
+        .iter()
+        .map(|(id, q, cents)| {
+            json!({
+                "id": id * 1000 + r.id,
+                "quantity": -i64::from(*q),
+                "subtotal": money(-cents),
+                "subtotal_tax": "0.00",
+                "total": money(-cents),
+                "total_tax": "0.00",
+                "taxes": [],
+                "meta_data": [{"id": r.id, "key": "_refunded_item_id", "value": id.to_string()}],
+                "refund_total": *cents as f64 / 100.0,
+            })
+        })
+        .collect();
+    obj.insert("line_items".into(), Value::Array(lines));
+    obj.insert("shipping_lines".into(), json!([]));
+    obj.insert("tax_lines".into(), json!([]));
+    obj.insert("fee_lines".into(), json!([]));
     Value::Object(obj)
 }
 

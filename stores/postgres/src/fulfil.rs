@@ -73,8 +73,8 @@ impl PgStore {
         let now = now_ms();
         let mut tx = self.write().await?;
         close_outbox_item(&mut tx, outbox_id, now).await?;
-        let before: Option<(String, Option<String>, String)> = sqlx::query_as(
-            "SELECT state, partner_order_id, location_id FROM fulfillment_submissions
+        let before: Option<(String, Option<String>, String, i64)> = sqlx::query_as(
+            "SELECT state, partner_order_id, location_id, order_id FROM fulfillment_submissions
              WHERE idempotency_key = $1",
         )
         .bind(key)
@@ -93,7 +93,24 @@ impl PgStore {
         // The channel cancelled while the submit call was in flight: the submission was
         // dropped as "not sent", yet the partner now has the order. Tell it, in this
         // transaction, so the cancel cannot be lost between the two.
-        if let Some((state, None, location)) = before
+        // The partner has it now: `order.submitted`, once (a repeated answer finds it
+        // submitted already).
+        if let Some((state, _, location, order_id)) = &before
+            && state == "queued"
+        {
+            crate::events_sql::order_event(&mut tx, *order_id, now, |h, l, kits| {
+                switchyard_core::events::submitted(
+                    h,
+                    location,
+                    partner_order_id,
+                    key,
+                    &l.reserved,
+                    kits,
+                )
+            })
+            .await?;
+        }
+        if let Some((state, None, location, _)) = before
             && state == "cancelled"
         {
             queue_partner_cancel(
@@ -464,7 +481,7 @@ pub(super) async fn on_order_closed(tx: &mut Tx, order_id: i64, now: i64) -> Res
 
 /// Asks the partner to cancel a submission: an outbox `cancel_fulfillment` keyed
 /// `cancel:<submission key>` (queued once), the submission `cancel_requested`.
-async fn queue_partner_cancel(
+pub(super) async fn queue_partner_cancel(
     tx: &mut Tx,
     key: &str,
     location: &str,

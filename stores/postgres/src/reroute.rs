@@ -267,6 +267,7 @@ impl PgStore {
         }
         write_decision(&mut tx, order_id, plan, now).await?;
         move_reservations(&mut tx, order_id, plan, None, now).await?;
+        super::route::placed_event(&mut tx, order_id, plan, now).await?;
         queue_submissions(&mut tx, partner_locations, Some(order_id), now).await?;
         tx.commit().await?;
         Ok(true)

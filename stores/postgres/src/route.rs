@@ -59,6 +59,7 @@ impl PgStore {
         if moved.rows_affected() == 1 {
             write_decision(&mut tx, order_id, plan, now).await?;
             move_reservations(&mut tx, order_id, plan, None, now).await?;
+            placed_event(&mut tx, order_id, plan, now).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -216,6 +217,7 @@ impl PgStore {
         }
         write_decision(&mut tx, order_id, &plan, now_ms).await?;
         move_reservations(&mut tx, order_id, &plan, Some(location_id), now_ms).await?;
+        placed_event(&mut tx, order_id, &plan, now_ms).await?;
         tx.commit().await?;
         Ok(ReleaseReceipt {
             order_id,
@@ -262,6 +264,20 @@ fn decision_of(r: &PgRow) -> Result<Option<RouteDecision>> {
         r.try_get::<Option<String>, _>("explanation")?
             .unwrap_or_default(),
     )))
+}
+
+/// `order.routed` or `order.held` for the plan just stored (a route, a re-route, a release).
+pub(super) async fn placed_event(
+    tx: &mut Transaction<'static, Postgres>,
+    order_id: i64,
+    plan: &RoutePlan,
+    now: i64,
+) -> Result<()> {
+    crate::events_sql::order_event(tx, order_id, now, |h, _, _| {
+        switchyard_core::events::placed(h, plan)
+    })
+    .await?;
+    Ok(())
 }
 
 pub(super) async fn write_decision(

@@ -71,6 +71,9 @@ pub(super) async fn mark_sku_dirty(tx: &mut Tx, sku: &str, cause: &str, now: i64
     .bind(sku)
     .execute(&mut **tx)
     .await?;
+    // Every change of on-hand or reservations marks its SKU here, after writing the change:
+    // the one place a stock event is due.
+    crate::events_sql::stock_event(tx, sku, now).await?;
     Ok(())
 }
 

@@ -6,7 +6,9 @@
 
 use std::sync::Arc;
 
-use switchyard_core::store::{OperatorStore, Result, SqliteStore, Store, StoreError};
+use switchyard_core::store::{
+    ExceptionStore, KpiStore, OperatorStore, Result, SqliteStore, Store, StoreError,
+};
 pub use switchyard_store_postgres::PgStore;
 
 #[cfg(feature = "testing")]
@@ -61,6 +63,41 @@ pub async fn open_with_operator(url: &str) -> Result<(Arc<dyn Store>, Arc<dyn Op
         Engine::Postgres => {
             let s = Arc::new(PgStore::open(url).await?);
             (s.clone(), s)
+        }
+    })
+}
+
+/// One engine seen through each of its traits (one pool): the pipeline's [`Store`], the
+/// operator queries, the exceptions with their alert queue and the KPI queries.
+#[derive(Clone)]
+pub struct Stores {
+    pub store: Arc<dyn Store>,
+    pub operator: Arc<dyn OperatorStore>,
+    pub exceptions: Arc<dyn ExceptionStore>,
+    pub kpis: Arc<dyn KpiStore>,
+}
+
+/// Like [`open_with_operator`], with the exceptions and the KPI queries too: what the daemon,
+/// the CLI, the admin API and the console use.
+pub async fn open_all(url: &str) -> Result<Stores> {
+    Ok(match Engine::of(url)? {
+        Engine::Sqlite => {
+            let s = Arc::new(SqliteStore::open(&sqlite_url(url)).await?);
+            Stores {
+                store: s.clone(),
+                operator: s.clone(),
+                exceptions: s.clone(),
+                kpis: s,
+            }
+        }
+        Engine::Postgres => {
+            let s = Arc::new(PgStore::open(url).await?);
+            Stores {
+                store: s.clone(),
+                operator: s.clone(),
+                exceptions: s.clone(),
+                kpis: s,
+            }
         }
     })
 }

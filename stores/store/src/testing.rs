@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
-use switchyard_core::store::{SqliteStore, Store};
+use switchyard_core::store::{ExceptionStore, KpiStore, OperatorStore, SqliteStore, Store};
 use switchyard_store_postgres::PgStore;
 
 use crate::Engine;
@@ -34,6 +34,9 @@ pub fn postgres_url() -> String {
 /// A store of its own for one test; derefs to [`Store`]. Dropping it removes its data.
 pub struct TestStore {
     store: Arc<dyn Store>,
+    exceptions: Arc<dyn ExceptionStore>,
+    /// The same engine's KPI queries.
+    kpis: Arc<dyn KpiStore>,
     place: Place,
 }
 
@@ -55,11 +58,15 @@ impl TestStore {
             Engine::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary directory");
                 let url = format!("sqlite://{}", dir.path().join("t.db").display());
-                let store = SqliteStore::open(&url)
-                    .await
-                    .expect("open the SQLite store");
+                let store = Arc::new(
+                    SqliteStore::open(&url)
+                        .await
+                        .expect("open the SQLite store"),
+                );
                 TestStore {
-                    store: Arc::new(store),
+                    store: store.clone(),
+                    exceptions: store.clone(),
+                    kpis: store,
                     place: Place::Sqlite { url, _dir: dir },
                 }
             }
@@ -75,8 +82,13 @@ impl TestStore {
                     .expect("create the test schema");
                 let _ = admin.close().await;
                 let place = Place::Postgres { server, schema };
-                let store = place.open().await;
-                TestStore { store, place }
+                let store = place.open_pg().await;
+                TestStore {
+                    store: store.clone(),
+                    exceptions: store.clone(),
+                    kpis: store,
+                    place,
+                }
             }
         }
     }
@@ -86,14 +98,62 @@ impl TestStore {
         self.place.open().await
     }
 
+    /// The same store's operator side (`OperatorStore`), as the application layer opens it
+    /// (a second pool on the same database).
+    pub async fn operator(&self) -> Arc<dyn OperatorStore> {
+        self.place.open_operator().await
+    }
+
     /// The store as the daemon holds it.
     pub fn shared(&self) -> Arc<dyn Store> {
         self.store.clone()
     }
+
+    /// The same store's KPI queries.
+    pub fn kpis(&self) -> &dyn KpiStore {
+        &*self.kpis
+    }
+
+    /// The same engine's exceptions and alert queue.
+    pub fn exceptions(&self) -> Arc<dyn ExceptionStore> {
+        self.exceptions.clone()
+    }
+
+    /// Runs one statement against the store's tables behind its back, as a bug or a hand
+    /// edit would: for tests that show a check finds what no store method would write.
+    pub async fn tamper(&self, sql: &str) {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        match &self.place {
+            Place::Sqlite { url, .. } => {
+                let mut conn = sqlx::SqliteConnection::connect(url)
+                    .await
+                    .expect("open the SQLite file");
+                sqlx::query(sql)
+                    .execute(&mut conn)
+                    .await
+                    .expect("the tampering statement");
+                let _ = conn.close().await;
+            }
+            Place::Postgres { server, schema } => {
+                let options = PgConnectOptions::from_str(server)
+                    .expect("a PostgreSQL URL")
+                    .options([("search_path", schema.as_str())])
+                    .application_name(schema);
+                let mut conn = PgConnection::connect_with(&options)
+                    .await
+                    .expect("connect to the test schema");
+                sqlx::query(sql)
+                    .execute(&mut conn)
+                    .await
+                    .expect("the tampering statement");
+                let _ = conn.close().await;
+            }
+        }
+    }
 }
 
 impl Place {
-    async fn open(&self) -> Arc<dyn Store> {
+    async fn open_operator(&self) -> Arc<dyn OperatorStore> {
         match self {
             Place::Sqlite { url, .. } => {
                 Arc::new(SqliteStore::open(url).await.expect("open the SQLite store"))
@@ -102,7 +162,6 @@ impl Place {
                 let options = PgConnectOptions::from_str(server)
                     .expect("a PostgreSQL URL")
                     .options([("search_path", schema.as_str())])
-                    // Names its connections, so dropping the schema can end them first.
                     .application_name(schema);
                 Arc::new(
                     PgStore::open_with(options)
@@ -111,6 +170,31 @@ impl Place {
                 )
             }
         }
+    }
+
+    async fn open(&self) -> Arc<dyn Store> {
+        match self {
+            Place::Sqlite { url, .. } => {
+                Arc::new(SqliteStore::open(url).await.expect("open the SQLite store"))
+            }
+            Place::Postgres { .. } => self.open_pg().await,
+        }
+    }
+
+    async fn open_pg(&self) -> Arc<PgStore> {
+        let Place::Postgres { server, schema } = self else {
+            panic!("open_pg on a SQLite test store");
+        };
+        let options = PgConnectOptions::from_str(server)
+            .expect("a PostgreSQL URL")
+            .options([("search_path", schema.as_str())])
+            // Names its connections, so dropping the schema can end them first.
+            .application_name(schema);
+        Arc::new(
+            PgStore::open_with(options)
+                .await
+                .expect("open the PostgreSQL store"),
+        )
     }
 }
 

@@ -298,12 +298,12 @@ async fn run(engine: Engine, steps: Vec<Step>) -> Result<(), TestCaseError> {
     let snapshot: AuditSnapshot = s.audit_snapshot().await.unwrap();
     let violations = audit(&snapshot);
     prop_assert!(violations.is_empty(), "violations: {violations:?}");
+    let stock = s.stock(None).await.unwrap();
     for (sku, want) in &m.on_hand {
-        let got = snapshot
-            .on_hand
-            .get(&(sku.clone(), "wh".to_string()))
-            .copied()
-            .unwrap_or(0);
+        let got = stock
+            .iter()
+            .find(|r| &r.sku == sku && r.location_id == "wh")
+            .map_or(0, |r| r.on_hand);
         prop_assert_eq!(got, *want, "on-hand of {}", sku);
     }
     Ok(())

@@ -677,7 +677,68 @@ async fn connector_state_and_counters_survive_a_reopen(engine: Engine) {
     assert_eq!(s.next_number("bolt", "x12_control", 7, 0).await.unwrap(), 7);
 }
 
+/// The auditor's ledger checks run in the database and bring back only the places that
+/// disagree, whatever the size of the catalog (issue 15): a clean catalog returns nothing,
+/// and every kind of tampering is named with both sides' numbers.
+async fn the_audit_compares_the_ledger_in_sql_and_returns_only_mismatches(engine: Engine) {
+    use switchyard_core::stock::{Violation, audit};
+    let s = store(engine).await;
+    let levels: Vec<(String, i64)> = (0..500).map(|i| (format!("SKU-{i:03}"), 5)).collect();
+    s.set_on_hand("wh", &levels, OnHandSource::Count, "count-1")
+        .await
+        .unwrap();
+    let clean = s.audit_snapshot().await.unwrap();
+    assert_eq!(clean.ledger_mismatches, vec![]);
+    assert!(clean.reserved.is_empty() && clean.open_demand.is_empty());
+    assert_eq!(audit(&clean), vec![]);
+
+    s.tamper("UPDATE on_hand SET quantity = 7 WHERE sku = 'SKU-007'")
+        .await;
+    s.tamper(
+        "INSERT INTO on_hand (sku, location_id, quantity, updated_at) VALUES ('GHOST', 'wh', 4, 0)",
+    )
+    .await;
+    s.tamper("DELETE FROM on_hand WHERE sku = 'SKU-042'").await;
+    s.tamper(
+        "INSERT INTO stock_ledger (sku, quantity, from_account, to_account, cause, reference, at)
+         VALUES ('SKU-001', 2, 'external:demand', 'reserved:unrouted', 'reservation', 'tamper', 0)",
+    )
+    .await;
+    let snap = s.audit_snapshot().await.unwrap();
+    let on_hand = |sku: &str, on_hand: i64, ledger: i64| Violation::OnHandNotLedger {
+        sku: sku.into(),
+        location: "wh".into(),
+        on_hand,
+        ledger,
+    };
+    assert_eq!(
+        snap.ledger_mismatches,
+        vec![
+            on_hand("GHOST", 4, 0),
+            on_hand("SKU-007", 7, 5),
+            on_hand("SKU-042", 0, 5),
+            Violation::ReservedNotLedger {
+                sku: "SKU-001".into(),
+                location: None,
+                reserved: 0,
+                ledger: 2,
+            },
+        ]
+    );
+    let checks: Vec<&str> = audit(&snap).iter().map(Violation::check).collect();
+    assert_eq!(
+        checks,
+        [
+            "on_hand_not_ledger",
+            "on_hand_not_ledger",
+            "on_hand_not_ledger",
+            "reserved_not_ledger"
+        ]
+    );
+}
+
 store_tests!(
+    the_audit_compares_the_ledger_in_sql_and_returns_only_mismatches,
     inbox_dedups_and_commits_the_cursor_with_the_page,
     orders_move_forward_only_and_reservations_follow_them,
     unreadable_payloads_are_quarantined_with_the_reason,

@@ -4,6 +4,7 @@
 //! (auth, pace, quota headers, retries), `orders` (composing one order), `poll`, `listings`,
 //! `stock`, `fulfillment`.
 
+mod cancel;
 mod client;
 pub mod dedup;
 mod fulfillment;
@@ -11,6 +12,7 @@ mod listings;
 pub mod normalize;
 mod orders;
 mod poll;
+mod refund;
 mod stock;
 pub mod webhook;
 
@@ -19,7 +21,8 @@ use switchyard_core::config::ChannelConfig;
 use switchyard_core::model::{ChannelKind, Order, Shipment};
 use switchyard_core::ports::{
     Channel, ChannelError, ChannelLimits, Delivery, IngestError, Listing, ListingLevel,
-    NormalizeError, PollCursor, PollPage, PushReport, RawOrder, WebhookRequest,
+    NormalizeError, PollCursor, PollPage, PushReport, RawOrder, Refund, RefundOutcome,
+    WebhookRequest,
 };
 
 use crate::http::RateLimiter;
@@ -158,5 +161,21 @@ impl Channel for BigCommerceChannel {
         idempotency_key: &str,
     ) -> Result<(), ChannelError> {
         fulfillment::write_back(&self.client, &self.carriers, shipment, idempotency_key).await
+    }
+
+    async fn cancel_order(
+        &self,
+        request: &switchyard_core::cancellation::ChannelCancel,
+        idempotency_key: &str,
+    ) -> Result<String, ChannelError> {
+        cancel::cancel(&self.client, request, idempotency_key).await
+    }
+
+    async fn refund(
+        &self,
+        refund: &Refund,
+        idempotency_key: &str,
+    ) -> Result<RefundOutcome, ChannelError> {
+        refund::refund(&self.client, refund, idempotency_key).await
     }
 }

@@ -10,6 +10,9 @@ use crate::http::{RateLimiter, RetryPolicy, check_status, client, transport, wit
 
 use super::auth::TokenSource;
 
+/// The marketplace Post-Order calls name (`X-EBAY-C-MARKETPLACE-ID`).
+pub const POST_ORDER_MARKETPLACE: &str = "EBAY_US";
+
 /// eBay's `errorId` for an access token that is invalid or expired.
 const INVALID_ACCESS_TOKEN: u64 = 1001;
 
@@ -62,6 +65,20 @@ impl EbayClient {
         read_json(response).await
     }
 
+    /// One Post-Order API call (`/post-order/v2/...`): the same OAuth user token, presented as
+    /// `Authorization: IAF <token>` with `X-EBAY-C-MARKETPLACE-ID`, as that API's "HTTP request
+    /// headers" page asks (<https://developer.ebay.com/devzone/post-order/concepts/MakingACall.html>).
+    pub async fn post_order_once(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<Value, ChannelError> {
+        let response = self.send(method, path, query, body, true).await?;
+        read_json(response).await
+    }
+
     /// Sends one request; a 401 for an expired token gets one fresh token and one more try.
     async fn call(
         &self,
@@ -70,6 +87,17 @@ impl EbayClient {
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<Response, ChannelError> {
+        self.send(method, path, query, body, false).await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        post_order: bool,
+    ) -> Result<Response, ChannelError> {
         let mut refreshed = false;
         loop {
             self.limiter.acquire(1).await;
@@ -77,8 +105,14 @@ impl EbayClient {
             let mut request = self
                 .http
                 .request(method.clone(), format!("{}{}", self.root, path))
-                .bearer_auth(&token)
                 .query(query);
+            request = if post_order {
+                request
+                    .header(reqwest::header::AUTHORIZATION, format!("IAF {token}"))
+                    .header("X-EBAY-C-MARKETPLACE-ID", POST_ORDER_MARKETPLACE)
+            } else {
+                request.bearer_auth(&token)
+            };
             if let Some(body) = body {
                 request = request.json(body);
             }

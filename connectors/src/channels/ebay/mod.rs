@@ -2,12 +2,14 @@
 //! under `https://api.ebay.com` with an OAuth user token from the seller's refresh token;
 //! Notification API deliveries signed with ECDSA. One file per job: `auth` (tokens),
 //! `client` (pace, retries, errors), `notification` (authenticity), `dedup` (inbox key),
-//! `normalize`, `orders` (poll, fetch), `listings`, `stock`, `fulfillment`.
+//! `normalize`, `orders` (poll, fetch), `listings`, `stock`, `fulfillment`, `cancel`,
+//! `refund`, `returns` (return requests read as expected RMAs).
 //!
 //! Limits: eBay counts calls per API per day (`getRateLimits` in the Analytics API reports
 //! them) and answers 429 when a quota is spent; calls are paced so a day's quota lasts.
 
 mod auth;
+mod cancel;
 mod client;
 pub mod dedup;
 mod fulfillment;
@@ -15,6 +17,8 @@ mod listings;
 pub mod normalize;
 pub mod notification;
 mod orders;
+mod refund;
+mod returns;
 mod stock;
 
 use async_trait::async_trait;
@@ -22,7 +26,8 @@ use switchyard_core::config::ChannelConfig;
 use switchyard_core::model::{ChannelKind, Order, Shipment};
 use switchyard_core::ports::{
     Channel, ChannelError, ChannelLimits, Delivery, IngestError, Listing, ListingLevel,
-    NormalizeError, PollCursor, PollPage, PushReport, RawOrder, WebhookRequest,
+    NormalizeError, PollCursor, PollPage, PushReport, RawOrder, Refund, RefundOutcome, ReturnsPage,
+    WebhookRequest,
 };
 
 use crate::http::{RateLimiter, client as http_client};
@@ -168,5 +173,26 @@ impl Channel for EbayChannel {
         idempotency_key: &str,
     ) -> Result<(), ChannelError> {
         fulfillment::write_back(&self.client, &self.carriers, shipment, idempotency_key).await
+    }
+
+    async fn cancel_order(
+        &self,
+        request: &switchyard_core::cancellation::ChannelCancel,
+        _idempotency_key: &str,
+    ) -> Result<String, ChannelError> {
+        // Idempotent by the order's own cancellations (see `cancel`); the key is not needed.
+        cancel::cancel(&self.client, request).await
+    }
+
+    async fn refund(
+        &self,
+        refund: &Refund,
+        idempotency_key: &str,
+    ) -> Result<RefundOutcome, ChannelError> {
+        refund::refund(&self.client, refund, idempotency_key).await
+    }
+
+    async fn poll_returns(&self, cursor: Option<&str>) -> Result<ReturnsPage, ChannelError> {
+        returns::poll(&self.client, cursor).await
     }
 }

@@ -1,6 +1,7 @@
 //! Shopify, through the Admin GraphQL API (REST is legacy): webhooks in, polling as the safety
 //! net, compare-and-set stock pushes, fulfillments with tracking.
 
+mod cancel;
 mod dedup;
 mod fulfillment;
 mod graphql;
@@ -8,6 +9,8 @@ mod ids;
 mod listings;
 pub mod normalize;
 mod poll;
+mod refund;
+mod returns;
 mod stock;
 mod webhook;
 
@@ -16,7 +19,8 @@ use switchyard_core::config::ChannelConfig;
 use switchyard_core::model::{ChannelKind, Order, Shipment};
 use switchyard_core::ports::{
     Channel, ChannelError, ChannelLimits, Delivery, IngestError, Listing, ListingLevel,
-    NormalizeError, PollCursor, PollPage, PushReport, RawOrder, WebhookRequest,
+    NormalizeError, PollCursor, PollPage, PushReport, RawOrder, Refund, RefundOutcome, ReturnsPage,
+    WebhookRequest,
 };
 
 pub use dedup::dedup_key;
@@ -137,5 +141,26 @@ impl Channel for ShopifyChannel {
     ) -> Result<(), ChannelError> {
         // Idempotent by tracking number (see `fulfillment`); the key is not needed.
         fulfillment::write_back(&self.client, shipment).await
+    }
+
+    async fn cancel_order(
+        &self,
+        request: &switchyard_core::cancellation::ChannelCancel,
+        _idempotency_key: &str,
+    ) -> Result<String, ChannelError> {
+        // Idempotent by the order's own state (see `cancel`); the key is not needed.
+        cancel::cancel(&self.client, request).await
+    }
+
+    async fn refund(
+        &self,
+        refund: &Refund,
+        idempotency_key: &str,
+    ) -> Result<RefundOutcome, ChannelError> {
+        refund::refund(&self.client, refund, idempotency_key).await
+    }
+
+    async fn poll_returns(&self, cursor: Option<&str>) -> Result<ReturnsPage, ChannelError> {
+        returns::poll(&self.client, cursor).await
     }
 }

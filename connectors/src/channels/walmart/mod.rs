@@ -6,6 +6,7 @@
 //! `fulfillment`, `webhook` (refused; see there).
 
 mod auth;
+mod cancel;
 mod client;
 pub mod dedup;
 mod errors;
@@ -13,6 +14,7 @@ mod fulfillment;
 mod listings;
 pub mod normalize;
 mod poll;
+mod refund;
 mod stock;
 mod throttle;
 pub mod webhook;
@@ -22,7 +24,8 @@ use switchyard_core::config::ChannelConfig;
 use switchyard_core::model::{ChannelKind, Order, Shipment};
 use switchyard_core::ports::{
     Channel, ChannelError, ChannelLimits, Delivery, IngestError, Listing, ListingLevel,
-    NormalizeError, PollCursor, PollPage, PushReport, RawOrder, WebhookRequest,
+    NormalizeError, PollCursor, PollPage, PushReport, RawOrder, Refund, RefundOutcome,
+    WebhookRequest,
 };
 
 use crate::http::RateLimiter;
@@ -167,5 +170,22 @@ impl Channel for WalmartChannel {
         idempotency_key: &str,
     ) -> Result<(), ChannelError> {
         fulfillment::write_back(&self.client, &self.carriers, shipment, idempotency_key).await
+    }
+
+    async fn cancel_order(
+        &self,
+        request: &switchyard_core::cancellation::ChannelCancel,
+        _idempotency_key: &str,
+    ) -> Result<String, ChannelError> {
+        // Idempotent by the order's own line statuses (see `cancel`); the key is not needed.
+        cancel::cancel(&self.client, request).await
+    }
+
+    async fn refund(
+        &self,
+        refund: &Refund,
+        idempotency_key: &str,
+    ) -> Result<RefundOutcome, ChannelError> {
+        refund::refund(&self.client, refund, idempotency_key).await
     }
 }

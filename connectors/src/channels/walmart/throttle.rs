@@ -23,6 +23,8 @@ pub enum Api {
     OneOrder,
     Acknowledge,
     Shipping,
+    Cancel,
+    Refund,
     Inventory,
     FeedSubmit,
     FeedStatus,

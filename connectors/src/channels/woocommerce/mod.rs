@@ -2,12 +2,14 @@
 //! secret. One file per job: `webhook` (authenticity), `dedup` (inbox key), `normalize`,
 //! `client` (auth, pace, retries), `poll`, `listings`, `stock`, `fulfillment`.
 
+mod cancel;
 mod client;
 pub mod dedup;
 mod fulfillment;
 mod listings;
 pub mod normalize;
 mod poll;
+mod refund;
 mod stock;
 pub mod webhook;
 
@@ -16,7 +18,8 @@ use switchyard_core::config::ChannelConfig;
 use switchyard_core::model::{ChannelKind, Order, Shipment};
 use switchyard_core::ports::{
     Channel, ChannelError, ChannelLimits, Delivery, IngestError, Listing, ListingLevel,
-    NormalizeError, PollCursor, PollPage, PushReport, RawOrder, WebhookRequest,
+    NormalizeError, PollCursor, PollPage, PushReport, RawOrder, Refund, RefundOutcome,
+    WebhookRequest,
 };
 
 use crate::http::RateLimiter;
@@ -114,5 +117,21 @@ impl Channel for WooChannel {
         idempotency_key: &str,
     ) -> Result<(), ChannelError> {
         fulfillment::write_back(&self.client, shipment, idempotency_key).await
+    }
+
+    async fn cancel_order(
+        &self,
+        request: &switchyard_core::cancellation::ChannelCancel,
+        idempotency_key: &str,
+    ) -> Result<String, ChannelError> {
+        cancel::cancel(&self.client, request, idempotency_key).await
+    }
+
+    async fn refund(
+        &self,
+        refund: &Refund,
+        idempotency_key: &str,
+    ) -> Result<RefundOutcome, ChannelError> {
+        refund::refund(&self.client, refund, idempotency_key).await
     }
 }

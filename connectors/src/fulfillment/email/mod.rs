@@ -8,7 +8,7 @@
 //! records them with the `switchyard` CLI: this adapter neither polls a mailbox nor takes webhooks.
 
 mod message;
-mod smtp;
+pub(crate) mod smtp;
 
 pub use message::{CSV_COLUMNS, message_id};
 

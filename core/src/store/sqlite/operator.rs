@@ -431,4 +431,49 @@ impl OperatorStore for SqliteStore {
             submission_key: key,
         })
     }
+
+    async fn cancel_on_channel(
+        &self,
+        order_id: i64,
+        ask: &crate::cancellation::CancelAsk,
+        requested_by: &str,
+    ) -> Result<crate::store::CancelResult> {
+        self.cancel_channel(order_id, ask, requested_by).await
+    }
+
+    async fn cancellations(
+        &self,
+        state: Option<crate::cancellation::CancelState>,
+        order_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<crate::store::CancellationRow>> {
+        self.cancellation_list(state, order_id, limit).await
+    }
+
+    async fn advance_cancellations(&self, now_ms: i64) -> Result<u64> {
+        self.cancellations_advance(now_ms).await
+    }
+
+    async fn complete_channel_cancel(
+        &self,
+        outbox_id: i64,
+        cancellation_id: i64,
+        detail: &str,
+    ) -> Result<()> {
+        self.channel_cancel_done(outbox_id, cancellation_id, detail)
+            .await
+    }
+
+    async fn fail_channel_cancel(&self, cancellation_id: i64, detail: &str) -> Result<()> {
+        self.channel_cancel_failed(cancellation_id, detail).await
+    }
+
+    async fn unfulfillable_orders(
+        &self,
+        channel_id: &str,
+        held_before_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<crate::store::UnfulfillableOrder>> {
+        self.unfulfillable(channel_id, held_before_ms, limit).await
+    }
 }

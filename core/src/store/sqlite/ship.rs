@@ -218,6 +218,19 @@ pub(super) async fn apply_parcel(
             .execute(&mut **tx)
             .await?;
     }
+    crate::store::events_sql::order_event(tx, order_id, now, |h, _, _| {
+        crate::events::shipped(
+            h,
+            &crate::events::ParcelFacts {
+                location: &parcel.location,
+                carrier,
+                tracking_number: tracking,
+                lines: &parcel.lines,
+                completes_order: parcel.completes_order,
+            },
+        )
+    })
+    .await?;
     let write_back_key = write_back_key(&channel_id, &external_id, tracking);
     sqlx::query(
         "INSERT INTO outbox (kind, channel_id, idempotency_key, payload, cause, next_attempt_at, created_at)
