@@ -107,6 +107,7 @@ impl RunDir {
             intake: Default::default(),
             audit_interval_secs: 300,
             late_margin_secs: 4 * 3600,
+            replica: Default::default(),
             alerts: Default::default(),
             webhooks: Vec::new(),
         };

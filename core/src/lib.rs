@@ -10,6 +10,7 @@ pub mod exceptions;
 pub mod fields;
 pub mod fulfillment;
 pub mod intake;
+pub mod leases;
 pub mod lifecycle;
 pub mod model;
 pub mod money;

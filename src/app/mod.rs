@@ -28,6 +28,7 @@ pub use events::{EventPage, WebhookStatus, parse_types};
 mod cancel;
 pub use cancel::CancelCommand;
 mod insight;
+mod leases;
 pub use insight::{
     CancellationRate, Dashboard, ExceptionItem, KpiReport, MAX_KPI_WINDOW_MS, OnTimeRate,
     PartnerKpi, day_start,
@@ -218,6 +219,8 @@ pub struct Operations {
     board: Option<Arc<crate::daemon::health::Board>>,
     /// KPI and activity queries (`with_kpis`), where the caller opened them.
     kpis: Option<Arc<dyn switchyard_core::store::KpiStore>>,
+    /// The lease table (`with_leases`): which replica works what.
+    leases: Option<Arc<dyn switchyard_core::store::LeaseStore>>,
 }
 
 impl Operations {
@@ -239,6 +242,7 @@ impl Operations {
             exceptions: None,
             board: None,
             kpis: None,
+            leases: None,
         }
     }
 

@@ -4,6 +4,8 @@ mod check;
 mod edi;
 mod events;
 mod exceptions;
+mod leases;
+mod migrate;
 mod normalize;
 mod orders;
 mod partners;
@@ -54,7 +56,14 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the daemon: webhooks, pollers, stock pushers, routing and write-backs.
-    Run,
+    Run {
+        /// Listen here instead of `server.listen` (several replicas from one configuration).
+        #[arg(long)]
+        listen: Option<String>,
+        /// This replica's id among several on one PostgreSQL store (overrides `replica.id`).
+        #[arg(long, env = "SWITCHYARD_REPLICA_ID")]
+        replica_id: Option<String>,
+    },
     /// Validate the configuration and print a summary.
     Check,
     /// Print the configuration's JSON Schema (for editors: YAML language servers read it).
@@ -122,6 +131,21 @@ pub enum Command {
     },
     /// The event log: what happened, in commit order.
     Events(events::EventsArgs),
+    /// Copy a SQLite store into an empty PostgreSQL one (every table), then audit the copy.
+    Migrate {
+        /// The SQLite store to copy (`sqlite://PATH` or a path); only read.
+        #[arg(long)]
+        from: String,
+        /// The PostgreSQL store to fill (`postgres://…`); must hold nothing yet.
+        #[arg(long)]
+        to: String,
+    },
+    /// Which replica holds which group of work (channels, partners, `core`) on this store.
+    Leases {
+        /// The lease table as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Outbound webhook subscriptions, their dead letters and replays.
     Webhooks {
         #[command(subcommand)]
@@ -213,13 +237,20 @@ pub async fn operations(args: &Args) -> anyhow::Result<Operations> {
         stores.operator,
         config.map(Arc::new).map_err(|e| format!("{e:#}")),
     )
-    .with_exceptions(stores.exceptions))
+    .with_exceptions(stores.exceptions)
+    .with_leases(stores.leases))
 }
 
 pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
     match &args.command {
-        Command::Run => {
-            let config = load_config(&args.config)?;
+        Command::Run { listen, replica_id } => {
+            let mut config = load_config(&args.config)?;
+            if let Some(listen) = listen {
+                config.server.listen = listen.clone();
+            }
+            if let Some(id) = replica_id {
+                config.replica.id = Some(id.clone());
+            }
             crate::daemon::run_until_signal(config).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -279,6 +310,8 @@ pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
         Command::Edi { action } => edi::run(action),
         Command::Exceptions { action } => exceptions::run(&args, action).await,
         Command::Events(a) => events::events(&args, a).await,
+        Command::Migrate { from, to } => migrate::run(&args, from, to).await,
+        Command::Leases { json } => leases::run(&args, *json).await,
         Command::Webhooks { action } => events::webhooks(&args, action).await,
     }
 }

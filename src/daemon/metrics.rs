@@ -154,6 +154,10 @@ pub struct Metrics {
     pub api_calls: Counters<ByChannel>,
     pub api_throttled: Counters<ByChannel>,
     pub store_writable: Gauge,
+    /// Work leases (`core`, `channel:…`, `partner:…`) this replica holds.
+    pub leases_held: Gauge,
+    /// Leases this replica took over from a replica that had stopped renewing them.
+    pub lease_takeovers: Counter,
     /// The fulfilment KPIs over the last 24 hours (`kpi_metrics.rs`).
     pub kpi: super::kpi_metrics::KpiGauges,
 }
@@ -365,6 +369,16 @@ impl Metrics {
                 "store_writable",
                 "1 while the store accepts writes, 0 while it refuses them",
                 Gauge::default()
+            ),
+            leases_held: reg!(
+                "leases_held",
+                "Work leases (core, channel:ID, partner:ID) this replica holds",
+                Gauge::default()
+            ),
+            lease_takeovers: reg!(
+                "lease_takeovers",
+                "Leases taken over from a replica that stopped renewing them",
+                Counter::default()
             ),
             kpi: super::kpi_metrics::KpiGauges::register(&mut registry),
             registry,

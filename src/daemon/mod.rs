@@ -14,6 +14,7 @@ mod http;
 mod inbox_writer;
 mod kpi_metrics;
 mod late;
+pub mod leases;
 mod listings;
 mod metrics;
 pub mod normalizer;
@@ -147,6 +148,8 @@ pub struct App {
     pub exceptions: exceptions::Raiser,
     /// What the workers last saw of each channel and partner.
     pub board: Arc<health::Board>,
+    /// This replica's id and the leases it holds (`leases.rs`).
+    pub replica: Arc<leases::Replica>,
 }
 
 /// A running daemon. Dropping it does not stop it; call [`Daemon::shutdown`].
@@ -167,6 +170,7 @@ impl Daemon {
             operator,
             exceptions: exception_store,
             kpis,
+            leases: lease_store,
         } = switchyard_store::open_all(&config.store.url)
             .await
             .with_context(|| format!("opening store {}", config.store.url))?;
@@ -213,6 +217,10 @@ impl Daemon {
             targets.keys(),
         ));
         let repeats = Arc::new(Repeats::new(timing.log_repeat_interval));
+        let replica = Arc::new(leases::Replica::new(
+            config.replica.id.clone().unwrap_or_else(leases::default_id),
+            Duration::from_secs(config.replica.lease_ttl_secs.max(3)),
+        ));
         let app = Arc::new(App {
             config,
             store,
@@ -232,6 +240,7 @@ impl Daemon {
             repeats,
             board,
             timing,
+            replica,
         });
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
@@ -263,32 +272,12 @@ impl Daemon {
             app.timing.store_probe,
             stopped.clone(),
         ));
-        tasks.spawn(normalizer::run(app.clone(), stopped.clone()));
-        tasks.spawn(router::run(app.clone(), stopped.clone()));
-        tasks.spawn(outbox::run(app.clone(), stopped.clone()));
-        tasks.spawn(auditor::run(app.clone(), stopped.clone()));
-        tasks.spawn(late::run(app.clone(), stopped.clone()));
-        tasks.spawn(exceptions::run(app.clone(), stopped.clone()));
-        if !alert_sinks.is_empty() {
-            tasks.spawn(alerts::run(app.clone(), alert_sinks, stopped.clone()));
-        }
-        tasks.spawn(cancel::run(app.clone(), stopped.clone()));
-        tasks.spawn(fulfil::run(app.clone(), stopped.clone()));
-        for hook in &app.config.webhooks {
-            tasks.spawn(webhooks::run(app.clone(), hook.clone(), stopped.clone()));
-        }
-        for id in app.targets.keys() {
-            tasks.spawn(fulfil::poll(app.clone(), id.clone(), stopped.clone()));
-            tasks.spawn(partner_stock::run(app.clone(), id.clone(), stopped.clone()));
-        }
-        for id in app.channels.keys() {
-            tasks.spawn(poller::run(app.clone(), id.clone(), stopped.clone()));
-            tasks.spawn(fetcher::run(app.clone(), id.clone(), stopped.clone()));
-            tasks.spawn(listings::run(app.clone(), id.clone(), stopped.clone()));
-            tasks.spawn(pusher::run(app.clone(), id.clone(), stopped.clone()));
-            tasks.spawn(drift::run(app.clone(), id.clone(), stopped.clone()));
-            tasks.spawn(returns::run(app.clone(), id.clone(), stopped.clone()));
-        }
+        tasks.spawn(leases::run(
+            app.clone(),
+            lease_store,
+            lease_groups(&app, alert_sinks),
+            stopped.clone(),
+        ));
         tracing::info!(%addr, admin = ?admin_addr, channels = app.channels.len(), "switchyard is running");
         Ok(Daemon {
             addr,
@@ -314,6 +303,66 @@ impl Daemon {
 }
 
 /// `switchyard run`: until SIGINT or SIGTERM.
+/// The work one replica at a time does, by lease: the store-wide workers under `core`, each
+/// channel's under `channel:<id>`, each partner's under `partner:<id>`.
+fn lease_groups(
+    app: &Arc<App>,
+    alert_sinks: Vec<Arc<dyn switchyard_connectors::alerts::AlertSink>>,
+) -> Vec<leases::Group> {
+    use switchyard_core::leases as names;
+    let mut groups = Vec::new();
+    let core_app = app.clone();
+    groups.push(leases::Group {
+        name: names::CORE.to_string(),
+        spawn: Box::new(move |tasks, stopped| {
+            let app = &core_app;
+            tasks.spawn(normalizer::run(app.clone(), stopped.clone()));
+            tasks.spawn(router::run(app.clone(), stopped.clone()));
+            tasks.spawn(outbox::run(app.clone(), stopped.clone()));
+            tasks.spawn(auditor::run(app.clone(), stopped.clone()));
+            tasks.spawn(late::run(app.clone(), stopped.clone()));
+            tasks.spawn(exceptions::run(app.clone(), stopped.clone()));
+            if !alert_sinks.is_empty() {
+                tasks.spawn(alerts::run(
+                    app.clone(),
+                    alert_sinks.clone(),
+                    stopped.clone(),
+                ));
+            }
+            tasks.spawn(cancel::run(app.clone(), stopped.clone()));
+            tasks.spawn(fulfil::run(app.clone(), stopped.clone()));
+            for hook in &app.config.webhooks {
+                tasks.spawn(webhooks::run(app.clone(), hook.clone(), stopped.clone()));
+            }
+        }),
+    });
+    for id in app.targets.keys() {
+        let (app, id) = (app.clone(), id.clone());
+        groups.push(leases::Group {
+            name: names::partner(&id),
+            spawn: Box::new(move |tasks, stopped| {
+                tasks.spawn(fulfil::poll(app.clone(), id.clone(), stopped.clone()));
+                tasks.spawn(partner_stock::run(app.clone(), id.clone(), stopped));
+            }),
+        });
+    }
+    for id in app.channels.keys() {
+        let (app, id) = (app.clone(), id.clone());
+        groups.push(leases::Group {
+            name: names::channel(&id),
+            spawn: Box::new(move |tasks, stopped| {
+                tasks.spawn(poller::run(app.clone(), id.clone(), stopped.clone()));
+                tasks.spawn(fetcher::run(app.clone(), id.clone(), stopped.clone()));
+                tasks.spawn(listings::run(app.clone(), id.clone(), stopped.clone()));
+                tasks.spawn(pusher::run(app.clone(), id.clone(), stopped.clone()));
+                tasks.spawn(drift::run(app.clone(), id.clone(), stopped.clone()));
+                tasks.spawn(returns::run(app.clone(), id.clone(), stopped));
+            }),
+        });
+    }
+    groups
+}
+
 pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
     let daemon = Daemon::start(config, Timing::default()).await?;
     wait_for_signal().await;

@@ -241,10 +241,15 @@ async fn readyz(State(app): State<Arc<App>>, headers: HeaderMap) -> impl IntoRes
         };
         return (status, text).into_response();
     }
+    // This replica and the work leases it holds (several replicas on one PostgreSQL store).
+    let replica = serde_json::json!({
+        "id": app.replica.id,
+        "leases": app.replica.held(),
+    });
     if !store.writable {
         // Answer from the health state alone: counting would wait for a store that is gone,
         // and a readiness probe must be quick (Kubernetes gives it 1 s by default).
-        let body = serde_json::json!({ "store": store });
+        let body = serde_json::json!({ "store": store, "replica": replica });
         return (status, axum::Json(body)).into_response();
     }
     match app.store.counts().await {
@@ -252,6 +257,7 @@ async fn readyz(State(app): State<Arc<App>>, headers: HeaderMap) -> impl IntoRes
             let mut body = serde_json::to_value(c).unwrap_or_default();
             if let (Some(map), Ok(store)) = (body.as_object_mut(), serde_json::to_value(&store)) {
                 map.insert("store".into(), store);
+                map.insert("replica".into(), replica);
             }
             (status, axum::Json(body)).into_response()
         }

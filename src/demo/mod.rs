@@ -178,6 +178,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         intake: Default::default(),
         audit_interval_secs: 5,
         late_margin_secs: 4 * 3600,
+        replica: Default::default(),
         alerts: Default::default(),
         webhooks: Vec::new(),
     };

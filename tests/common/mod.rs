@@ -98,7 +98,7 @@ impl Daemon {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
     l.local_addr().expect("local addr").port()
 }
@@ -316,6 +316,47 @@ locations:
     /// Starts `switchyard run` and waits until it answers `/healthz`.
     pub async fn start_daemon(&self) -> Daemon {
         self.start_daemon_via(&[]).await
+    }
+
+    /// Starts `switchyard run --listen 127.0.0.1:PORT --replica-id ID`: one of several
+    /// replicas on the same store (its log goes to the same file as the others').
+    pub async fn start_replica(&self, id: &str, port: u16) -> Daemon {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("daemon.log"))
+            .expect("daemon log");
+        let child = self
+            .command()
+            .args([
+                "run",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--replica-id",
+                id,
+            ])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn switchyard run");
+        let daemon = Daemon { child };
+        let client = reqwest::Client::new();
+        let url = format!("http://127.0.0.1:{port}/healthz");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(r) = client.get(&url).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "replica {id} did not come up; log:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        daemon
     }
 
     /// Replaces lines of the configuration (`from` must be there once).

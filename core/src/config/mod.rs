@@ -72,6 +72,36 @@ pub struct Config {
     /// Subscribers the daemon sends events to, signed (`X-Switchyard-Signature`).
     #[serde(default)]
     pub webhooks: Vec<WebhookConfig>,
+    /// This process as one of several replicas on a shared PostgreSQL store (issue 10).
+    #[serde(default)]
+    pub replica: ReplicaConfig,
+}
+
+/// How replicas share the work (`core::leases`). One process on SQLite needs none of it.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicaConfig {
+    /// This replica's name in the lease table; unique per running process. Default: the host
+    /// name and process id. `switchyard run --replica-id` overrides it.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// How long a lease lasts without renewal (seconds). Holders renew every third of it; a
+    /// replica that dies hands its work over within about this long.
+    #[serde(default = "default_lease_ttl")]
+    pub lease_ttl_secs: u64,
+}
+
+impl Default for ReplicaConfig {
+    fn default() -> Self {
+        Self {
+            id: None,
+            lease_ttl_secs: default_lease_ttl(),
+        }
+    }
+}
+
+fn default_lease_ttl() -> u64 {
+    15
 }
 
 fn default_late_margin() -> u64 {
@@ -477,6 +507,20 @@ impl Config {
             issue(
                 "locations".into(),
                 "at least one location is required".into(),
+            );
+        }
+        if self.replica.lease_ttl_secs < 3 {
+            issue(
+                "replica.lease_ttl_secs".into(),
+                "must be at least 3: holders renew every third of it".into(),
+            );
+        }
+        if let Some(id) = &self.replica.id
+            && (id.is_empty() || id.len() > 100 || id.chars().any(char::is_control))
+        {
+            issue(
+                "replica.id".into(),
+                "must be 1 to 100 printable characters".into(),
             );
         }
         let server = &self.server;

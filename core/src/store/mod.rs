@@ -8,6 +8,7 @@ mod events;
 mod events_sql;
 mod exceptions;
 mod kpi;
+pub mod leases;
 mod operator;
 mod returns;
 mod routing;
@@ -31,6 +32,7 @@ pub mod kpi_sql {
         activity_from, merge_waiting, push_lag_sql, ship_times_sql, spread, tracking_sql,
     };
 }
+pub use leases::{LeaseStore, LeaseView};
 pub use operator::{
     ActionRecord, ActionRow, CancelRequest, OperatorStore, OrderFilter, OrderListRow, TimelineEvent,
 };

@@ -33,6 +33,7 @@ mod event_log;
 mod exceptions;
 mod fulfil;
 mod kpi;
+mod leases;
 mod operator;
 mod reroute;
 mod returns;

@@ -28,6 +28,7 @@ mod events_sql;
 mod exceptions;
 mod fulfil;
 mod kpi;
+mod leases;
 mod operator;
 mod reroute;
 mod returns;

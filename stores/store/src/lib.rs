@@ -7,9 +7,11 @@
 use std::sync::Arc;
 
 use switchyard_core::store::{
-    ExceptionStore, KpiStore, OperatorStore, Result, SqliteStore, Store, StoreError,
+    ExceptionStore, KpiStore, LeaseStore, OperatorStore, Result, SqliteStore, Store, StoreError,
 };
 pub use switchyard_store_postgres::PgStore;
+
+pub mod migrate;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -75,6 +77,8 @@ pub struct Stores {
     pub operator: Arc<dyn OperatorStore>,
     pub exceptions: Arc<dyn ExceptionStore>,
     pub kpis: Arc<dyn KpiStore>,
+    /// Which replica works what (`switchyard_core::leases`).
+    pub leases: Arc<dyn LeaseStore>,
 }
 
 /// Like [`open_with_operator`], with the exceptions and the KPI queries too: what the daemon,
@@ -87,7 +91,8 @@ pub async fn open_all(url: &str) -> Result<Stores> {
                 store: s.clone(),
                 operator: s.clone(),
                 exceptions: s.clone(),
-                kpis: s,
+                kpis: s.clone(),
+                leases: s,
             }
         }
         Engine::Postgres => {
@@ -96,7 +101,8 @@ pub async fn open_all(url: &str) -> Result<Stores> {
                 store: s.clone(),
                 operator: s.clone(),
                 exceptions: s.clone(),
-                kpis: s,
+                kpis: s.clone(),
+                leases: s,
             }
         }
     })

@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
-use switchyard_core::store::{ExceptionStore, KpiStore, OperatorStore, SqliteStore, Store};
+use switchyard_core::store::{
+    ExceptionStore, KpiStore, LeaseStore, OperatorStore, SqliteStore, Store,
+};
 use switchyard_store_postgres::PgStore;
 
 use crate::Engine;
@@ -37,6 +39,8 @@ pub struct TestStore {
     exceptions: Arc<dyn ExceptionStore>,
     /// The same engine's KPI queries.
     kpis: Arc<dyn KpiStore>,
+    /// The same engine's leases.
+    leases: Arc<dyn LeaseStore>,
     place: Place,
 }
 
@@ -66,7 +70,8 @@ impl TestStore {
                 TestStore {
                     store: store.clone(),
                     exceptions: store.clone(),
-                    kpis: store,
+                    kpis: store.clone(),
+                    leases: store,
                     place: Place::Sqlite { url, _dir: dir },
                 }
             }
@@ -86,7 +91,8 @@ impl TestStore {
                 TestStore {
                     store: store.clone(),
                     exceptions: store.clone(),
-                    kpis: store,
+                    kpis: store.clone(),
+                    leases: store,
                     place,
                 }
             }
@@ -112,6 +118,11 @@ impl TestStore {
     /// The same store's KPI queries.
     pub fn kpis(&self) -> &dyn KpiStore {
         &*self.kpis
+    }
+
+    /// The same engine's leases.
+    pub fn leases(&self) -> &dyn LeaseStore {
+        &*self.leases
     }
 
     /// The same engine's exceptions and alert queue.
