@@ -107,9 +107,9 @@ pub fn decide(
     ttl_ms: i64,
 ) -> Decision {
     let ttl_ms = ttl_ms.max(1);
-    let ours = current.is_some_and(|l| l.held_by(holder, now_ms));
-    match ask {
-        Ask::Release => match current {
+    let ours = current.filter(|l| l.held_by(holder, now_ms));
+    match (ask, ours) {
+        (Ask::Release, _) => match current {
             Some(l) if l.holder.as_deref() == Some(holder) => Decision::Released {
                 lease: Lease {
                     holder: None,
@@ -119,19 +119,16 @@ pub fn decide(
             },
             _ => Decision::NotHeld,
         },
-        Ask::Renew if !ours => Decision::Lost,
-        Ask::Renew | Ask::Acquire if ours => match current {
-            Some(l) => Decision::Granted {
-                lease: Lease {
-                    renewed_at_ms: now_ms,
-                    expires_at_ms: now_ms.saturating_add(ttl_ms).max(l.expires_at_ms),
-                    ..l.clone()
-                },
-                taken_over_from: None,
+        (Ask::Renew | Ask::Acquire, Some(l)) => Decision::Granted {
+            lease: Lease {
+                renewed_at_ms: now_ms,
+                expires_at_ms: now_ms.saturating_add(ttl_ms).max(l.expires_at_ms),
+                ..l.clone()
             },
-            None => Decision::Lost,
+            taken_over_from: None,
         },
-        Ask::Renew | Ask::Acquire => match current {
+        (Ask::Renew, None) => Decision::Lost,
+        (Ask::Acquire, None) => match current {
             Some(l) if l.is_held(now_ms) => Decision::HeldByOther {
                 holder: l.holder.clone().unwrap_or_default(),
                 expires_at_ms: l.expires_at_ms,

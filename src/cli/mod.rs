@@ -251,6 +251,15 @@ pub async fn dispatch(args: Args) -> anyhow::Result<ExitCode> {
             if let Some(id) = replica_id {
                 config.replica.id = Some(id.clone());
             }
+            // The flags are checked as the file's values are.
+            let issues = config.validate();
+            if !issues.is_empty() {
+                let lines: Vec<String> = issues
+                    .iter()
+                    .map(|i| format!("{}: {}", i.path, i.message))
+                    .collect();
+                anyhow::bail!("invalid configuration:\n{}", lines.join("\n"));
+            }
             crate::daemon::run_until_signal(config).await?;
             Ok(ExitCode::SUCCESS)
         }

@@ -321,20 +321,23 @@ locations:
     /// Starts `switchyard run --listen 127.0.0.1:PORT --replica-id ID`: one of several
     /// replicas on the same store (its log goes to the same file as the others').
     pub async fn start_replica(&self, id: &str, port: u16) -> Daemon {
+        let listen = format!("127.0.0.1:{port}");
+        let args = ["--listen", listen.as_str(), "--replica-id", id];
+        self.spawn_run(&[], &args, port).await
+    }
+
+    /// `switchyard run ARGS` through `wrapper`, its stderr appended to `daemon.log`; returns
+    /// once it answers `/healthz` on `port`.
+    async fn spawn_run(&self, wrapper: &[&str], args: &[&str], port: u16) -> Daemon {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.dir.path().join("daemon.log"))
             .expect("daemon log");
         let child = self
-            .command()
-            .args([
-                "run",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--replica-id",
-                id,
-            ])
+            .command_via(wrapper)
+            .arg("run")
+            .args(args)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -351,7 +354,7 @@ locations:
             }
             assert!(
                 Instant::now() < deadline,
-                "replica {id} did not come up; log:\n{}",
+                "switchyard run {args:?} did not come up on port {port}; log:\n{}",
                 self.log()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -376,35 +379,7 @@ locations:
 
     /// Like [`Env::start_daemon`], the daemon started through `wrapper` (see `command_via`).
     pub async fn start_daemon_via(&self, wrapper: &[&str]) -> Daemon {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.path().join("daemon.log"))
-            .expect("daemon log");
-        let child = self
-            .command_via(wrapper)
-            .arg("run")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("spawn switchyard run");
-        let daemon = Daemon { child };
-        let client = reqwest::Client::new();
-        let url = format!("http://127.0.0.1:{}/healthz", self.port);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(r) = client.get(&url).send().await
-                && r.status().is_success()
-            {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "daemon did not come up; log:\n{}",
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let daemon = self.spawn_run(wrapper, &[], self.port).await;
         // WooCommerce pings a new webhook URL; do it once the daemon listens.
         self.woo.set_webhook_target(&self.webhook_url("woo"));
         daemon
