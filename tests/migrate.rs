@@ -47,7 +47,7 @@ async fn the_demo_database_moves_to_postgres_whole_and_audits_clean() {
     let target = TestDatabase::new().await;
 
     // A copy killed midway leaves nothing behind: the second run completes it (or, had the
-    // first finished before the kill, refuses clearly).
+    // first committed before the kill, refuses clearly; the target is then checked whole).
     let mut child = Command::new(BIN)
         .args(["migrate", "--from", &from, "--to", &target.url])
         .stdout(Stdio::null())
@@ -61,8 +61,10 @@ async fn the_demo_database_moves_to_postgres_whole_and_audits_clean() {
     let out = run(&["migrate", "--from", &from, "--to", &target.url]);
     let said = text(&out);
     if !out.status.success() {
+        // The first copy committed before the kill (the kill may land during its audit, after
+        // the commit): the second refuses, and the checks below find the target whole.
         assert!(
-            killed.success() && said.contains("the target already holds data"),
+            said.contains("the target already holds data"),
             "after a kill ({killed:?}) the second run neither completed nor refused clearly:\n{said}"
         );
     } else {
